@@ -1,0 +1,190 @@
+"""Slides: "Neural Network Definition", "Forward Propagation (and Inference as well)",
+"Forward Propagation - Cost Function", "Backward Propagation - Parameter Updates".
+
+The L-layer fully connected network in plain NumPy. Legend of the dimension letters:
+
+    L      number of layers (A[0] = X is the input, layer L the output)
+    n[l]   units in layer l; n[0] = features per sample
+    m      samples in the batch, one per column
+    W[l]   (n[l], n[l-1])     b[l]  (n[l], 1)     Z[l], A[l]  (n[l], m)
+
+Forward, for l = 1..L:   Z[l] = W[l] A[l-1] + b[l],   A[l] = g[l](Z[l])
+with g = ReLU for hidden layers and sigmoid at the output by default.
+
+This module's public functions are the contract every path offers under the same names
+(kernels.cpu, kernels.cuda): initialize_parameters, forward, compute_cost, backward,
+update_parameters, train_step, the layer pieces linear_forward / linear_backward, and the
+activations sigmoid, tanh, relu with their *_backward(dA, Z).
+"""
+
+import numpy as np
+
+from reference import checks
+from reference.activations import (  # noqa: F401  (re-exported: part of the path contract)
+    ACTIVATIONS,
+    relu,
+    relu_backward,
+    sigmoid,
+    sigmoid_backward,
+    tanh,
+    tanh_backward,
+)
+from reference.losses import cross_entropy, cross_entropy_from_logits, mse
+
+
+def initialize_parameters(layer_dims, seed=0, dtype=np.float64):
+    """He initialisation: W[l] ~ N(0, 2 / n[l-1]), b[l] = 0.
+
+    layer_dims: [n[0], ..., n[L]] -> {"W1": (n[1], n[0]), "b1": (n[1], 1), ..., "bL": (n[L], 1)}.
+    Deterministic for a seed; the scale sqrt(2 / n[l-1]) keeps the variance of Z[l] steady
+    through ReLU layers.
+    """
+    dims = checks.check_layer_dims(layer_dims)
+    dtype = checks.check_dtype(dtype)
+    rng = np.random.default_rng(seed)
+    parameters = {}
+    for l in range(1, len(dims)):
+        W = rng.standard_normal((dims[l], dims[l - 1])) * np.sqrt(2.0 / dims[l - 1])
+        parameters[f"W{l}"] = W.astype(dtype)
+        parameters[f"b{l}"] = np.zeros((dims[l], 1), dtype=dtype)
+    return parameters
+
+
+# ---------------------------------------------------------------------------------------------
+# The linear layer: Z = W A_prev + b and its backward.
+
+
+def linear_forward(A_prev, W, b):
+    """Z[l] = W[l] A[l-1] + b[l]  (b broadcast over the m columns).
+
+    A_prev: (n[l-1], m), W: (n[l], n[l-1]), b: (n[l], 1) -> Z: (n[l], m), cache = (A_prev, W, b).
+    """
+    Z = W @ A_prev + b
+    return Z, (A_prev, W, b)
+
+
+def linear_backward(dZ, cache):
+    """Gradients of J through Z = W A_prev + b, given dZ = dJ/dZ: (n[l], m).
+
+    Z_ij = sum_k W_ik A_kj + b_i, so
+        dJ/dW_ik = sum_j dZ_ij A_kj         ->  dW = dZ A_prev^T              (n[l], n[l-1])
+        dJ/db_i  = sum_j dZ_ij              ->  db = sum over the m columns  (n[l], 1)
+        dJ/dA_kj = sum_i W_ik dZ_ij         ->  dA_prev = W^T dZ             (n[l-1], m)
+    b is added to every column, so each sample's dZ flows into db: that is why db sums over m.
+    No 1/m here: it entered once, in dZ[L] (see backward), and the sums carry it through.
+    """
+    A_prev, W, b = cache
+    dW = dZ @ A_prev.T
+    db = dZ.sum(axis=1, keepdims=True)
+    dA_prev = W.T @ dZ
+    return dA_prev, dW, db
+
+
+def linear_activation_forward(A_prev, W, b, activation):
+    """A[l] = g(W[l] A[l-1] + b[l]).  -> A: (n[l], m), cache = (linear cache, Z, activation)."""
+    Z, linear_cache = linear_forward(A_prev, W, b)
+    g, _ = ACTIVATIONS[activation]
+    return g(Z), (linear_cache, Z, activation)
+
+
+def linear_activation_backward(dA, cache):
+    """dZ = dA * g'(Z), then the linear backward.  dA: (n[l], m) -> (dA_prev, dW, db)."""
+    linear_cache, Z, activation = cache
+    _, g_backward = ACTIVATIONS[activation]
+    return linear_backward(g_backward(dA, Z), linear_cache)
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole network.
+
+
+def forward(X, parameters, hidden="relu", output="sigmoid"):
+    """Forward propagation (also inference): A[0] = X, then Z[l], A[l] for l = 1..L.
+
+    X: (n[0], m) -> AL = A[L]: (n[L], m), caches: one (linear cache, Z[l], activation) per layer.
+    """
+    L = checks.check_network_call(X, parameters, hidden, output)
+    A = X
+    caches = []
+    for l in range(1, L + 1):
+        activation = hidden if l < L else output
+        A, cache = linear_activation_forward(A, parameters[f"W{l}"], parameters[f"b{l}"], activation)
+        caches.append(cache)
+    return A, caches
+
+
+def compute_cost(AL, Y, cost="cross_entropy", logits=None):
+    """The cost J over the batch.  AL, Y: (n[L], m) -> float.
+
+    cross_entropy: J = -(1/m) sum [y log a + (1 - y) log(1 - a)], from the logits Z[L] when they
+                   are given (stable for saturated outputs), otherwise from AL (logs clamped at -100)
+    mse:           J = (1/N) sum (a - y)^2 over all N = n[L] m entries
+    """
+    checks.check_float_array("AL", AL)
+    checks.check_Y(Y, AL, cost)
+    if cost == "mse":
+        return float(mse(Y, AL))
+    if logits is not None:
+        return float(cross_entropy_from_logits(logits, Y))
+    return float(cross_entropy(AL, Y))
+
+
+def output_gradient(AL, Y, ZL, output, cost):
+    """dZ[L] = dJ/dZ[L], the start of backward propagation.  -> (n[L], m).
+
+    With N = n[L] m entries in the mean:
+      sigmoid + cross_entropy: dJ/da = (a - y) / (a (1 - a) N) and da/dz = a (1 - a), so the two
+          a (1 - a) cancel:  dZ[L] = (A[L] - Y) / N.  Nothing divides by a (1 - a), so saturated
+          outputs give finite, exact gradients.
+      mse: dJ/dA[L] = 2 (A[L] - Y) / N, then dZ[L] = dA[L] * g'(Z[L]) (g' = 1 for linear).
+    This is where the 1/m enters, once.
+    """
+    N = Y.size
+    if cost == "cross_entropy":
+        return (AL - Y) / N
+    _, g_backward = ACTIVATIONS[output]
+    return g_backward(2 * (AL - Y) / N, ZL)
+
+
+def backward(AL, Y, caches, cost="cross_entropy"):
+    """Backward propagation: dZ[L] from the cost, then for l = L..1 the layer backward.
+
+    AL, Y: (n[L], m), caches from forward -> {"dW1": (n[1], n[0]), "db1": (n[1], 1), ...}.
+    """
+    *_, (_, ZL, output) = caches
+    checks.check_cost_name(cost, output)
+    checks.check_Y(Y, AL, cost)
+    L = len(caches)
+    grads = {}
+    dZ = output_gradient(AL, Y, ZL, output, cost)
+    dA_prev, grads[f"dW{L}"], grads[f"db{L}"] = linear_backward(dZ, caches[L - 1][0])
+    for l in range(L - 1, 0, -1):
+        dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = linear_activation_backward(dA_prev, caches[l - 1])
+    return grads
+
+
+def update_parameters(parameters, grads, learning_rate):
+    """Gradient descent step: W[l] <- W[l] - alpha dW[l],  b[l] <- b[l] - alpha db[l].
+
+    Updates the arrays in place (so a caller's dict sees the new values) and returns parameters.
+    """
+    checks.check_grads(grads, parameters)
+    checks.check_learning_rate(learning_rate)
+    for key, value in parameters.items():
+        value -= learning_rate * grads["d" + key]
+    return parameters
+
+
+def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid", cost="cross_entropy"):
+    """One step of training on the batch (X, Y): forward, cost, backward, update.
+
+    X: (n[0], m), Y: (n[L], m). Updates parameters in place; returns the cost before the update.
+    The cross-entropy is computed from the logits Z[L], so saturated outputs stay finite.
+    """
+    checks.check_cost_name(cost, output)
+    checks.check_learning_rate(learning_rate)
+    AL, caches = forward(X, parameters, hidden, output)
+    J = compute_cost(AL, Y, cost, logits=caches[-1][1])
+    grads = backward(AL, Y, caches, cost)
+    update_parameters(parameters, grads, learning_rate)
+    return J
