@@ -25,10 +25,12 @@ def sigmoid(Z):
 def sigmoid_backward(dA, Z):
     """dZ = dA * sigmoid'(Z).    dA, Z: (n, m) -> dZ: (n, m).
 
-    With A = 1/(1+e^-z):  dA/dz = e^-z / (1+e^-z)^2 = A * (e^-z / (1+e^-z)) = A (1 - A).
+    With A = 1/(1+e^-z):  dA/dz = e^-z / (1+e^-z)^2 = A (1 - A).
+    Computed as t / (1+t)^2 with t = e^(-|z|) (the same number, sigmoid' is even): where A is
+    near 1, 1 - A would cancel and lose the digits that t still has.
     """
-    A = sigmoid(Z)
-    return dA * A * (1 - A)
+    t = np.exp(-np.abs(Z))
+    return dA * (t / np.square(1 + t))
 
 
 def tanh(Z):
@@ -46,9 +48,11 @@ def tanh_backward(dA, Z):
     """dZ = dA * tanh'(Z).    dA, Z: (n, m) -> dZ: (n, m).
 
     A = 2 sigmoid(2z) - 1, so dA/dz = 4 sigmoid(2z)(1 - sigmoid(2z)) = (1 + A)(1 - A) = 1 - A^2.
+    Computed as 4t / (1+t)^2 with t = e^(-2|z|) (the same number): for |A| near 1, 1 - A^2 would
+    cancel (in float32 it is exactly 0 from |z| > 9 on, while the true slope is still 6e-8).
     """
-    A = tanh(Z)
-    return dA * (1 - A * A)
+    t = np.exp(-2 * np.abs(Z))
+    return dA * (4 * t / np.square(1 + t))
 
 
 def relu(Z):

@@ -1,0 +1,58 @@
+"""Activations and their backward dZ = dA * g'(Z) against torch, on every path."""
+
+import numpy as np
+import pytest
+import torch
+
+from tests.torch_compare import check_against_torch
+
+TORCH = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
+EXTREMES = [-1e4, -1e3, -88.8, -50.0, -1e-9, 0.0, 1e-9, 50.0, 88.8, 1e3, 1e4]
+
+
+def inputs(shape, dtype, seed=0):
+    """Random Z and upstream dA; Z includes exact zeros (ReLU's kink) and tiny values.
+
+    |Z| stays below about 8: beyond that torch's own float64 tanh' = 1 - y^2 loses more than
+    1e-9 of its relative precision to cancellation (the saturated test covers large |Z|).
+    """
+    rng = np.random.default_rng(seed)
+    Z = (rng.standard_normal(shape) * 2).astype(dtype)
+    Z.flat[::5] = 0.0
+    Z.flat[1::7] *= 1e-7
+    return Z, rng.standard_normal(shape).astype(dtype)
+
+
+@pytest.mark.parametrize("name", list(TORCH))
+def test_activation_and_backward_match_torch(path, dtype, name):
+    shape = (3, 5) if path.small else (7, 37)
+    Z, dA = inputs(shape, dtype)
+    A = getattr(path, name)(Z)
+    dZ = getattr(path, name + "_backward")(dA, Z)
+    assert A.dtype == dtype and A.shape == Z.shape
+    check_against_torch(lambda Z: TORCH[name](Z), {"Z": Z}, value=A, grads={"Z": dZ}, upstream=dA)
+
+
+@pytest.mark.parametrize("name", list(TORCH))
+def test_saturated_inputs_stay_finite_and_match_torch(path, dtype, name):
+    Z = np.array([EXTREMES], dtype=dtype)
+    dA = np.ones_like(Z)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        A = getattr(path, name)(Z)
+        dZ = getattr(path, name + "_backward")(dA, Z)
+    assert np.isfinite(A).all() and np.isfinite(dZ).all()
+    check_against_torch(lambda Z: TORCH[name](Z), {"Z": Z}, value=A, grads={"Z": dZ}, upstream=dA)
+
+
+def test_relu_derivative_at_zero_is_zero(path, dtype):
+    Z = np.zeros((2, 3), dtype=dtype)
+    assert (path.relu_backward(np.ones_like(Z), Z) == 0).all()
+
+
+def test_tanh_is_the_slides_formula(dtype):
+    """The slides define tanh as 2 / (1 + e^(-2z)) - 1; ours is that function, rearranged."""
+    from reference.activations import tanh
+
+    Z = np.linspace(-5, 5, 101).astype(dtype)[None, :]
+    slide = 2 / (1 + np.exp(-2 * Z)) - 1
+    np.testing.assert_allclose(tanh(Z), slide, rtol=0, atol=10 * np.finfo(dtype).eps)
