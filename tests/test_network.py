@@ -1,0 +1,177 @@
+"""The L-layer network on every path against its torch.autograd twin.
+
+Every combination of hidden activation, output activation and cost, over shapes that include
+m = 1, n[l] = 1, primes and sizes that are not multiples of any kernel block size.
+"""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from reference import network as reference
+from tests.torch_compare import TOLERANCES, assert_close, check_against_torch
+
+# (layer_dims, m). The first ones are tiny enough for the CUDA simulator.
+CASES = [
+    ([3, 1], 1),
+    ([2, 3, 1], 7),
+    ([5, 4, 3, 2], 5),
+    ([1, 1], 1),
+    ([2, 10, 1], 100),
+    ([13, 1, 7], 37),
+    ([17, 31, 11, 1], 67),
+    ([30, 16, 8, 1], 97),
+    ([70, 33, 65, 3], 129),
+]
+SMALL_CASES = CASES[:3]
+# (hidden, output, cost): every valid combination (cross-entropy needs a sigmoid output).
+COMBOS = [(h, o, c) for h in ("relu", "tanh", "sigmoid")
+          for o, c in (("sigmoid", "cross_entropy"), ("sigmoid", "mse"), ("linear", "mse"))]
+TORCH_G = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "linear": lambda z: z}
+
+
+def cases_for(path):
+    return SMALL_CASES if path.small else CASES
+
+
+def make_problem(layer_dims, m, dtype, cost, seed=0):
+    """Parameters (with non-zero biases, so b's role is tested), X and Y for one case."""
+    rng = np.random.default_rng(seed)
+    parameters = reference.initialize_parameters(layer_dims, seed=seed, dtype=dtype)
+    for key in parameters:
+        if key.startswith("b"):
+            parameters[key] = (0.1 * rng.standard_normal(parameters[key].shape)).astype(dtype)
+    X = rng.standard_normal((layer_dims[0], m)).astype(dtype)
+    if cost == "cross_entropy":
+        Y = rng.integers(0, 2, (layer_dims[-1], m)).astype(dtype)
+    else:
+        Y = rng.standard_normal((layer_dims[-1], m)).astype(dtype)
+    return parameters, X, Y
+
+
+def torch_forward(t, L, hidden, output):
+    """Z[l] = W[l] A[l-1] + b[l], A[l] = g(Z[l]) in torch; returns (A[L], Z[L])."""
+    A = t["X"]
+    for l in range(1, L + 1):
+        Z = t[f"W{l}"] @ A + t[f"b{l}"]
+        A = TORCH_G[hidden if l < L else output](Z)
+    return A, Z
+
+
+def torch_cost(t, L, hidden, output, cost, from_logits=True):
+    AL, ZL = torch_forward(t, L, hidden, output)
+    if cost == "mse":
+        return F.mse_loss(AL, t["Y"])
+    if from_logits:
+        return F.binary_cross_entropy_with_logits(ZL, t["Y"])
+    return F.binary_cross_entropy(AL, t["Y"])
+
+
+def case_ids(cases):
+    return ["-".join(map(str, dims)) + f"_m{m}" for dims, m in cases]
+
+
+@pytest.mark.parametrize("hidden, output, cost", COMBOS)
+def test_forward_cost_backward_match_torch(path, dtype, hidden, output, cost):
+    for layer_dims, m in cases_for(path):
+        parameters, X, Y = make_problem(layer_dims, m, dtype, cost)
+        L = len(layer_dims) - 1
+        inputs = {"X": X, "Y": Y, **parameters}
+
+        AL, caches = path.forward(X, parameters, hidden=hidden, output=output)
+        assert AL.shape == (layer_dims[-1], m) and AL.dtype == dtype
+        check_against_torch(lambda **t: torch_forward(t, L, hidden, output)[0], inputs, value=AL)
+
+        J = path.compute_cost(AL, Y, cost=cost)
+        grads = path.backward(AL, Y, caches, cost=cost)
+        assert set(grads) == {"d" + k for k in parameters}
+        for key, value in parameters.items():
+            assert grads["d" + key].shape == value.shape, key
+        check_against_torch(
+            lambda **t: torch_cost(t, L, hidden, output, cost, from_logits=False),
+            inputs, value=np.array(J), grads={k: grads["d" + k] for k in parameters}, dtype=dtype,
+        )
+
+
+@pytest.mark.parametrize("hidden, output, cost", COMBOS)
+def test_train_step_matches_torch_sgd_step(path, dtype, hidden, output, cost):
+    """The cost before the update, and W <- W - alpha dW for every parameter, as torch does it."""
+    alpha = 0.1
+    for layer_dims, m in cases_for(path):
+        parameters, X, Y = make_problem(layer_dims, m, dtype, cost, seed=1)
+        L = len(layer_dims) - 1
+        before = {k: v.copy() for k, v in parameters.items()}
+        J = path.train_step(parameters, X, Y, alpha, hidden=hidden, output=output, cost=cost)
+        assert isinstance(J, float)
+
+        t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=k in before)
+             for k, v in {"X": X, "Y": Y, **before}.items()}
+        loss = torch_cost(t, L, hidden, output, cost)
+        loss.backward()
+        value_tol, _ = TOLERANCES[dtype]
+        assert_close("cost", J, loss.item(), value_tol, dtype)
+        for key in before:
+            assert parameters[key].dtype == dtype
+            expected = before[key] - alpha * t[key].grad.numpy()
+            assert_close(key, parameters[key], expected, value_tol, dtype)
+
+
+def test_linear_forward_backward_match_torch(path, dtype):
+    rng = np.random.default_rng(3)
+    n_prev, n, m = (3, 2, 5) if path.small else (23, 17, 41)
+    A_prev, W, b, dZ = (rng.standard_normal(s).astype(dtype)
+                        for s in [(n_prev, m), (n, n_prev), (n, 1), (n, m)])
+    Z, cache = path.linear_forward(A_prev, W, b)
+    dA_prev, dW, db = path.linear_backward(dZ, cache)
+    assert (dA_prev.shape, dW.shape, db.shape) == (A_prev.shape, W.shape, b.shape)
+    check_against_torch(lambda A_prev, W, b: W @ A_prev + b, {"A_prev": A_prev, "W": W, "b": b},
+                        value=Z, grads={"A_prev": dA_prev, "W": dW, "b": db}, upstream=dZ)
+
+
+def test_saturated_outputs_give_finite_cost_and_torch_gradients(path, dtype):
+    """Logits of +-1000: the cost from the logits is finite and the gradients equal torch's."""
+    parameters = {"W1": np.array([[1000.0], [-1000.0], [1000.0], [-1000.0]], dtype=dtype),
+                  "b1": np.zeros((4, 1), dtype=dtype)}
+    X = np.ones((1, 1), dtype=dtype)
+    Y = np.array([[1.0], [0.0], [0.0], [1.0]], dtype=dtype)
+    before = {k: v.copy() for k, v in parameters.items()}
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        J = path.train_step(parameters, X, Y, 1.0, output="sigmoid", cost="cross_entropy")
+    assert np.isfinite(J)
+    for value in parameters.values():
+        assert np.isfinite(value).all()
+    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=k in before)
+         for k, v in {"X": X, "Y": Y, **before}.items()}
+    loss = torch_cost(t, 1, "relu", "sigmoid", "cross_entropy")
+    loss.backward()
+    assert_close("cost", J, loss.item(), TOLERANCES[dtype][0], dtype)
+    for key in before:  # alpha = 1, so the step is the gradient
+        assert_close(f"d{key}", before[key] - parameters[key], t[key].grad.numpy(),
+                     TOLERANCES[dtype][1], dtype)
+
+
+def test_initialize_parameters_is_he_scaled_and_deterministic(path, dtype):
+    dims = [400, 300, 1]
+    p = path.initialize_parameters(dims, seed=7, dtype=dtype)
+    assert {k: v.shape for k, v in p.items()} == {"W1": (300, 400), "b1": (300, 1),
+                                                 "W2": (1, 300), "b2": (1, 1)}
+    assert all(v.dtype == dtype for v in p.values())
+    assert not p["b1"].any() and not p["b2"].any()
+    assert p["W1"].std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
+    again = path.initialize_parameters(dims, seed=7, dtype=dtype)
+    other = path.initialize_parameters(dims, seed=8, dtype=dtype)
+    assert all(np.array_equal(p[k], again[k]) for k in p)
+    assert not np.array_equal(p["W1"], other["W1"])
+    ref = reference.initialize_parameters(dims, seed=7, dtype=dtype)
+    assert all(np.array_equal(p[k], ref[k]) for k in p), "every path starts from the same weights"
+
+
+def test_update_parameters_is_gradient_descent(path, dtype):
+    parameters, _, _ = make_problem([3, 2, 1], 1, dtype, "mse")
+    grads = {"d" + k: np.full_like(v, 0.5) for k, v in parameters.items()}
+    expected = {k: v - dtype.type(0.1) * dtype.type(0.5) for k, v in parameters.items()}
+    result = path.update_parameters(parameters, grads, 0.1)
+    for key in expected:
+        np.testing.assert_allclose(result[key], expected[key], rtol=TOLERANCES[dtype][0])
+        np.testing.assert_allclose(parameters[key], expected[key], rtol=TOLERANCES[dtype][0])
