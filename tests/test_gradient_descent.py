@@ -72,8 +72,8 @@ def test_trajectory_matches_torch_autograd(f, grad_f, x0, alpha, dtype):
         k = min(len(ours.trajectory), len(expected))
         assert abs(len(ours.trajectory) - len(expected)) <= 2
         tol = TOLERANCES[np.dtype(dtype)][0]
-        assert_close("trajectory", ours.trajectory[:k], expected[:k], tol)
-        assert_close("x*", ours.x, expected[-1], tol)
+        assert_close("trajectory", ours.trajectory[:k], expected[:k], tol, dtype)
+        assert_close("x*", ours.x, expected[-1], tol, dtype)
 
 
 def test_quadratic_reaches_its_known_minimum():
