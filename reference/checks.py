@@ -19,14 +19,16 @@ def _name_shape(name, a):
     return f"{name} has shape {tuple(np.shape(a))}"
 
 
-def check_float_array(name, a, ndim=2):
-    """A NumPy array of float32/float64 with `ndim` dimensions, at least one element, all finite."""
+def check_float_array(name, a, ndim=2, expected="a 2-D array"):
+    """A NumPy array of float32/float64 with `ndim` dimensions, at least one element, all finite.
+
+    `expected` describes the wanted shape in the message when the dimensions are wrong."""
     if not isinstance(a, np.ndarray):
         raise TypeError(f"{name} must be a NumPy array, got {type(a).__name__}")
     if a.dtype.type not in FLOAT_DTYPES:
         raise TypeError(f"{name} has dtype {a.dtype}; expected float32 or float64")
     if a.ndim != ndim:
-        raise ValueError(f"{_name_shape(name, a)}; expected a {ndim}-D array")
+        raise ValueError(f"{_name_shape(name, a)}; expected {expected}")
     if a.size == 0:
         raise ValueError(f"{_name_shape(name, a)}; expected at least one element (empty batch?)")
     if not np.isfinite(a).all():
@@ -62,20 +64,19 @@ def check_parameters(parameters):
         for key in (f"W{l}", f"b{l}"):
             if key not in parameters:
                 raise ValueError(f"parameters has no {key}; expected W1, b1, ..., W{L}, b{L}")
-            check_float_array(key, parameters[key])
-            dtype = dtype or parameters[key].dtype
-            if parameters[key].dtype != dtype:
-                raise TypeError(f"{key} has dtype {parameters[key].dtype}; W1 has dtype {dtype}")
-        n_l, n_prev = parameters[f"W{l}"].shape
+        W, b = parameters[f"W{l}"], parameters[f"b{l}"]
+        check_float_array(f"W{l}", W, expected=f"a 2-D array (n[{l}], n[{l - 1}])")
+        n_l, n_prev = W.shape
         if l > 1 and n_prev != parameters[f"W{l - 1}"].shape[0]:
             expected = (n_l, parameters[f"W{l - 1}"].shape[0])
-            raise ValueError(
-                f"{_name_shape(f'W{l}', parameters[f'W{l}'])}; expected {expected} = (n[{l}], n[{l - 1}])"
-            )
-        if parameters[f"b{l}"].shape != (n_l, 1):
-            raise ValueError(
-                f"{_name_shape(f'b{l}', parameters[f'b{l}'])}; expected {(n_l, 1)} = (n[{l}], 1)"
-            )
+            raise ValueError(f"{_name_shape(f'W{l}', W)}; expected {expected} = (n[{l}], n[{l - 1}])")
+        if np.shape(b) != (n_l, 1):
+            raise ValueError(f"{_name_shape(f'b{l}', b)}; expected {(n_l, 1)} = (n[{l}], 1)")
+        check_float_array(f"b{l}", b)
+        dtype = W.dtype if dtype is None else dtype
+        for key, a in ((f"W{l}", W), (f"b{l}", b)):
+            if a.dtype != dtype:
+                raise TypeError(f"{key} has dtype {a.dtype}; W1 has dtype {dtype}")
     return L
 
 

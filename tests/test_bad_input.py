@@ -1,0 +1,175 @@
+"""Bad input gets a clear error naming the array, its shape and what was expected, on every path.
+
+The fast paths run kernels without bounds checks, so these errors must come from their Python
+wrappers before any kernel runs; they share reference/checks.py, so the words are the same.
+"""
+
+import numpy as np
+import pytest
+
+from reference import network as reference
+
+
+@pytest.fixture
+def net(path):
+    """A [4, 5, 1] network, a batch of 3 samples and its forward pass, on the path under test."""
+    parameters = reference.initialize_parameters([4, 5, 1], seed=0)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((4, 3))
+    Y = np.array([[0.0, 1.0, 1.0]])
+    AL, caches = path.forward(X, parameters)
+    return path, parameters, X, Y, AL, caches
+
+
+def test_X_with_wrong_number_of_rows(net):
+    path, parameters, *_ = net
+    with pytest.raises(ValueError, match=r"X has shape \(3, 6\); expected \(4, m\)"):
+        path.forward(np.ones((3, 6)), parameters)
+
+
+def test_X_not_2d(net):
+    path, parameters, *_ = net
+    with pytest.raises(ValueError, match=r"X has shape \(4,\); expected a 2-D array"):
+        path.forward(np.ones(4), parameters)
+
+
+def test_empty_batch(net):
+    path, parameters, *_ = net
+    with pytest.raises(ValueError, match=r"X has shape \(4, 0\); expected at least one element"):
+        path.forward(np.ones((4, 0)), parameters)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nan_or_inf_in_X(net, bad):
+    path, parameters, X, *_ = net
+    X = X.copy()
+    X[2, 1] = bad
+    with pytest.raises(ValueError, match=r"X contains NaN or inf \(X has shape \(4, 3\)\)"):
+        path.forward(X, parameters)
+
+
+def test_X_of_integers_or_other_dtype(net):
+    path, parameters, X, *_ = net
+    with pytest.raises(TypeError, match="X has dtype int64; expected float32 or float64"):
+        path.forward(X.astype(np.int64), parameters)
+    with pytest.raises(TypeError, match="X has dtype float32 but the parameters have float64"):
+        path.forward(X.astype(np.float32), parameters)
+
+
+def test_W_of_wrong_shape(net):
+    path, parameters, X, *_ = net
+    parameters = dict(parameters, W2=np.ones((1, 4)))
+    with pytest.raises(ValueError, match=r"W2 has shape \(1, 4\); expected \(1, 5\) = \(n\[2\], n\[1\]\)"):
+        path.forward(X, parameters)
+
+
+def test_b_of_wrong_shape(net):
+    path, parameters, X, *_ = net
+    parameters = dict(parameters, b1=np.zeros(5))
+    with pytest.raises(ValueError, match=r"b1 has shape \(5,\); expected \(5, 1\) = \(n\[1\], 1\)"):
+        path.forward(X, parameters)
+
+
+def test_missing_parameter(net):
+    path, parameters, X, *_ = net
+    parameters = {k: v for k, v in parameters.items() if k != "b2"}
+    with pytest.raises(ValueError, match="parameters has no b2"):
+        path.forward(X, parameters)
+
+
+def test_Y_of_other_shape_than_AL(net):
+    path, parameters, X, Y, AL, caches = net
+    wrong = np.zeros((1, 4))
+    message = r"Y has shape \(1, 4\); expected \(1, 3\), the shape of AL"
+    with pytest.raises(ValueError, match=message):
+        path.compute_cost(AL, wrong)
+    with pytest.raises(ValueError, match=message):
+        path.backward(AL, wrong, caches)
+    with pytest.raises(ValueError, match=r"Y has shape \(3,\)"):
+        path.train_step(parameters, X, Y.ravel(), 0.1)
+
+
+def test_labels_outside_0_1_for_cross_entropy(net):
+    path, parameters, X, Y, AL, caches = net
+    bad = np.array([[0.0, 2.0, -1.0]])
+    with pytest.raises(ValueError, match=r"Y has labels outside \[0, 1\]"):
+        path.compute_cost(AL, bad, cost="cross_entropy")
+    with pytest.raises(ValueError, match=r"Y has labels outside \[0, 1\]"):
+        path.backward(AL, bad, caches, cost="cross_entropy")
+    assert np.isfinite(path.compute_cost(AL, bad, cost="mse"))  # any real target is fine for MSE
+
+
+def test_unknown_activation_or_cost_names(net):
+    path, parameters, X, Y, AL, caches = net
+    with pytest.raises(ValueError, match="unknown hidden activation 'gelu'"):
+        path.forward(X, parameters, hidden="gelu")
+    with pytest.raises(ValueError, match="unknown output activation 'softmax'"):
+        path.forward(X, parameters, output="softmax")
+    with pytest.raises(ValueError, match="unknown cost 'hinge'"):
+        path.compute_cost(AL, Y, cost="hinge")
+    with pytest.raises(ValueError, match="unknown cost 'hinge'"):
+        path.train_step(parameters, X, Y, 0.1, cost="hinge")
+    with pytest.raises(ValueError, match="cost 'cross_entropy' needs output='sigmoid'"):
+        path.train_step(parameters, X, Y, 0.1, output="linear", cost="cross_entropy")
+
+
+@pytest.mark.parametrize("dims, message", [
+    ([4], r"layer_dims \[4\] has 1 entries; expected at least 2"),
+    ([], r"layer_dims \[\] has 0 entries"),
+    ([4, 0, 1], r"layer_dims\[1\] = 0; every layer width n\[l\] must be an integer >= 1"),
+    ([4, 2.5, 1], r"layer_dims\[1\] = 2.5"),
+])
+def test_bad_layer_dims(path, dims, message):
+    with pytest.raises(ValueError, match=message):
+        path.initialize_parameters(dims)
+
+
+def test_grads_missing_a_parameter_or_of_wrong_shape(net):
+    path, parameters, X, Y, AL, caches = net
+    grads = path.backward(AL, Y, caches)
+    with pytest.raises(ValueError, match="grads has no db2"):
+        path.update_parameters(parameters, {k: v for k, v in grads.items() if k != "db2"}, 0.1)
+    with pytest.raises(ValueError, match=r"dW1 has shape \(4, 5\); expected \(5, 4\), the shape of W1"):
+        path.update_parameters(parameters, dict(grads, dW1=grads["dW1"].T.copy()), 0.1)
+
+
+@pytest.mark.parametrize("alpha", [0.0, -0.1, np.nan, np.inf])
+def test_bad_learning_rate(net, alpha):
+    path, parameters, X, Y, *_ = net
+    with pytest.raises(ValueError, match="learning_rate"):
+        path.train_step(parameters, X, Y, alpha)
+
+
+def test_failed_train_step_leaves_parameters_untouched(net):
+    path, parameters, X, Y, *_ = net
+    before = {k: v.copy() for k, v in parameters.items()}
+    with pytest.raises(ValueError):
+        path.train_step(parameters, X, np.array([[0.0, 3.0, 1.0]]), 0.1)
+    assert all(np.array_equal(parameters[k], before[k]) for k in before)
+
+
+def same_answer_or_clear_refusal(run, expected):
+    try:
+        result = run()
+    except (ValueError, TypeError) as e:
+        assert "contiguous" in str(e), f"unclear refusal: {e}"
+        return
+    np.testing.assert_array_equal(result, expected)
+
+
+def test_non_contiguous_and_fortran_ordered_input_give_the_same_answer(net):
+    """A view or a Fortran-ordered array must be copied or refused clearly, never read wrongly."""
+    path, parameters, X, Y, AL, _ = net
+    wide = np.zeros((4, 6))
+    wide[:, ::2] = X
+    for variant in (np.asfortranarray(X), wide[:, ::2]):
+        same_answer_or_clear_refusal(lambda v=variant: path.forward(v, parameters)[0], AL)
+    fortran_params = {k: np.asfortranarray(v) for k, v in parameters.items()}
+    same_answer_or_clear_refusal(lambda: path.forward(X, fortran_params)[0], AL)
+
+
+def test_parameters_of_mixed_dtypes(net):
+    path, parameters, X, *_ = net
+    parameters = dict(parameters, W2=parameters["W2"].astype(np.float32))
+    with pytest.raises(TypeError, match="W2 has dtype float32; W1 has dtype float64"):
+        path.forward(X, parameters)
