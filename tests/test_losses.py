@@ -78,5 +78,6 @@ def test_outputs_of_exactly_0_and_1_are_clamped_like_torch(dtype):
     AL = np.array([[0.0, 0.0, 1.0, 1.0]], dtype=dtype)
     Y = np.array([[0.0, 1.0, 0.0, 1.0]], dtype=dtype)
     J = losses.cross_entropy(AL, Y)
-    expected = F.binary_cross_entropy(torch.tensor(AL, dtype=torch.float64), torch.tensor(Y, dtype=torch.float64))
+    expected = F.binary_cross_entropy(torch.tensor(AL, dtype=torch.float64),
+                                      torch.tensor(Y, dtype=torch.float64))
     assert J == pytest.approx(expected.item(), rel=1e-6) and J == pytest.approx(50.0)

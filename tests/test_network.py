@@ -81,7 +81,7 @@ def test_forward_cost_backward_match_torch(path, dtype, hidden, output, cost):
 
         AL, caches = path.forward(X, parameters, hidden=hidden, output=output)
         assert AL.shape == (layer_dims[-1], m) and AL.dtype == dtype
-        check_against_torch(lambda **t: torch_forward(t, L, hidden, output)[0], inputs, value=AL)
+        check_against_torch(lambda L=L, **t: torch_forward(t, L, hidden, output)[0], inputs, value=AL)
 
         J = path.compute_cost(AL, Y, cost=cost)
         grads = path.backward(AL, Y, caches, cost=cost)
@@ -89,7 +89,7 @@ def test_forward_cost_backward_match_torch(path, dtype, hidden, output, cost):
         for key, value in parameters.items():
             assert grads["d" + key].shape == value.shape, key
         check_against_torch(
-            lambda **t: torch_cost(t, L, hidden, output, cost, from_logits=False),
+            lambda L=L, **t: torch_cost(t, L, hidden, output, cost, from_logits=False),
             inputs, value=np.array(J), grads={k: grads["d" + k] for k in parameters}, dtype=dtype,
         )
 

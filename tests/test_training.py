@@ -49,7 +49,7 @@ def test_shuffle_changes_order_each_epoch_and_repeats_for_a_seed():
         calls = []
         minibatch_sgd(counting_step(calls), {}, X, Y, 0.1, epochs=2, batch_size=4, seed=3)
         runs.append([Xb for Xb, _, _ in calls])
-    assert all(np.array_equal(a, b) for a, b in zip(*runs)), "same seed, same batches"
+    assert all(np.array_equal(a, b) for a, b in zip(*runs, strict=True)), "same seed, same batches"
     first, second = np.concatenate(runs[0][:3], axis=1), np.concatenate(runs[0][3:], axis=1)
     assert not np.array_equal(first, second), "each epoch is shuffled anew"
 
