@@ -1,0 +1,337 @@
+"""One function per gallery figure. Each takes its data and sizes, runs what it shows, and
+returns a matplotlib Figure (titled, axes labelled with units, a legend on every panel);
+`gallery` saves them.
+
+Units: costs are the cost function's own value (dimensionless, "cost J"), time is wall-clock
+seconds, x/y of the toy problems are dimensionless ("a.u.", arbitrary units).
+"""
+
+import numpy as np
+
+from plots import datasets
+from plots.experiments import train_run
+from plots.paths import load_path
+from plots.style import PATH_COLORS, new_figure
+from reference import activations, network, regression
+from reference.gradient_descent import gradient_descent
+
+COST_LABELS = {
+    "cross_entropy": "cost J (cross-entropy, dimensionless)",
+    "mse": "cost J (MSE, a.u.²)",
+}
+
+
+def activation_functions(z_min=-5.0, z_max=5.0, points=401):
+    """Figure 6: sigmoid, tanh and ReLU (left) and their derivatives g'(z) (right).
+
+    The derivatives are what backward uses: `*_backward(dA=1, Z)` = g'(Z), from `reference`.
+    """
+    Z = np.linspace(z_min, z_max, points).reshape(1, points)
+    ones = np.ones_like(Z)
+    fig, (ax_g, ax_dg) = new_figure(
+        2, title="Activation functions g(z) and their derivatives g'(z)"
+    )
+    for name in ("sigmoid", "tanh", "relu"):
+        g, g_backward = activations.ACTIVATIONS[name]
+        (line,) = ax_g.plot(Z[0], g(Z)[0], label=name)
+        ax_dg.plot(Z[0], g_backward(ones, Z)[0], color=line.get_color(), label=f"{name}'")
+    ax_g.set(title="g(z)", xlabel="pre-activation z (a.u.)", ylabel="activation g(z) (a.u.)")
+    ax_dg.set(
+        title="g'(z) = dA/dZ, as used by backward",
+        xlabel="pre-activation z (a.u.)",
+        ylabel="derivative g'(z) (a.u.)",
+    )
+    for ax in (ax_g, ax_dg):
+        ax.axhline(0.0, color="0.8", lw=0.8, zorder=0)
+        ax.axvline(0.0, color="0.8", lw=0.8, zorder=0)
+        ax.legend()
+    return fig
+
+
+
+def _batch_label(batch_size, m):
+    if batch_size is None or batch_size >= m:
+        return f"batch size {m} = m (batch gradient descent)"
+    if batch_size == 1:
+        return "batch size 1 (stochastic gradient descent)"
+    return f"batch size {batch_size} (mini-batch SGD)"
+
+
+def batch_size_comparison(X, Y, layer_dims, batch_sizes=(1, 16, 64, None), epochs=40,
+                          learning_rate=0.05, seed=0, path=network, data_name=""):
+    """Figure 1: the same network and data trained with several batch sizes (None = all m).
+
+    Left: training-set cost after each epoch; right: the same costs against wall-clock training
+    time, so the cheap-but-many steps of small batches are weighed against their cost in time.
+    """
+    m = X.shape[1]
+    dims = "-".join(map(str, layer_dims))
+    fig, (ax_epoch, ax_time) = new_figure(
+        2, title=f"Batch size comparison: network {dims}, {data_name or 'data'} (m = {m}), "
+                 f"learning rate {learning_rate}",
+    )
+    for batch_size in batch_sizes:
+        run = train_run(path, X, Y, layer_dims, learning_rate, epochs, batch_size, seed=seed)
+        label = _batch_label(batch_size, m)
+        (line,) = ax_epoch.plot(range(len(run.cost)), run.cost, label=label)
+        ax_time.plot(run.seconds, run.cost, color=line.get_color(), label=label)
+    ax_epoch.set(title="cost against epoch", xlabel="epoch (passes over the training set)")
+    ax_time.set(title="cost against wall-clock time", xlabel="wall-clock training time (s)")
+    for ax in (ax_epoch, ax_time):
+        ax.set(ylabel=COST_LABELS["cross_entropy"] + ", training set", yscale="log")
+        ax.legend()
+    return fig
+
+
+def learning_rate_comparison(X, Y, layer_dims, learning_rates=(0.01, 0.2, 2.0), epochs=200,
+                             seed=0, hidden="relu", output="linear", cost="mse", path=network,
+                             names=("too small", "good", "too large")):
+    """Figure 2: one problem, one start, three learning rates: too small, good, too large.
+
+    Batch gradient descent, so every step sees the same cost surface and only alpha differs.
+    The too-large rate diverges: its cost grows until it overflows, where its line ends (x).
+    """
+    dims = "-".join(map(str, layer_dims))
+    fig, (ax,) = new_figure(
+        title=f"Learning rate alpha: network {dims}, batch gradient descent, {epochs} epochs"
+    )
+    runs = [
+        train_run(path, X, Y, layer_dims, alpha, epochs, None, seed=seed, hidden=hidden,
+                  output=output, cost=cost)
+        for alpha in learning_rates
+    ]
+    J0 = runs[0].cost[0]  # the same start for every rate
+    top = 1e3 * J0  # the view stops here; a diverging run is followed off the top
+    for alpha, name, run in zip(learning_rates, names, runs, strict=True):
+        if run.diverged:
+            tag = f"overflowed after {len(run.cost) - 1} epochs"
+        elif run.cost[-1] > J0:
+            tag = f"diverging: J = {run.cost[-1]:.2g} after {len(run.cost) - 1} epochs"
+        else:
+            tag = f"final J = {run.cost[-1]:.3g}"
+        (line,) = ax.plot(range(len(run.cost)), run.cost, label=f"alpha = {alpha} ({name}): {tag}")
+        if run.cost[-1] > top or run.diverged:
+            leaves = next((e for e, J in enumerate(run.cost) if J > top), len(run.cost) - 1)
+            ax.annotate(f"J grows without bound\n(J = {run.cost[-1]:.1e} at epoch "
+                        f"{len(run.cost) - 1})", xy=(leaves, top), xytext=(leaves + 0.08 * epochs,
+                        top / 30), color=line.get_color(),
+                        arrowprops=dict(arrowstyle="->", color=line.get_color()))
+    bottom = 0.5 * min(min(run.cost) for run in runs)
+    ax.set(xlabel="epoch (one batch gradient descent step each)",
+           ylabel=COST_LABELS[cost] + ", training set", yscale="log", ylim=(bottom, top))
+    ax.legend(loc="lower right", fontsize="small")
+    return fig
+
+
+def _double_well(x):
+    """f(x) = x^4 - 3x^2 + x: a global minimum near x = -1.30 and a local one near x = 1.13."""
+    return x**4 - 3 * x**2 + x
+
+
+def _double_well_gradient(x):
+    return 4 * x**3 - 6 * x + 1
+
+
+def gradient_descent_starts(starts=(-2.0, -0.6, 0.1, 0.4, 2.0), alpha=0.01, criteria=1e-6,
+                            max_iter=2000, f=_double_well, grad_f=_double_well_gradient,
+                            x_range=(-2.1, 2.1)):
+    """Figure 3: Algorithm 1 on a one-dimensional non-convex f from several start points.
+
+    Left: f and each run's iterates x_k on it (o start, * the minimum it stopped in); right:
+    f(x_k) against the iteration k. Runs that stop above the lowest minimum found are marked
+    "local minimum": gradient descent keeps the first minimum it reaches.
+    """
+    results = [gradient_descent(grad_f, x0, alpha, criteria, max_iter) for x0 in starts]
+    best = min(float(f(r.x[0])) for r in results)
+    fig, (ax_f, ax_k) = new_figure(
+        2, title=f"Gradient descent (Algorithm 1) on f(x) = x^4 - 3x^2 + x, alpha = {alpha}"
+    )
+    x = np.linspace(*x_range, 400)
+    ax_f.plot(x, f(x), color="0.6", lw=2, label="f(x)", zorder=0)
+    for x0, result in zip(starts, results, strict=True):
+        xs = result.trajectory[:, 0]
+        f_star = float(f(result.x[0]))
+        kind = "global minimum" if f_star <= best + 1e-6 else "local minimum"
+        label = f"x0 = {x0:+.1f} -> x* = {result.x[0]:+.3f} ({kind}, {result.iterations} steps)"
+        (line,) = ax_f.plot(xs, f(xs), ".-", ms=3, lw=0.8, label=label)
+        ax_f.plot(xs[0], f(xs[0]), "o", color=line.get_color())
+        ax_f.plot(xs[-1], f(xs[-1]), "*", color=line.get_color(), ms=14, mec="k")
+        ax_k.plot(range(len(xs)), f(xs), color=line.get_color(), label=label)
+    ax_f.set(title="f and the iterates x_k", xlabel="x (a.u.)", ylabel="f(x) (a.u.)")
+    ax_k.set(title="f(x_k) against iteration", xlabel="iteration k", ylabel="f(x_k) (a.u.)",
+             xscale="symlog")
+    ax_f.legend(fontsize="small")
+    ax_k.legend(fontsize="small")
+    return fig
+
+
+def regression_comparison(line_data, blobs, l1_l2_iterations=3000, l1_l2_rate=0.1,
+                          logistic_iterations=1000, logistic_rate=0.5):
+    """Figure 5: linear regression under L1 and L2 loss on data with outliers (left), and
+    logistic regression's decision boundary W^T x + b = 0 on two-dimensional data (right).
+
+    line_data: (X (1, m), Y (1, m), (true slope, intercept), outlier indices), see
+    datasets.line_with_outliers. blobs: a datasets.Split with X (2, m).
+    """
+    X, Y, (slope, intercept), outliers = line_data
+    fig, (ax_lin, ax_log) = new_figure(2, title="Linear regression (L1 vs L2 loss) and logistic "
+                                                "regression")
+    inliers = np.setdiff1d(np.arange(X.shape[1]), outliers)
+    ax_lin.scatter(X[0, inliers], Y[0, inliers], s=14, color="0.4", label="data")
+    ax_lin.scatter(X[0, outliers], Y[0, outliers], s=30, marker="x", color="tab:red",
+                   label=f"{len(outliers)} outliers")
+    x = np.linspace(X.min(), X.max(), 2).reshape(1, 2)
+    ax_lin.plot(x[0], slope * x[0] + intercept, "k--", lw=1,
+                label=f"true line y = {slope:g}x + {intercept:g}")
+    for loss in ("l1", "l2"):
+        W, b, _ = regression.fit_linear_regression(X, Y, loss, l1_l2_rate, l1_l2_iterations)
+        y_fit = regression.linear_regression_predict(x, W, b)[0]
+        ax_lin.plot(x[0], y_fit, lw=2,
+                    label=f"{loss.upper()} fit: y = {W[0, 0]:.2f}x + {b[0, 0]:.2f}")
+    ax_lin.set(title="linear regression: L1 resists outliers", xlabel="feature x (a.u.)",
+               ylabel="target y (a.u.)")
+    ax_lin.legend(fontsize="small")
+
+    Xb, Yb = blobs.X_train, blobs.Y_train
+    W, b, _ = regression.fit_logistic_regression(Xb, Yb, logistic_rate, logistic_iterations)
+    accuracy = float(np.mean(regression.logistic_regression_predict(Xb, W, b) == Yb))
+    lo, hi = Xb.min(axis=1) - 0.5, Xb.max(axis=1) + 0.5
+    g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], 120), np.linspace(lo[1], hi[1], 120))
+    grid = np.stack([g0.ravel(), g1.ravel()])
+    proba = regression.logistic_regression_predict_proba(grid, W, b).reshape(g0.shape)
+    ax_log.contourf(g0, g1, proba, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.35)
+    for label, color in ((0, "tab:blue"), (1, "tab:red")):
+        mask = Yb[0] == label
+        ax_log.scatter(Xb[0, mask], Xb[1, mask], s=12, color=color, label=f"class {label}")
+    x0 = np.array([lo[0], hi[0]])
+    ax_log.plot(x0, -(W[0, 0] * x0 + b[0, 0]) / W[1, 0], "k-", lw=2,
+                label=f"decision boundary W^T x + b = 0 (train accuracy {accuracy:.0%})")
+    ax_log.set(title="logistic regression: P(y = 1 | x), boundary at 0.5",
+               xlabel="feature x1 (standardized)", ylabel="feature x2 (standardized)",
+               xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
+    ax_log.legend(fontsize="small", loc="upper left")
+    return fig
+
+
+def paths_agree(X, Y, layer_dims, paths=("reference", "cpu", "cuda"), epochs=30,
+                learning_rate=0.05, batch_size=32, seed=0, data_name="", skipped=None):
+    """Figure 7: one network, one start, the same mini-batches, trained through each path.
+
+    The cost curves lie on top of each other when the paths compute the same thing; the right
+    panel shows each fast path's largest relative difference from the reference per epoch.
+    A path that cannot run here is listed in the legend with the reason. skipped: extra
+    {path: reason} to list (for a path run elsewhere, e.g. the CUDA simulator only at tiny size).
+    """
+    dims = "-".join(map(str, layer_dims))
+    fig, (ax_cost, ax_diff) = new_figure(
+        2, title=f"Reference vs kernels.cpu vs kernels.cuda: network {dims}, "
+                 f"{data_name or 'data'} (m = {X.shape[1]}), batch size {batch_size}",
+    )
+    runs, reasons = {}, dict(skipped or {})
+    for name in paths:
+        module, reason = load_path(name)
+        if module is None:
+            reasons[name] = reason
+            continue
+        runs[name] = train_run(module, X, Y, layer_dims, learning_rate, epochs, batch_size,
+                               seed=seed, label=name)
+    styles = {"reference": dict(lw=4, alpha=0.5), "cpu": dict(lw=2, ls="--"),
+              "cuda": dict(lw=1.5, ls=":")}
+    for name, run in runs.items():
+        ax_cost.plot(range(len(run.cost)), run.cost, color=PATH_COLORS[name],
+                     label=f"{name}: final J = {run.cost[-1]:.6g}", **styles[name])
+    for name, reason in reasons.items():
+        ax_cost.plot([], [], color=PATH_COLORS[name], label=f"{name}: not run ({reason})")
+    reference = runs.get("reference")
+    for name, run in runs.items():
+        if name == "reference" or reference is None:
+            continue
+        a, b = np.array(run.cost), np.array(reference.cost[: len(run.cost)])
+        rel = np.abs(a - b) / np.maximum(1e-300, np.abs(a) + np.abs(b))
+        ax_diff.plot(range(len(rel)), np.maximum(rel, 1e-17), color=PATH_COLORS[name],
+                     label=f"{name} vs reference (max {rel.max():.1e})")
+    if len(ax_diff.lines) == 0:
+        ax_diff.plot([], [], label="no fast path ran here")
+    ax_cost.set(title="cost against epoch (the curves overlap)",
+                xlabel="epoch (passes over the training set)",
+                ylabel=COST_LABELS["cross_entropy"] + ", training set")
+    ax_diff.set(title="relative difference of the cost from the reference",
+                xlabel="epoch (passes over the training set)",
+                ylabel="|J_path - J_ref| / (|J_path| + |J_ref|)", yscale="log")
+    ax_cost.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15))
+    ax_diff.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15))
+    return fig
+
+
+def training_curves(run, title, m_train, m_held, cost="cross_entropy"):
+    """Cost (left) and accuracy (right) per epoch on the training and the held-out part of a
+    data set, from a `Run` recorded with `held=`; used by figure 8 and `invoke train`."""
+    fig, (ax_cost, ax_acc) = new_figure(2, title=title)
+    epochs_axis = range(len(run.cost))
+    ax_cost.plot(epochs_axis, run.cost, label=f"train (m = {m_train}): final {run.cost[-1]:.3g}")
+    ax_cost.plot(epochs_axis, run.held_cost,
+                 label=f"held-out (m = {m_held}): final {run.held_cost[-1]:.3g}")
+    ax_acc.plot(epochs_axis, np.array(run.accuracy) * 100,
+                label=f"train: final {run.accuracy[-1]:.1%}")
+    ax_acc.plot(epochs_axis, np.array(run.held_accuracy) * 100,
+                label=f"held-out: final {run.held_accuracy[-1]:.1%}")
+    if run.diverged:
+        ax_cost.plot([], [], " ", label=f"diverged (overflow) after epoch {len(run.cost) - 1}")
+    ax_cost.set(title="cost", xlabel="epoch (passes over the training set)",
+                ylabel=COST_LABELS[cost], yscale="log")
+    ax_acc.set(title="accuracy (A[L] > 0.5 taken as class 1)",
+               xlabel="epoch (passes over the training set)", ylabel="accuracy (%)")
+    ax_cost.legend()
+    ax_acc.legend()
+    return fig
+
+
+def real_data_training(split, layer_dims, epochs=60, learning_rate=0.05, batch_size=32, seed=0,
+                       path=network, data_title="Wisconsin Diagnostic Breast Cancer"):
+    """Figure 8: a classification network on a real data set: cost and accuracy per epoch on the
+    training part and on the held-out part (never trained on)."""
+    run = train_run(path, split.X_train, split.Y_train, layer_dims, learning_rate, epochs,
+                    batch_size, seed=seed, held=(split.X_held, split.Y_held))
+    dims = "-".join(map(str, layer_dims))
+    title = (f"{data_title}: network {dims}, batch size {batch_size}, "
+             f"learning rate {learning_rate}")
+    return training_curves(run, title, split.X_train.shape[1], split.X_held.shape[1])
+
+
+def slide_regression(m=100, steps=200, learning_rate=0.2, snapshots=(0, 5, 20, 200), seed=0,
+                     hidden_units=10, path=network):
+    """Figure 4: the slides' regression example. y = x^2 + 0.2 rand as a scatter, and the fit of
+    the 1-10-1 network (ReLU hidden layer, linear output, MSE) after several of its `steps`
+    gradient descent steps on all m points with learning rate 0.2, as in the slides' loop.
+
+    Right: the cost J at every step, with the snapshot steps marked.
+    """
+    X, Y = datasets.slide_quadratic(m=m, seed=seed)
+    options = {"hidden": "relu", "output": "linear", "cost": "mse"}
+    parameters = path.initialize_parameters([1, hidden_units, 1], seed=seed)
+    grid = np.linspace(-1.0, 1.0, 200).reshape(1, 200)
+    fits, costs = {}, []
+    for step in range(steps + 1):
+        if step in snapshots:
+            fits[step] = path.forward(grid, parameters, options["hidden"], options["output"])[0]
+        if step < steps:  # train_step returns J before its update, i.e. J after `step` steps
+            costs.append(path.train_step(parameters, X, Y, learning_rate, **options))
+    AL, _ = path.forward(X, parameters, options["hidden"], options["output"])
+    costs.append(path.compute_cost(AL, Y, options["cost"]))  # J after all `steps` steps
+    fig, (ax_fit, ax_cost) = new_figure(
+        2, title=f"The slides' regression example: y = x^2 + 0.2 rand, network 1-{hidden_units}-1,"
+                 f" learning rate {learning_rate}, {steps} steps",
+    )
+    ax_fit.scatter(X[0], Y[0], s=12, color="0.5", label=f"data (m = {m})")
+    colors = [f"C{i}" for i in range(len(fits))]
+    for (step, fit), color in zip(fits.items(), colors, strict=True):
+        ax_fit.plot(grid[0], fit[0], color=color, lw=2, label=f"fit after {step} steps")
+    ax_fit.set(title="data and the network's fit", xlabel="x (a.u.)", ylabel="y (a.u.)")
+    ax_fit.legend(fontsize="small")
+    ax_cost.plot(range(len(costs)), costs, color="k", lw=1, label="cost J after k steps")
+    for step, color in zip(fits, colors, strict=True):
+        ax_cost.plot(step, costs[step], "o", color=color, label=f"after {step} steps")
+    ax_cost.set(title="cost against step", xlabel="gradient descent steps taken k",
+                ylabel=COST_LABELS["mse"], yscale="log")
+    ax_cost.legend(fontsize="small")
+    return fig

@@ -1,0 +1,106 @@
+"""Make every figure and save it as a PNG in one folder: the body of `invoke plots`.
+
+    invoke plots            (tasks.py calls main)
+
+Everything runs on the CPU with the data shipped in the repository; the same seed gives the same
+data, initial weights, mini-batches and so the same curves (only wall-clock times vary).
+"""
+
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from plots import datasets, figures
+from plots.style import save_figure
+
+GALLERY_DIR = Path(__file__).resolve().parent / "gallery"
+NETWORK = [30, 16, 8, 1]  # the breast-cancer classifier: 30 features in, one probability out
+
+
+def _breast_cancer(seed):
+    return datasets.load_breast_cancer(seed=seed)
+
+
+def figure_batch_sizes(seed):
+    data = _breast_cancer(seed)
+    return figures.batch_size_comparison(data.X_train, data.Y_train, NETWORK, seed=seed,
+                                         data_name="breast cancer")
+
+
+def figure_learning_rates(seed):
+    X, Y = datasets.slide_quadratic(seed=seed)
+    return figures.learning_rate_comparison(X, Y, [1, 10, 1], seed=seed)
+
+
+def figure_gradient_descent(seed):
+    return figures.gradient_descent_starts()
+
+
+def figure_slide_regression(seed):
+    return figures.slide_regression(seed=seed)
+
+
+def figure_regression(seed):
+    return figures.regression_comparison(datasets.line_with_outliers(seed=seed),
+                                         datasets.two_blobs(seed=seed))
+
+
+def figure_activations(seed):
+    return figures.activation_functions()
+
+
+def figure_paths(seed):
+    data = _breast_cancer(seed)
+    return figures.paths_agree(data.X_train, data.Y_train, NETWORK, seed=seed,
+                               data_name="breast cancer")
+
+
+def figure_real_data(seed):
+    return figures.real_data_training(_breast_cancer(seed), NETWORK, seed=seed)
+
+
+# file name -> function(seed) returning the Figure; numbered as in the issue's list
+FIGURES = {
+    "1_batch_size_comparison.png": figure_batch_sizes,
+    "2_learning_rates.png": figure_learning_rates,
+    "3_gradient_descent_local_minima.png": figure_gradient_descent,
+    "4_slide_regression_example.png": figure_slide_regression,
+    "5_linear_and_logistic_regression.png": figure_regression,
+    "6_activation_functions.png": figure_activations,
+    "7_paths_agree.png": figure_paths,
+    "8_breast_cancer_train_vs_held_out.png": figure_real_data,
+}
+
+
+def make_gallery(folder=GALLERY_DIR, seed=0, names=None, progress=True):
+    """Make the figures (all, or those in `names`), save them as PNGs in `folder`; return paths.
+
+    PNGs in `folder` that no figure makes any more are removed, so the folder holds exactly the
+    gallery; no other file is touched.
+    """
+    folder = Path(folder)
+    names = list(FIGURES) if names is None else list(names)
+    unknown = [name for name in names if name not in FIGURES]
+    if unknown:
+        raise ValueError(f"unknown figure(s) {unknown}; expected some of {list(FIGURES)}")
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = []
+    bar = tqdm(names, desc="plots", unit="figure", disable=not progress)
+    for name in bar:
+        bar.set_postfix_str(name)
+        saved.append(save_figure(FIGURES[name](seed), folder / name))
+    if len(names) == len(FIGURES):
+        for stale in folder.glob("*.png"):
+            if stale.name not in FIGURES:
+                stale.unlink()
+    return saved
+
+
+def main(folder=GALLERY_DIR, seed=0):
+    start = time.perf_counter()
+    saved = make_gallery(folder, seed)
+    print(f"{len(saved)} figures written to {Path(folder).resolve()} "
+          f"in {time.perf_counter() - start:.1f} s:")
+    for path in saved:
+        print(f"  {path.name}")

@@ -1,0 +1,190 @@
+"""The gallery's figures, each at a tiny size, checked on the Figure itself: series, labels,
+titles, and the behaviour each figure is there to show (costs that fall, a rate that diverges,
+a run stuck in a local minimum, L1 resisting outliers, paths that agree)."""
+
+import numpy as np
+import pytest
+
+from plots import datasets, figures, gallery
+from plots.style import close
+
+# The minima of f(x) = x^4 - 3x^2 + x solve f'(x) = 4x^3 - 6x + 1 = 0 (the middle root is the
+# maximum); computed here from the polynomial, not from the code under test.
+MINIMA = np.sort(np.roots([4, 0, -6, 1]))[[0, 2]]  # about -1.3008 (global) and +1.1309 (local)
+
+
+def series(ax):
+    """The labelled lines of an axes (matplotlib names unlabelled helper lines "_child...")."""
+    return [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+
+
+def check_labelled(fig, n_axes):
+    """Every figure: a title, n_axes panels, each with both axis labels and a legend."""
+    assert fig._suptitle is not None and fig._suptitle.get_text()
+    axes = fig.get_axes()
+    assert len(axes) == n_axes
+    for ax in axes:
+        assert ax.get_xlabel() and ax.get_ylabel()
+        legend = ax.get_legend()
+        assert legend is not None and legend.get_texts()
+    return axes
+
+
+@pytest.fixture
+def blobs():
+    return datasets.two_blobs(m=40, seed=1)
+
+
+def test_breast_cancer_split_is_stratified_standardized_and_seeded():
+    split = datasets.load_breast_cancer(seed=0)
+    assert split.X_train.shape == (30, 456) and split.X_held.shape == (30, 113)
+    assert split.Y_train.shape == (1, 456) and split.Y_held.shape == (1, 113)
+    # 357 benign (label 1) of 569 in the file: each part keeps that share
+    assert split.Y_train.sum() + split.Y_held.sum() == 357
+    assert abs(split.Y_held.mean() - 357 / 569) < 0.01
+    np.testing.assert_allclose(split.X_train.mean(axis=1), 0, atol=1e-12)
+    np.testing.assert_allclose(split.X_train.std(axis=1), 1, rtol=1e-12)
+    again = datasets.load_breast_cancer(seed=0)
+    np.testing.assert_array_equal(split.X_held, again.X_held)
+    other = datasets.load_breast_cancer(seed=1)
+    assert not np.array_equal(split.Y_held, other.Y_held) or not np.array_equal(
+        split.X_held, other.X_held
+    )
+
+
+def test_breast_cancer_csv_has_the_documented_shape_and_classes():
+    X, Y = datasets.read_breast_cancer_csv()
+    assert X.shape == (30, 569) and Y.shape == (1, 569)
+    assert set(np.unique(Y)) == {0.0, 1.0} and Y.sum() == 357
+    assert X[0, 0] == 17.99  # the first sample's mean radius, as in the UCI file
+
+
+def test_activation_functions_figure():
+    fig = figures.activation_functions(points=101)
+    ax_g, ax_dg = check_labelled(fig, 2)
+    assert [line.get_label() for line in series(ax_g)] == ["sigmoid", "tanh", "relu"]
+    assert [line.get_label() for line in series(ax_dg)] == ["sigmoid'", "tanh'", "relu'"]
+    z = series(ax_dg)[0].get_xdata()
+    at0 = np.argmin(np.abs(z))
+    d_sigmoid, d_tanh, d_relu = (line.get_ydata() for line in series(ax_dg))
+    assert d_sigmoid[at0] == pytest.approx(0.25) and d_tanh[at0] == pytest.approx(1.0)
+    np.testing.assert_array_equal(d_relu, (z > 0).astype(float))
+    close(fig)
+
+
+def test_batch_size_comparison_costs_fall_for_every_batch_size(blobs):
+    fig = figures.batch_size_comparison(blobs.X_train, blobs.Y_train, [2, 3, 1],
+                                        batch_sizes=(1, 8, None), epochs=4, learning_rate=0.1)
+    ax_epoch, ax_time = check_labelled(fig, 2)
+    assert len(series(ax_epoch)) == len(series(ax_time)) == 3
+    assert "batch gradient descent" in series(ax_epoch)[2].get_label()
+    for line in series(ax_epoch):
+        assert list(line.get_xdata()) == [0, 1, 2, 3, 4]
+        cost = line.get_ydata()
+        assert cost[-1] < cost[0]
+    for line in series(ax_time):
+        seconds = np.asarray(line.get_xdata())
+        assert seconds[0] == 0 and np.all(np.diff(seconds) > 0)
+    close(fig)
+
+
+def test_learning_rates_too_small_good_and_diverging():
+    X, Y = datasets.slide_quadratic(m=20, seed=0)
+    fig = figures.learning_rate_comparison(X, Y, [1, 4, 1], learning_rates=(0.01, 0.2, 3.0),
+                                           epochs=40)
+    (ax,) = check_labelled(fig, 1)
+    small, good, large = (np.asarray(line.get_ydata()) for line in series(ax))
+    assert small[0] == good[0] == large[0]  # one problem, one start
+    assert good[-1] < small[-1] < small[0]  # both learn, the good rate further
+    assert large[-1] > 1e3 * large[0] or "overflowed" in series(ax)[2].get_label()
+    close(fig)
+
+
+def test_gradient_descent_stops_in_the_minimum_next_to_its_start():
+    fig = figures.gradient_descent_starts(starts=(-2.0, 2.0), alpha=0.01)
+    ax_f, ax_k = check_labelled(fig, 2)
+    curve, left, right = series(ax_f)
+    assert curve.get_label() == "f(x)"
+    assert left.get_xdata()[0] == -2.0 and right.get_xdata()[0] == 2.0
+    assert left.get_xdata()[-1] == pytest.approx(MINIMA[0], abs=1e-3)
+    assert right.get_xdata()[-1] == pytest.approx(MINIMA[1], abs=1e-3)  # stuck: local minimum
+    assert "global minimum" in left.get_label() and "local minimum" in right.get_label()
+    for line in series(ax_k):  # f(x_k) never rises for this small alpha
+        assert np.all(np.diff(line.get_ydata()) <= 1e-12)
+    close(fig)
+
+
+def test_slide_regression_fit_improves():
+    fig = figures.slide_regression(m=30, steps=30, snapshots=(0, 30))
+    ax_fit, ax_cost = check_labelled(fig, 2)
+    assert [line.get_label() for line in series(ax_fit)] == ["fit after 0 steps",
+                                                             "fit after 30 steps"]
+    assert len(ax_fit.collections) == 1  # the data scatter
+    cost = series(ax_cost)[0].get_ydata()
+    assert len(cost) == 31 and cost[-1] < 0.5 * cost[0]
+    close(fig)
+
+
+def test_regression_l1_resists_outliers_and_logistic_boundary_separates(blobs):
+    line = datasets.line_with_outliers(m=30, n_outliers=5, seed=0)
+    fig = figures.regression_comparison(line, blobs, l1_l2_iterations=1500,
+                                        logistic_iterations=300)
+    ax_lin, ax_log = check_labelled(fig, 2)
+    true, l1, l2 = series(ax_lin)
+
+    def slope(line2d):
+        x, y = line2d.get_xdata(), line2d.get_ydata()
+        return (y[1] - y[0]) / (x[1] - x[0])
+
+    assert slope(true) == pytest.approx(2.0)
+    assert abs(slope(l1) - 2.0) < 0.5 < abs(slope(l2) - 2.0)
+    (boundary,) = series(ax_log)
+    accuracy = int(boundary.get_label().split("accuracy ")[1].split("%")[0])
+    assert accuracy >= 80
+    close(fig)
+
+
+def test_paths_agree_on_a_tiny_network(blobs):
+    X, Y = blobs.X_train[:, :8], blobs.Y_train[:, :8]
+    fig = figures.paths_agree(X, Y, [2, 2, 1], epochs=2, batch_size=4, learning_rate=0.1)
+    ax_cost, ax_diff = check_labelled(fig, 2)
+    labels = [line.get_label() for line in series(ax_cost)]
+    assert [label.split(":")[0] for label in labels] == ["reference", "cpu", "cuda"]
+    ran = [line for line in series(ax_cost) if "not run" not in line.get_label()]
+    assert ran[0].get_label().startswith("reference")
+    reference = np.asarray(ran[0].get_ydata())
+    assert len(reference) == 3 and reference[-1] < reference[0]
+    for line in ran[1:]:  # float64 paths agree with the reference to the forward tolerance
+        other = np.asarray(line.get_ydata())
+        rel = np.max(np.abs(other - reference) / np.maximum(1e-8, np.abs(other) + np.abs(reference)))
+        assert rel < 1e-10, line.get_label()
+    assert len(series(ax_diff)) == max(1, len(ran) - 1)
+    close(fig)
+
+
+def test_real_data_training_train_and_held_out_curves():
+    split = datasets.load_breast_cancer(seed=0)
+    fig = figures.real_data_training(split, [30, 4, 1], epochs=3, batch_size=64)
+    ax_cost, ax_acc = check_labelled(fig, 2)
+    assert [line.get_label().split(" ")[0] for line in series(ax_cost)] == ["train", "held-out"]
+    assert [line.get_label().split(":")[0] for line in series(ax_acc)] == ["train", "held-out"]
+    for line in series(ax_cost):
+        cost = line.get_ydata()
+        assert len(cost) == 4 and cost[-1] < cost[0]
+    for line in series(ax_acc):
+        accuracy = np.asarray(line.get_ydata())
+        assert np.all((0 <= accuracy) & (accuracy <= 100)) and accuracy[-1] > 80
+    close(fig)
+
+
+def test_gallery_writes_only_pngs(tmp_path):
+    saved = gallery.make_gallery(tmp_path, names=["6_activation_functions.png"], progress=False)
+    assert saved == [tmp_path / "6_activation_functions.png"]
+    assert [p.name for p in tmp_path.iterdir()] == ["6_activation_functions.png"]
+    assert saved[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="unknown figure"):
+        gallery.make_gallery(tmp_path, names=["nine.png"], progress=False)
+
+
+def test_gallery_lists_the_eight_figures_of_the_issue():
+    assert [name.split("_")[0] for name in gallery.FIGURES] == [str(i) for i in range(1, 9)]
