@@ -1,0 +1,35 @@
+"""The GPU path: numba.cuda kernels for every step of the network, in three layers.
+
+    kernels.cuda.gemm, .elementwise, .reductions   the kernels and their launchers
+    kernels.cuda.device                            the network on device arrays (no copies)
+    kernels.cuda (this module)                     the reference's API, NumPy in / NumPy out
+    kernels.cuda.training                          mini-batch SGD with everything on the device
+
+Without a GPU it runs in numba's CUDA simulator when NUMBA_ENABLE_CUDASIM=1 is set before numba
+is first imported (tests/conftest.py does that on machines without an NVIDIA driver).
+"""
+
+from numba.cuda import synchronize  # noqa: F401  (wait for queued kernels, e.g. around timings)
+
+from . import config, device  # noqa: F401
+from .device import train_step as train_step_device  # noqa: F401
+from .network import (  # noqa: F401
+    backward,
+    compute_cost,
+    forward,
+    initialize_parameters,
+    linear_backward,
+    linear_forward,
+    matmul,
+    relu,
+    relu_backward,
+    sigmoid,
+    sigmoid_backward,
+    tanh,
+    tanh_backward,
+    train_step,
+    update_parameters,
+)
+from .training import minibatch_sgd_on_device  # noqa: F401
+
+SIMULATOR = config.SIMULATOR

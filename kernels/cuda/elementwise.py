@@ -1,0 +1,136 @@
+"""Elementwise kernels: one thread per entry (i, j) of an (n, m) array, x over the m columns.
+
+    bias_activation_forward   Z = Z + b (broadcast over columns), A = g(Z)   fused: one pass
+    activation_backward       dZ = dA * g'(Z)                                  (may run in place)
+    output_gradient           dZ[L] from the cost (see reference.network.output_gradient)
+    update                    W <- W - alpha dW  and  b <- b - alpha db        one launch per layer
+    gather_columns            Xb[:, k] = X[:, order[first + k]]                 mini-batch on device
+
+Scalars that enter a kernel (1/N, alpha) are passed in the arrays' dtype, so float32 stays float32.
+"""
+
+import math
+
+import numpy as np
+from numba import cuda, types
+
+from . import config
+from .activations import scalar_activations
+from .compile import kernel, matrix_type, numba_type
+
+CROSS_ENTROPY, MSE = 0, 1
+COST_CODES = {"cross_entropy": CROSS_ENTROPY, "mse": MSE}
+
+
+def _bias_activation_forward(dtype):
+    activate, _ = scalar_activations(dtype)
+
+    def bias_activation_forward(Z, b, A, code):
+        # on entry Z holds W A_prev; afterwards Z = W A_prev + b (cached for backward), A = g(Z)
+        j, i = cuda.grid(2)
+        if i < Z.shape[0] and j < Z.shape[1]:
+            z = Z[i, j] + b[i, 0]
+            Z[i, j] = z
+            A[i, j] = activate(z, code)
+
+    return bias_activation_forward
+
+
+def _activation_backward(dtype):
+    _, derivative = scalar_activations(dtype)
+
+    def activation_backward(dA, Z, dZ, code):
+        j, i = cuda.grid(2)
+        if i < Z.shape[0] and j < Z.shape[1]:
+            dZ[i, j] = dA[i, j] * derivative(Z[i, j], code)
+
+    return activation_backward
+
+
+def _output_gradient(dtype):
+    _, derivative = scalar_activations(dtype)
+    TWO = np.dtype(dtype).type(2)
+
+    def output_gradient(AL, Y, ZL, dZ, inv_N, cost, code):
+        # cross_entropy through a sigmoid: dZ = (A - Y) / N (the a (1 - a) cancel)
+        # mse: dA = 2 (A - Y) / N, then dZ = dA * g'(Z)
+        j, i = cuda.grid(2)
+        if i < AL.shape[0] and j < AL.shape[1]:
+            diff = AL[i, j] - Y[i, j]
+            if cost == CROSS_ENTROPY:
+                dZ[i, j] = diff * inv_N
+            else:
+                dZ[i, j] = TWO * diff * inv_N * derivative(ZL[i, j], code)
+
+    return output_gradient
+
+
+def _update(dtype):
+    def update(W, dW, b, db, alpha):
+        # thread (i, j) updates W[i, j]; the threads of column 0 also update b[i]
+        j, i = cuda.grid(2)
+        if i < W.shape[0] and j < W.shape[1]:
+            W[i, j] -= alpha * dW[i, j]
+            if j == 0:
+                b[i, 0] -= alpha * db[i, 0]
+
+    return update
+
+
+def _gather_columns(dtype):
+    def gather_columns(X, order, first, Xb):
+        j, i = cuda.grid(2)
+        if i < Xb.shape[0] and j < Xb.shape[1]:
+            Xb[i, j] = X[i, order[first + j]]
+
+    return gather_columns
+
+
+def _grid(shape):
+    bx, by = config.ELEMENTWISE_BLOCK
+    n, m = shape
+    return (math.ceil(m / bx), math.ceil(n / by)), (bx, by)
+
+
+def bias_activation_forward(Z, b, A, code, stream=0):
+    """Z += b, A = g(Z) on device arrays Z, A: (n, m), b: (n, 1)."""
+    grid, block = _grid(Z.shape)
+    kernel(_bias_activation_forward, np.dtype(Z.dtype))[grid, block, stream](Z, b, A, code)
+
+
+def activation_backward(dA, Z, dZ, code, stream=0):
+    """dZ = dA * g'(Z) on device arrays of one shape (dZ may be dA)."""
+    grid, block = _grid(Z.shape)
+    kernel(_activation_backward, np.dtype(Z.dtype))[grid, block, stream](dA, Z, dZ, code)
+
+
+def output_gradient(AL, Y, ZL, dZ, cost, code, stream=0):
+    """dZ[L] for `cost` ("cross_entropy" or "mse") and output activation `code`."""
+    dtype = np.dtype(AL.dtype)
+    inv_N = dtype.type(1.0 / AL.size)
+    grid, block = _grid(AL.shape)
+    kernel(_output_gradient, dtype)[grid, block, stream](AL, Y, ZL, dZ, inv_N, COST_CODES[cost], code)
+
+
+def update(W, dW, b, db, learning_rate, stream=0):
+    """W -= alpha dW and b -= alpha db, in place on the device."""
+    dtype = np.dtype(W.dtype)
+    grid, block = _grid(W.shape)
+    kernel(_update, dtype)[grid, block, stream](W, dW, b, db, dtype.type(learning_rate))
+
+
+def gather_columns(X, order, first, Xb, stream=0):
+    """Xb[:, k] = X[:, order[first + k]] for k < Xb.shape[1] (order: int64 device vector)."""
+    grid, block = _grid(Xb.shape)
+    kernel(_gather_columns, np.dtype(X.dtype))[grid, block, stream](X, order, first, Xb)
+
+
+def ptx_cases(dtype):
+    """(name, source function, argument types) of every elementwise kernel."""
+    mat, s, code = matrix_type(dtype), numba_type(dtype), types.int64
+    yield "bias_activation_forward", _bias_activation_forward(dtype), (mat, mat, mat, code)
+    yield "activation_backward", _activation_backward(dtype), (mat, mat, mat, code)
+    yield "output_gradient", _output_gradient(dtype), (mat, mat, mat, mat, s, code, code)
+    yield "update", _update(dtype), (mat, mat, mat, mat, s)
+    order = types.Array(types.int64, 1, "C")
+    yield "gather_columns", _gather_columns(dtype), (mat, order, types.int64, mat)

@@ -1,0 +1,255 @@
+"""The reference's public API on the GPU: NumPy arrays in, NumPy arrays out.
+
+Each function validates its inputs with reference.checks (word-for-word the same errors as the
+other paths; no bad input reaches a kernel, which has no bounds checks), copies the arrays to the
+device, runs the kernels of kernels.cuda.device, and copies the result back. The copies make this
+API slow for training; it exists so the torch-pinned tests and reference.training's loops run on
+this path. To keep everything on the device use kernels.cuda.device (train_step on device arrays)
+or kernels.cuda.training.minibatch_sgd_on_device.
+
+Caches are this path's own: forward returns a list shaped like the reference's, one
+((A_prev, W, b), Z, activation) per layer, but holding device arrays, with the device workspace
+attached so backward continues where forward stopped.
+"""
+
+import numpy as np
+from numba import cuda
+
+from reference import checks
+from reference.network import initialize_parameters  # noqa: F401  (host-side, same on every path)
+
+from . import device, elementwise, gemm, reductions
+from .activations import CODES
+
+
+def _host_check_same_shape(name, a, expected_name, expected_shape):
+    checks.check_float_array(name, a)
+    if a.shape != tuple(expected_shape):
+        raise ValueError(
+            f"{name} has shape {a.shape}; expected {tuple(expected_shape)}, the shape of {expected_name}"
+        )
+
+
+def _check_linear(A_prev, W, b):
+    checks.check_float_array("A_prev", A_prev)
+    checks.check_float_array("W", W)
+    checks.check_float_array("b", b)
+    if A_prev.shape[0] != W.shape[1]:
+        raise ValueError(
+            f"A_prev has shape {A_prev.shape}; expected ({W.shape[1]}, m), n[l-1] = W.shape[1] rows"
+        )
+    if b.shape != (W.shape[0], 1):
+        raise ValueError(f"b has shape {b.shape}; expected {(W.shape[0], 1)} = (n[l], 1)")
+    if not A_prev.dtype == W.dtype == b.dtype:
+        raise TypeError(f"A_prev, W, b have dtypes {A_prev.dtype}, {W.dtype}, {b.dtype}; expected one")
+
+
+def _to_device(a, dtype=None):
+    return cuda.to_device(np.ascontiguousarray(a, dtype=dtype))
+
+
+# ---------------------------------------------------------------------------------------------
+# Layer pieces.
+
+
+def linear_forward(A_prev, W, b):
+    """Z[l] = W[l] A[l-1] + b[l].  A_prev: (n[l-1], m), W: (n[l], n[l-1]), b: (n[l], 1)
+    -> Z: (n[l], m), cache = (A_prev, W, b). One GEMM, then the bias kernel with a linear g."""
+    _check_linear(A_prev, W, b)
+    Z = device.matmul(_to_device(W), _to_device(A_prev))
+    elementwise.bias_activation_forward(Z, _to_device(b), Z, CODES["linear"])
+    return Z.copy_to_host(), (A_prev, W, b)
+
+
+def linear_backward(dZ, cache):
+    """(dA_prev, dW, db) = (W^T dZ, dZ A_prev^T, sum over m of dZ), as reference.network."""
+    A_prev, W, b = cache
+    _check_linear(A_prev, W, b)
+    _host_check_same_shape("dZ", dZ, "Z = W A_prev + b", (W.shape[0], A_prev.shape[1]))
+    dZ_d, A_prev_d, W_d = _to_device(dZ, W.dtype), _to_device(A_prev), _to_device(W)
+    dW = device.matmul(dZ_d, A_prev_d, trans_b=True)
+    db = cuda.device_array(b.shape, W.dtype)
+    reductions.bias_gradient(dZ_d, db)
+    dA_prev = device.matmul(W_d, dZ_d, trans_a=True)
+    return dA_prev.copy_to_host(), dW.copy_to_host(), db.copy_to_host()
+
+
+def _activation(Z, name):
+    checks.check_float_array("Z", Z)
+    Z_d = _to_device(Z)
+    A_d = cuda.device_array_like(Z_d)
+    zero_bias = cuda.to_device(np.zeros((Z.shape[0], 1), Z.dtype))
+    elementwise.bias_activation_forward(Z_d, zero_bias, A_d, CODES[name])
+    return A_d.copy_to_host()
+
+
+def _activation_backward(dA, Z, name):
+    checks.check_float_array("Z", Z)
+    _host_check_same_shape("dA", dA, "Z", Z.shape)
+    Z_d = _to_device(Z)
+    dZ_d = _to_device(dA, Z.dtype)
+    elementwise.activation_backward(dZ_d, Z_d, dZ_d, CODES[name])
+    return dZ_d.copy_to_host()
+
+
+def sigmoid(Z):
+    """A = 1 / (1 + e^-Z), elementwise on the GPU.  Z: (n, m) -> A: (n, m)."""
+    return _activation(Z, "sigmoid")
+
+
+def sigmoid_backward(dA, Z):
+    """dZ = dA * sigmoid(Z) (1 - sigmoid(Z))."""
+    return _activation_backward(dA, Z, "sigmoid")
+
+
+def tanh(Z):
+    """A = 2 / (1 + e^-2Z) - 1, elementwise on the GPU."""
+    return _activation(Z, "tanh")
+
+
+def tanh_backward(dA, Z):
+    """dZ = dA * (1 - tanh(Z)^2)."""
+    return _activation_backward(dA, Z, "tanh")
+
+
+def relu(Z):
+    """A = max(Z, 0), elementwise on the GPU."""
+    return _activation(Z, "relu")
+
+
+def relu_backward(dA, Z):
+    """dZ = dA where Z > 0, else 0."""
+    return _activation_backward(dA, Z, "relu")
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole network.
+
+
+class DeviceCaches(list):
+    """forward's caches: per layer ((A_prev, W, b), Z, activation) as device arrays, plus the
+    workspace, the device parameters and X that backward continues from."""
+
+
+def forward(X, parameters, hidden="relu", output="sigmoid"):
+    """A[0] = X, then Z[l] = W[l] A[l-1] + b[l], A[l] = g(Z[l]) on the device.
+
+    X: (n[0], m) -> AL: (n[L], m) (host), caches (device; see DeviceCaches).
+    """
+    L = checks.check_network_call(X, parameters, hidden, output)
+    parameters_d = device.to_device(parameters)
+    X_d = _to_device(X)
+    ws = device.Workspace(checks.layer_dims_of(parameters), X.shape[1], X.dtype)
+    AL_d = device.forward_into(X_d, parameters_d, ws, hidden, output)
+    caches = DeviceCaches(
+        ((X_d if l == 1 else ws.A[l - 1], parameters_d[f"W{l}"], parameters_d[f"b{l}"]), ws.Z[l],
+         hidden if l < L else output)
+        for l in range(1, L + 1)
+    )
+    caches.workspace, caches.parameters_d, caches.X_d, caches.hidden = ws, parameters_d, X_d, hidden
+    return AL_d.copy_to_host(), caches
+
+
+def _check_logits(logits, AL):
+    if hasattr(logits, "copy_to_host"):  # a device array, e.g. caches[-1][1]
+        if tuple(logits.shape) != AL.shape or np.dtype(logits.dtype) != AL.dtype:
+            raise ValueError(
+                f"logits has shape {tuple(logits.shape)}; expected {AL.shape}, the shape of AL"
+            )
+        return logits
+    _host_check_same_shape("logits", logits, "AL", AL.shape)
+    return _to_device(logits, AL.dtype)
+
+
+def compute_cost(AL, Y, cost="cross_entropy", logits=None):
+    """J over the batch, reduced on the device (deterministic tree).  AL, Y: (n[L], m) -> float.
+
+    cross_entropy from the logits Z[L] when given (stable), otherwise from AL with each log
+    clamped at -100 (torch's binary_cross_entropy); mse = mean of (AL - Y)^2 over all entries.
+    """
+    checks.check_float_array("AL", AL)
+    checks.check_Y(Y, AL, cost)
+    from . import config
+
+    partials = cuda.device_array(config.COST_BLOCKS, AL.dtype)
+    out = cuda.device_array(1, AL.dtype)
+    Y_d = _to_device(Y, AL.dtype)
+    if cost == "mse":
+        reductions.cost(_to_device(AL), Y_d, reductions.MSE, partials, out)
+    elif logits is not None:
+        reductions.cost(_check_logits(logits, AL), Y_d, reductions.LOGITS_CROSS_ENTROPY, partials, out)
+    else:
+        reductions.cost(_to_device(AL), Y_d, reductions.CROSS_ENTROPY, partials, out)
+    return float(out.copy_to_host()[0])
+
+
+def backward(AL, Y, caches, cost="cross_entropy"):
+    """dZ[L] from the cost, then dW[l], db[l] for l = L..1 on the device.
+
+    AL, Y: (n[L], m), caches from this path's forward -> {"dW1": (n[1], n[0]), "db1": ..., ...}.
+    """
+    *_, (_, ZL, output) = caches
+    checks.check_cost_name(cost, output)
+    checks.check_Y(Y, AL, cost)
+    if not isinstance(caches, DeviceCaches):
+        raise TypeError("caches must come from kernels.cuda.forward (each path reads its own caches)")
+    ws = caches.workspace
+    if AL.shape != (ws.layer_dims[-1], ws.m):
+        raise ValueError(f"AL has shape {AL.shape}; expected {(ws.layer_dims[-1], ws.m)} from forward")
+    device.backward_into(caches.X_d, _to_device(Y, ws.dtype), caches.parameters_d, ws,
+                         caches.hidden, output, cost, AL_d=_to_device(AL, ws.dtype))
+    grads = {}
+    for l in range(1, len(ws.layer_dims)):
+        grads[f"dW{l}"] = ws.dW[l].copy_to_host()
+        grads[f"db{l}"] = ws.db[l].copy_to_host()
+    return grads
+
+
+def update_parameters(parameters, grads, learning_rate):
+    """W[l] <- W[l] - alpha dW[l], b[l] <- b[l] - alpha db[l] on the device; the host arrays are
+    overwritten in place with the result and parameters is returned."""
+    checks.check_grads(grads, parameters)
+    checks.check_learning_rate(learning_rate)
+    L = checks.check_parameters(parameters)
+    for l in range(1, L + 1):
+        W, b = parameters[f"W{l}"], parameters[f"b{l}"]
+        W_d, b_d = _to_device(W), _to_device(b)
+        elementwise.update(W_d, _to_device(grads[f"dW{l}"], W.dtype), b_d,
+                           _to_device(grads[f"db{l}"], b.dtype), learning_rate)
+        W_d.copy_to_host(W)
+        b_d.copy_to_host(b)
+    return parameters
+
+
+def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid", cost="cross_entropy"):
+    """One step on the batch (X, Y): forward, cost (from the logits), backward, update, on the GPU.
+
+    Copies parameters, X, Y to the device and the new parameters back (in place); returns the
+    cost before the update. kernels.cuda.device.train_step is the same step without the copies.
+    """
+    checks.check_cost_name(cost, output)
+    checks.check_learning_rate(learning_rate)
+    checks.check_network_call(X, parameters, hidden, output)
+    n_L = parameters[f"W{sum(1 for k in parameters if k.startswith('W'))}"].shape[0]
+    AL_shape = np.broadcast_to(np.zeros((), X.dtype), (n_L, X.shape[1]))  # for check_Y's messages
+    checks.check_float_array("AL", AL_shape)
+    checks.check_Y(Y, AL_shape, cost)
+    parameters_d = device.to_device(parameters)
+    J = device.train_step(parameters_d, _to_device(X), _to_device(Y, X.dtype), learning_rate,
+                          hidden, output, cost)
+    device.to_host(parameters_d, out=parameters)
+    return J
+
+
+def matmul(A, B, rung=None):
+    """C = A B on the GPU with the GEMM ladder's `rung` (default config.GEMM_RUNG).
+    A: (M, K), B: (K, N), one float dtype -> C: (M, N)."""
+    checks.check_float_array("A", A)
+    checks.check_float_array("B", B)
+    if B.shape[0] != A.shape[1]:
+        raise ValueError(f"B has shape {B.shape}; expected ({A.shape[1]}, N): A has {A.shape[1]} columns")
+    if A.dtype != B.dtype:
+        raise TypeError(f"A has dtype {A.dtype} and B has {B.dtype}; expected one dtype")
+    if rung is not None and rung not in gemm.RUNGS:
+        raise ValueError(f"rung must be one of {gemm.RUNGS}, got {rung!r}")
+    return device.matmul(_to_device(A), _to_device(B), rung=rung).copy_to_host()

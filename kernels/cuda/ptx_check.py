@@ -1,0 +1,101 @@
+"""Compile every kernel of this package to PTX, without a GPU: `python -m kernels.cuda.ptx_check`.
+
+The simulator runs Python that the CUDA compiler would reject (a non-constant shared-array
+shape, a call with no device implementation, an accidental float64); this check is what catches
+it. For each kernel, dtype (float32, float64) and compute capability (8.0, 9.0) it records
+whether `numba.cuda.compile_ptx` succeeded and, for float32, every PTX line doing float64
+arithmetic (`.f64`), which must be none. Prints a summary, or writes JSON with `--json PATH`.
+
+Needs the real CUDA target (NUMBA_ENABLE_CUDASIM unset or 0) and NVVM, not a GPU. Device
+functions (the activations) are compiled for the current device's compute capability; with no
+device here, `_compile_for(cc)` tells numba-cuda the capability being compiled for instead.
+"""
+
+import argparse
+import json
+import re
+import sys
+import time
+import types as pytypes
+from contextlib import contextmanager
+
+import numpy as np
+
+CCS = ((8, 0), (9, 0))
+DTYPES = (np.float32, np.float64)
+F64_INSTRUCTION = re.compile(r"^\s*[a-z][\w.]*\.f64\b|cvt\.\w*\.f64|\.reg \.f64")
+
+
+def cases(dtype):
+    """Every kernel of the package as (name, source function, argument types)."""
+    from . import elementwise, gemm, reductions
+
+    yield from gemm.ptx_cases(dtype)
+    yield from elementwise.ptx_cases(dtype)
+    yield from reductions.ptx_cases(dtype)
+
+
+@contextmanager
+def _compile_for(cc):
+    import numba.cuda.dispatcher as dispatcher
+
+    saved = dispatcher.get_current_device
+    dispatcher.get_current_device = lambda: pytypes.SimpleNamespace(compute_capability=cc)
+    try:
+        yield
+    finally:
+        dispatcher.get_current_device = saved
+
+
+def f64_lines(ptx):
+    """PTX lines that declare float64 registers or do float64 arithmetic or conversion."""
+    return [line.strip() for line in ptx.splitlines() if F64_INSTRUCTION.search(line)]
+
+
+def run():
+    from numba import cuda
+    from numba.cuda.core import config as numba_config
+
+    if numba_config.ENABLE_CUDASIM:
+        raise SystemExit("ptx_check needs the real CUDA target: run it with NUMBA_ENABLE_CUDASIM=0")
+    results = []
+    for dtype in DTYPES:
+        for name, fn, argtypes in cases(dtype):
+            for cc in CCS:
+                start = time.perf_counter()
+                entry = {"kernel": name, "dtype": np.dtype(dtype).name, "cc": f"{cc[0]}.{cc[1]}"}
+                try:
+                    with _compile_for(cc):
+                        ptx, _ = cuda.compile_ptx(fn, argtypes, cc=cc)
+                except Exception as error:  # noqa: BLE001  (every failure is the report)
+                    entry.update(ok=False, error=f"{type(error).__name__}: {error}"[:2000])
+                else:
+                    entry.update(
+                        ok=True,
+                        f64_lines=f64_lines(ptx)[:20] if dtype == np.float32 else [],
+                        local_memory=".local" in ptx,
+                        target=f"sm_{cc[0]}{cc[1]}" in ptx,
+                    )
+                entry["seconds"] = round(time.perf_counter() - start, 3)
+                results.append(entry)
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", help="write the results to this file")
+    args = parser.parse_args(argv)
+    results = run()
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    bad = [r for r in results if not r["ok"] or r.get("f64_lines")]
+    for r in results:
+        status = "ok" if r["ok"] and not r.get("f64_lines") else "FAIL"
+        print(f"{status:4} {r['kernel']:28} {r['dtype']:8} cc {r['cc']}  {r['seconds']:.2f} s")
+    print(f"{len(results) - len(bad)} of {len(results)} compiled cleanly")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

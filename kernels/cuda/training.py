@@ -1,0 +1,91 @@
+"""Device-resident mini-batch SGD: the data, the parameters and the workspace stay on the GPU.
+
+Before the loop: X, Y, the parameters and every epoch's sample order are copied to the device
+once. In the loop each step gathers its mini-batch on the device (one kernel per array), runs
+kernels.cuda.device.train_step, and leaves its cost in a device vector. After the loop the step
+costs and the parameters come back. No host <-> device copy happens inside the loop.
+
+Same schedule as reference.training.minibatch_sgd (same rng, same permutation per epoch, the
+same leftover batch), so with the same seed both follow the same steps and reach the same
+parameters up to rounding.
+"""
+
+import time
+
+import numpy as np
+from numba import cuda
+
+from reference import checks
+from reference.training import History
+
+from . import device, elementwise
+
+
+def _check(parameters, X, Y, learning_rate, epochs, batch_size, hidden, output, cost):
+    checks.check_cost_name(cost, output)
+    checks.check_learning_rate(learning_rate)
+    checks.check_network_call(X, parameters, hidden, output)
+    checks.check_float_array("Y", Y)
+    m = X.shape[1]
+    L = checks.check_parameters(parameters)
+    expected = (parameters[f"W{L}"].shape[0], m)
+    checks.check_Y(Y, np.broadcast_to(np.zeros((), X.dtype), expected), cost)
+    if int(batch_size) != batch_size or not 1 <= batch_size <= m:
+        raise ValueError(f"batch_size = {batch_size}; expected an integer in [1, m = {m}]")
+    if int(epochs) != epochs or epochs < 1:
+        raise ValueError(f"epochs = {epochs}; expected an integer >= 1")
+
+
+def minibatch_sgd_on_device(parameters, X, Y, learning_rate, epochs, batch_size=None, seed=0,
+                            shuffle=True, hidden="relu", output="sigmoid", cost="cross_entropy"):
+    """Mini-batch SGD with everything on the device; parameters (host dict) are updated in place
+    at the end. batch_size=None: all m samples per step (batch gradient descent). Returns a
+    reference.training.History (step costs, epoch mean costs, seconds to each epoch's end)."""
+    m = X.shape[1]
+    batch_size = m if batch_size is None else batch_size
+    _check(parameters, X, Y, learning_rate, epochs, batch_size, hidden, output, cost)
+    epochs, batch_size = int(epochs), int(batch_size)
+    rng = np.random.default_rng(seed)
+    gather = shuffle and batch_size < m
+    orders = np.stack([rng.permutation(m) if gather else np.arange(m) for _ in range(epochs)])
+    steps_per_epoch = -(-m // batch_size)
+
+    # everything the loop touches, copied once
+    parameters_d = device.to_device(parameters)
+    X_d = cuda.to_device(np.ascontiguousarray(X))
+    Y_d = cuda.to_device(np.ascontiguousarray(Y, dtype=X.dtype))
+    orders_d = cuda.to_device(orders.astype(np.int64))
+    costs_d = cuda.device_array(epochs * steps_per_epoch, X.dtype)
+    dims = checks.layer_dims_of(parameters)
+    batches = {}  # batch size -> (workspace, X batch buffer, Y batch buffer)
+    for size in {batch_size, m % batch_size or batch_size}:
+        ws = device.Workspace(dims, size, X.dtype)
+        ws.costs = costs_d
+        batches[size] = (ws, cuda.device_array((X.shape[0], size), X.dtype),
+                         cuda.device_array((Y.shape[0], size), X.dtype))
+
+    history = History()
+    start = time.perf_counter()
+    step = 0
+    for epoch in range(epochs):
+        for first in range(0, m, batch_size):
+            size = min(batch_size, m - first)
+            ws, Xb, Yb = batches[size]
+            if size == m and not gather:
+                Xb, Yb = X_d, Y_d  # the whole set in order: no gather needed
+            else:
+                elementwise.gather_columns(X_d, orders_d[epoch], first, Xb)
+                elementwise.gather_columns(Y_d, orders_d[epoch], first, Yb)
+            device.train_step(parameters_d, Xb, Yb, learning_rate, hidden, output, cost,
+                              workspace=ws, return_cost=False, cost_slot=step)
+            step += 1
+        cuda.synchronize()  # waits for the epoch's kernels; copies nothing
+        history.epoch_times.append(time.perf_counter() - start)
+
+    step_costs = costs_d.copy_to_host()
+    history.step_costs = [float(c) for c in step_costs]
+    history.epoch_costs = [
+        float(np.mean(step_costs[e * steps_per_epoch:(e + 1) * steps_per_epoch])) for e in range(epochs)
+    ]
+    device.to_host(parameters_d, out=parameters)
+    return history
