@@ -127,13 +127,3 @@ DATASETS = {
 }
 """Classification sets `invoke train --data` accepts: name -> loader(seed=..., dtype=...)."""
 
-
-def slide_quadratic(m=100, seed=0, dtype=np.float64):
-    """The slides' regression example: x = linspace(-1, 1, m), y = x^2 + 0.2 rand (uniform [0, 1)).
-
-    Returns X (1 x m) and Y (1 x m); the slides use m = 100 and torch.rand for the noise.
-    """
-    rng = np.random.default_rng(seed)
-    X = np.linspace(-1.0, 1.0, m).reshape(1, m)
-    Y = X**2 + 0.2 * rng.random((1, m))
-    return X.astype(dtype), Y.astype(dtype)

@@ -8,11 +8,10 @@ seconds, x/y of the toy problems are dimensionless ("a.u.", arbitrary units).
 
 import numpy as np
 
-from plots import datasets
 from plots.experiments import train_run
 from plots.paths import load_path
 from plots.style import PATH_COLORS, new_figure
-from reference import activations, network, regression
+from reference import activations, network, regression, slide_examples
 from reference.gradient_descent import gradient_descent
 
 COST_LABELS = {
@@ -298,39 +297,44 @@ def real_data_training(split, layer_dims, epochs=60, learning_rate=0.05, batch_s
     return training_curves(run, title, split.X_train.shape[1], split.X_held.shape[1])
 
 
-def slide_regression(m=100, steps=200, learning_rate=0.2, snapshots=(0, 5, 20, 200), seed=0,
-                     hidden_units=10, path=network):
-    """Figure 4: the slides' regression example. y = x^2 + 0.2 rand as a scatter, and the fit of
-    the 1-10-1 network (ReLU hidden layer, linear output, MSE) after several of its `steps`
-    gradient descent steps on all m points with learning rate 0.2, as in the slides' loop.
+def slide_regression(steps=200, learning_rate=0.2, snapshots=(0, 5, 20, 200), seed=0):
+    """Figure 4: the slides' regression example (reference.slide_examples): y = x^2 + 0.2 rand
+    as a scatter, and the fit of the 1-10-1 network (ReLU hidden layer, linear output, MSE) after
+    several of its `steps` gradient descent steps on all 100 points with learning rate 0.2.
 
-    Right: the cost J at every step, with the snapshot steps marked.
+    Right: the cost J after every step, with the snapshot steps marked.
     """
-    X, Y = datasets.slide_quadratic(m=m, seed=seed)
-    options = {"hidden": "relu", "output": "linear", "cost": "mse"}
-    parameters = path.initialize_parameters([1, hidden_units, 1], seed=seed)
+    example = slide_examples.regression_example_init(seed=seed)
+    X, Y, initial = example["X"], example["Y"], example["parameters"]
     grid = np.linspace(-1.0, 1.0, 200).reshape(1, 200)
-    fits, costs = {}, []
-    for step in range(steps + 1):
-        if step in snapshots:
-            fits[step] = path.forward(grid, parameters, options["hidden"], options["output"])[0]
-        if step < steps:  # train_step returns J before its update, i.e. J after `step` steps
-            costs.append(path.train_step(parameters, X, Y, learning_rate, **options))
-    AL, _ = path.forward(X, parameters, options["hidden"], options["output"])
-    costs.append(path.compute_cost(AL, Y, options["cost"]))  # J after all `steps` steps
+
+    def fit(parameters):
+        return network.forward(grid, parameters, "relu", "linear")[0][0]
+
+    fits = {0: fit(initial)} if 0 in snapshots else {}
+
+    def snapshot(t, parameters):  # called after step t's update, i.e. after t + 1 steps
+        if t + 1 in snapshots:
+            fits[t + 1] = fit(parameters)
+
+    costs, trained = slide_examples.regression_example(X, Y, initial, learning_rate, steps,
+                                                       callback=snapshot)
+    AL, _ = network.forward(X, trained, "relu", "linear")
+    costs = costs + [network.compute_cost(AL, Y, "mse")]  # costs[k]: J after k steps
+    m = X.shape[1]
     fig, (ax_fit, ax_cost) = new_figure(
-        2, title=f"The slides' regression example: y = x^2 + 0.2 rand, network 1-{hidden_units}-1,"
+        2, title=f"The slides' regression example: y = x^2 + 0.2 rand, network 1-10-1,"
                  f" learning rate {learning_rate}, {steps} steps",
     )
     ax_fit.scatter(X[0], Y[0], s=12, color="0.5", label=f"data (m = {m})")
-    colors = [f"C{i}" for i in range(len(fits))]
-    for (step, fit), color in zip(fits.items(), colors, strict=True):
-        ax_fit.plot(grid[0], fit[0], color=color, lw=2, label=f"fit after {step} steps")
+    colors = {step: f"C{i}" for i, step in enumerate(fits)}
+    for step, y_fit in fits.items():
+        ax_fit.plot(grid[0], y_fit, color=colors[step], lw=2, label=f"fit after {step} steps")
     ax_fit.set(title="data and the network's fit", xlabel="x (a.u.)", ylabel="y (a.u.)")
     ax_fit.legend(fontsize="small")
     ax_cost.plot(range(len(costs)), costs, color="k", lw=1, label="cost J after k steps")
-    for step, color in zip(fits, colors, strict=True):
-        ax_cost.plot(step, costs[step], "o", color=color, label=f"after {step} steps")
+    for step in fits:
+        ax_cost.plot(step, costs[step], "o", color=colors[step], label=f"after {step} steps")
     ax_cost.set(title="cost against step", xlabel="gradient descent steps taken k",
                 ylabel=COST_LABELS["mse"], yscale="log")
     ax_cost.legend(fontsize="small")

@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from plots import datasets, figures
 from plots.style import save_figure
+from reference import slide_examples
 
 GALLERY_DIR = Path(__file__).resolve().parent / "gallery"
 NETWORK = [30, 16, 8, 1]  # the breast-cancer classifier: 30 features in, one probability out
@@ -29,8 +30,8 @@ def figure_batch_sizes(seed):
 
 
 def figure_learning_rates(seed):
-    X, Y = datasets.slide_quadratic(seed=seed)
-    return figures.learning_rate_comparison(X, Y, [1, 10, 1], seed=seed)
+    example = slide_examples.regression_example_init(seed=seed)  # y = x^2 + 0.2 rand
+    return figures.learning_rate_comparison(example["X"], example["Y"], [1, 10, 1], seed=seed)
 
 
 def figure_gradient_descent(seed):

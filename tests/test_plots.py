@@ -7,6 +7,7 @@ import pytest
 
 from plots import datasets, figures, gallery
 from plots.style import close
+from reference import slide_examples
 
 # The minima of f(x) = x^4 - 3x^2 + x solve f'(x) = 4x^3 - 6x + 1 = 0 (the middle root is the
 # maximum); computed here from the polynomial, not from the code under test.
@@ -89,9 +90,9 @@ def test_batch_size_comparison_costs_fall_for_every_batch_size(blobs):
 
 
 def test_learning_rates_too_small_good_and_diverging():
-    X, Y = datasets.slide_quadratic(m=20, seed=0)
-    fig = figures.learning_rate_comparison(X, Y, [1, 4, 1], learning_rates=(0.01, 0.2, 3.0),
-                                           epochs=40)
+    example = slide_examples.regression_example_init(seed=0)
+    fig = figures.learning_rate_comparison(example["X"], example["Y"], [1, 4, 1],
+                                           learning_rates=(0.01, 0.2, 3.0), epochs=40)
     (ax,) = check_labelled(fig, 1)
     small, good, large = (np.asarray(line.get_ydata()) for line in series(ax))
     assert small[0] == good[0] == large[0]  # one problem, one start
@@ -115,7 +116,7 @@ def test_gradient_descent_stops_in_the_minimum_next_to_its_start():
 
 
 def test_slide_regression_fit_improves():
-    fig = figures.slide_regression(m=30, steps=30, snapshots=(0, 30))
+    fig = figures.slide_regression(steps=30, snapshots=(0, 30))
     ax_fit, ax_cost = check_labelled(fig, 2)
     assert [line.get_label() for line in series(ax_fit)] == ["fit after 0 steps",
                                                              "fit after 30 steps"]
