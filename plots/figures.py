@@ -212,21 +212,50 @@ def regression_comparison(line_data, blobs, l1_l2_iterations=3000, l1_l2_rate=0.
     return fig
 
 
+PATH_STYLES = {"reference": dict(lw=4, alpha=0.5), "cpu": dict(lw=2, ls="--"),
+               "cuda": dict(lw=1.5, ls=":")}
+
+
+def relative_difference(a, b):
+    """Per entry |a - b| / max(1e-8, |a| + |b|): the tests' measure (tests/torch_compare.py)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))
+
+
+def _overlay_paths(ax, runs, reasons):
+    """Each path's cost per epoch, on top of each other; a path that did not run says why."""
+    reference = runs.get("reference")
+    for name, run in runs.items():
+        label = f"{name}: final J = {run.cost[-1]:.6g}"
+        if reference is not None and name != "reference":
+            label += f", max rel. diff. {relative_difference(run.cost, reference.cost).max():.0e}"
+        ax.plot(range(len(run.cost)), run.cost, color=PATH_COLORS[name], label=label,
+                **PATH_STYLES[name])
+    for name, reason in reasons.items():
+        ax.plot([], [], color=PATH_COLORS[name], label=f"{name}: not run ({reason})")
+    ax.set(xlabel="epoch (passes over the training set)",
+           ylabel=COST_LABELS["cross_entropy"] + ", train")
+    ax.legend(fontsize="small", loc="upper right")
+
+
 def paths_agree(X, Y, layer_dims, paths=("reference", "cpu", "cuda"), epochs=30,
-                learning_rate=0.05, batch_size=32, seed=0, data_name="", skipped=None):
+                learning_rate=0.05, batch_size=32, seed=0, data_name="", tiny=None):
     """Figure 7: one network, one start, the same mini-batches, trained through each path.
 
-    The cost curves lie on top of each other when the paths compute the same thing; the right
-    panel shows each fast path's largest relative difference from the reference per epoch.
-    A path that cannot run here is listed in the legend with the reason. skipped: extra
-    {path: reason} to list (for a path run elsewhere, e.g. the CUDA simulator only at tiny size).
+    The cost curves lie on top of each other when the paths compute the same thing; the second
+    panel shows each fast path's relative difference from the reference per epoch. A path that
+    cannot run here is listed in the legend with the reason.
+    tiny: optional {"title": str, "runs": {path: Run}}, runs made elsewhere at a tiny size (the
+    CUDA simulator, see plots.simulator), drawn in a third panel.
     """
     dims = "-".join(map(str, layer_dims))
-    fig, (ax_cost, ax_diff) = new_figure(
-        2, title=f"Reference vs kernels.cpu vs kernels.cuda: network {dims}, "
-                 f"{data_name or 'data'} (m = {X.shape[1]}), batch size {batch_size}",
+    fig, axes = new_figure(
+        3 if tiny else 2,
+        title=f"The same training through reference, kernels.cpu and kernels.cuda: network {dims}, "
+              f"{data_name or 'data'} (m = {X.shape[1]}), batch size {batch_size}",
     )
-    runs, reasons = {}, dict(skipped or {})
+    ax_cost, ax_diff = axes[:2]
+    runs, reasons = {}, {}
     for name in paths:
         module, reason = load_path(name)
         if module is None:
@@ -234,31 +263,26 @@ def paths_agree(X, Y, layer_dims, paths=("reference", "cpu", "cuda"), epochs=30,
             continue
         runs[name] = train_run(module, X, Y, layer_dims, learning_rate, epochs, batch_size,
                                seed=seed, label=name)
-    styles = {"reference": dict(lw=4, alpha=0.5), "cpu": dict(lw=2, ls="--"),
-              "cuda": dict(lw=1.5, ls=":")}
-    for name, run in runs.items():
-        ax_cost.plot(range(len(run.cost)), run.cost, color=PATH_COLORS[name],
-                     label=f"{name}: final J = {run.cost[-1]:.6g}", **styles[name])
-    for name, reason in reasons.items():
-        ax_cost.plot([], [], color=PATH_COLORS[name], label=f"{name}: not run ({reason})")
+    if tiny:
+        for name in set(reasons) & set(tiny["runs"]):
+            reasons[name] += ";\nsimulated at a tiny size, right"
+    _overlay_paths(ax_cost, runs, reasons)
+    ax_cost.set(title="cost against epoch (the curves overlap)")
     reference = runs.get("reference")
     for name, run in runs.items():
-        if name == "reference" or reference is None:
-            continue
-        a, b = np.array(run.cost), np.array(reference.cost[: len(run.cost)])
-        rel = np.abs(a - b) / np.maximum(1e-300, np.abs(a) + np.abs(b))
-        ax_diff.plot(range(len(rel)), np.maximum(rel, 1e-17), color=PATH_COLORS[name],
-                     label=f"{name} vs reference (max {rel.max():.1e})")
-    if len(ax_diff.lines) == 0:
-        ax_diff.plot([], [], label="no fast path ran here")
-    ax_cost.set(title="cost against epoch (the curves overlap)",
-                xlabel="epoch (passes over the training set)",
-                ylabel=COST_LABELS["cross_entropy"] + ", training set")
+        if name != "reference" and reference is not None:
+            rel = relative_difference(run.cost, reference.cost)
+            ax_diff.plot(range(len(rel)), np.maximum(rel, 1e-17), color=PATH_COLORS[name],
+                         label=f"{name} vs reference (max {rel.max():.1e}; 1e-17 shown for 0)")
+    if not ax_diff.get_lines():
+        ax_diff.plot([], [], " ", label="no fast path ran here")
     ax_diff.set(title="relative difference of the cost from the reference",
                 xlabel="epoch (passes over the training set)",
                 ylabel="|J_path - J_ref| / (|J_path| + |J_ref|)", yscale="log")
-    ax_cost.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15))
-    ax_diff.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15))
+    ax_diff.legend(fontsize="small", loc="upper right")
+    if tiny:
+        _overlay_paths(axes[2], tiny["runs"], {})
+        axes[2].set(title=tiny["title"])
     return fig
 
 

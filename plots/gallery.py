@@ -11,7 +11,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from plots import datasets, figures
+from plots import datasets, figures, paths
+from plots.experiments import train_run
+from plots.simulator import run_in_simulator
 from plots.style import save_figure
 from reference import slide_examples
 
@@ -51,10 +53,40 @@ def figure_activations(seed):
     return figures.activation_functions()
 
 
+TINY = dict(layer_dims=[2, 3, 1], m=16, epochs=3, batch_size=8, learning_rate=0.1)
+"""The network the CUDA simulator can afford (one Python thread per CUDA thread): seconds."""
+
+
+def tiny_simulated_runs(seed):
+    """Without a GPU: reference, kernels.cpu (where it runs) and kernels.cuda in numba's
+    simulator on a tiny network, for figure 7's third panel; None when a GPU ran the full size."""
+    if paths.cuda_unavailable_reason() is None:
+        return None
+    data = datasets.two_blobs(m=2 * TINY["m"], seed=seed, held_out_fraction=0.5)
+    X, Y = data.X_train, data.Y_train
+    options = dict(learning_rate=TINY["learning_rate"], epochs=TINY["epochs"],
+                   batch_size=TINY["batch_size"], seed=seed)
+    runs = {}
+    for name in ("reference", "cpu"):
+        module, _ = paths.load_path(name)
+        if module is not None:
+            runs[name] = train_run(module, X, Y, TINY["layer_dims"], label=name, **options)
+    try:
+        runs["cuda"] = run_in_simulator(X, Y, TINY["layer_dims"], **options)
+    except RuntimeError as error:
+        print(f"figure 7: {error}")
+        return None
+    dims = "-".join(map(str, TINY["layer_dims"]))
+    return {"title": f"no GPU here: kernels.cuda in numba's CUDA simulator,\n"
+                     f"tiny network {dims}, two blobs (m = {X.shape[1]}), "
+                     f"batch size {TINY['batch_size']}",
+            "runs": runs}
+
+
 def figure_paths(seed):
     data = _breast_cancer(seed)
     return figures.paths_agree(data.X_train, data.Y_train, NETWORK, seed=seed,
-                               data_name="breast cancer")
+                               data_name="breast cancer", tiny=tiny_simulated_runs(seed))
 
 
 def figure_real_data(seed):

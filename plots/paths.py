@@ -25,7 +25,7 @@ def cuda_unavailable_reason():
             return None
     except Exception as error:  # noqa: BLE001
         return f"no CUDA driver ({type(error).__name__}: {error})"
-    return "no CUDA GPU on this machine (numba.cuda.is_available() is False)"
+    return "no CUDA GPU here (numba.cuda.is_available() is False)"
 
 
 def load_path(name):
