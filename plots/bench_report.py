@@ -1,0 +1,289 @@
+"""Render a saved pytest-benchmark run into plots/bench/: a markdown table and three PNG plots.
+
+    python -m plots.bench_report [RUN.json] [--out plots/bench]
+
+RUN.json defaults to the newest run under .benchmarks/ (pytest-benchmark's storage, where
+`invoke bench` autosaves). Everything comes from the JSON: timings from `stats`, the path,
+workload, FLOPs, GFLOP/s and fraction of peak from each benchmark's `extra_info`, the machine
+(CPU model, cores, threads, GPU, measured peaks) from `machine_info["bench"]`
+(tests/benchmarks/conftest.py writes them). Written:
+
+    results.md                 one table per workload group, the headline ratios, the machine
+    gflops_vs_size.png         square float32 matrix products: GFLOP/s against size, per path
+    train_step_speedup.png     one train_step of each network: speed-up over the NumPy reference
+    minibatch_throughput.png   one epoch of mini-batch SGD: samples/second against batch size
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+from plots.style import PATH_COLORS, new_figure, save_figure
+
+ROOT = Path(__file__).resolve().parent.parent
+STORAGE = ROOT / ".benchmarks"
+OUT_DIR = ROOT / "plots" / "bench"
+
+PATH_ORDER = ["reference", "cpu", "cuda", "cuda-tiled", "cuda-naive", "torch-cpu", "torch-cuda",
+              "torch-cuda-tf32"]
+PATH_LABELS = {
+    "reference": "reference (NumPy; matmul: OpenBLAS A @ B)",
+    "cpu": "kernels.cpu (numba)",
+    "cuda": "kernels.cuda (numba.cuda)",
+    "cuda-tiled": "kernels.cuda GEMM, tiled rung",
+    "cuda-naive": "kernels.cuda GEMM, naive rung",
+    "torch-cpu": "torch eager, CPU",
+    "torch-cuda": "torch eager, CUDA (TF32 off)",
+    "torch-cuda-tf32": "torch, CUDA, TF32 on",
+}
+COLORS = {**PATH_COLORS, "cuda-tiled": "tab:olive", "cuda-naive": "tab:cyan",
+          "torch-cpu": "tab:red", "torch-cuda": "tab:purple", "torch-cuda-tf32": "tab:pink"}
+GROUP_SQUARE = "matmul: square float32"
+GROUP_SHAPES = "matmul: network shapes float32"
+GROUP_STEP = "train_step float32"
+GROUP_EPOCH = "minibatch epoch float32"
+GROUP_ORDER = [GROUP_SQUARE, GROUP_SHAPES, GROUP_STEP, GROUP_EPOCH]
+
+
+def latest_run(storage=STORAGE):
+    """The newest saved run: pytest-benchmark names them NNNN_*.json under a per-machine folder."""
+    runs = sorted(Path(storage).glob("*/[0-9][0-9][0-9][0-9]_*.json"), key=lambda p: p.stat().st_mtime)
+    if not runs:
+        raise FileNotFoundError(f"no saved benchmark run under {storage}; run `invoke bench` first")
+    return runs[-1]
+
+
+def load(path):
+    """(machine, rows, run): rows are dicts with the fields the table and plots need."""
+    data = json.loads(Path(path).read_text())
+    machine = data["machine_info"].get("bench", {})
+    rows = []
+    for b in data["benchmarks"]:
+        info = b.get("extra_info", {})
+        if "path" not in info:  # not one of ours (or a run with --benchmark-disable)
+            continue
+        rows.append({**info, "group": b["group"], "name": b["name"], "min_s": b["stats"]["min"],
+                     "median_s": b["stats"]["median"], "rounds": b["stats"]["rounds"]})
+    run = {"datetime": data.get("datetime", "?"), "commit": data.get("commit_info", {}).get("id", "?"),
+           "dirty": data.get("commit_info", {}).get("dirty"), "file": Path(path).name}
+    return machine, rows, run
+
+
+def machine_line(machine):
+    threads = machine.get("thread_counts", {})
+    counts = ", ".join(f"{k} {v}" for k, v in threads.items())
+    cpu_peak, gpu_peak = machine.get("cpu_peak_gflops"), machine.get("gpu_peak_gflops")
+    gpu = ("none measured" if gpu_peak is None
+           else f"{gpu_peak:,.1f} GFLOP/s (cuBLAS float32 GEMM 4096 through torch, TF32 off)")
+    return (
+        f"CPU: {machine.get('cpu_model', '?')}, {machine.get('cpu_cores', '?')} cores, "
+        f"{machine.get('threads', '?')} threads for every CPU path ({counts}); "
+        f"GPU: {machine.get('gpu', '?')}. Measured peaks: CPU {_num(cpu_peak)} GFLOP/s "
+        f"(NumPy float32 GEMM 4096, OpenBLAS), GPU {gpu}"
+    )
+
+
+def _num(x, digits=1):
+    return "n/a" if x is None else f"{x:,.{digits}f}"
+
+
+def _time(seconds):
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+def _ordered(rows):
+    return sorted(rows, key=lambda r: (PATH_ORDER.index(r["path"]) if r["path"] in PATH_ORDER
+                                       else len(PATH_ORDER)))
+
+
+def _by_workload(rows):
+    workloads = {}
+    for r in rows:
+        workloads.setdefault(r["workload"], []).append(r)
+    return workloads
+
+
+def speedups(rows):
+    """{workload: {path: reference time / path time}} for the workloads the reference ran."""
+    out = {}
+    for workload, group in _by_workload(rows).items():
+        ref = next((r for r in group if r["path"] == "reference"), None)
+        if ref is not None:
+            out[workload] = {r["path"]: ref["min_s"] / r["min_s"] for r in group}
+    return out
+
+
+def table(group, rows):
+    epoch = group == GROUP_EPOCH
+    ups = speedups(rows)
+    head = ["workload", "path", "time (min)", "rounds", "GFLOP/s", "% of peak", "vs reference"]
+    if epoch:
+        head.insert(5, "samples/s")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for workload, group_rows in _by_workload(rows).items():
+        for r in _ordered(group_rows):
+            frac = r.get("fraction_of_peak")
+            up = ups.get(workload, {}).get(r["path"])
+            cells = [workload, r["path"], _time(r["min_s"]), str(r["rounds"]), _num(r["gflops"], 2),
+                     "n/a" if frac is None else f"{100 * frac:.3g}%",
+                     "" if up is None else f"{up:.2f}x"]
+            if epoch:
+                cells.insert(5, f"{r['samples_per_second']:,.0f}")
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def headlines(rows):
+    """A few sentences: the fastest GEMM per path, and each path's speed-up on the networks."""
+    lines = []
+    square = [r for r in rows if r["group"] == GROUP_SQUARE]
+    for path in PATH_ORDER:
+        mine = [r for r in square if r["path"] == path]
+        if mine:
+            best = max(mine, key=lambda r: r["gflops"])
+            frac = best.get("fraction_of_peak")
+            lines.append(f"- {PATH_LABELS[path]}: best square GEMM {best['gflops']:.1f} GFLOP/s at "
+                         f"{best['size']}" + ("" if frac is None else f" ({100 * frac:.0f}% of peak)"))
+    steps = [r for r in rows if r["group"] == GROUP_STEP]
+    for path in PATH_ORDER:
+        if path == "reference":
+            continue
+        ratios = [f"{w} {ups[path]:.2f}x" for w, ups in speedups(steps).items() if path in ups]
+        if ratios:
+            lines.append(f"- train_step, {PATH_LABELS[path]} over the reference: " + ", ".join(ratios))
+    epoch = [r for r in rows if r["group"] == GROUP_EPOCH]
+    for path in PATH_ORDER:
+        mine = sorted((r for r in epoch if r["path"] == path), key=lambda r: r["batch_size"])
+        if len(mine) > 1:
+            lines.append(f"- one epoch, {PATH_LABELS[path]}: {mine[0]['samples_per_second']:,.0f} "
+                         f"samples/s at batch {mine[0]['batch_size']}, "
+                         f"{mine[-1]['samples_per_second']:,.0f} at the full batch "
+                         f"({mine[-1]['samples_per_second'] / mine[0]['samples_per_second']:.0f}x)")
+    return "\n".join(lines)
+
+
+def markdown(machine, rows, run):
+    parts = [
+        "# Benchmark results",
+        "",
+        f"Machine: {machine_line(machine)}.",
+        "",
+        f"Run {run['file']} ({run['datetime']}, commit {str(run['commit'])[:10]}"
+        f"{' with uncommitted changes' if run['dirty'] else ''}). Times are the fastest of "
+        "`rounds` calls after warm-up; GFLOP/s use that time and the FLOP counts of "
+        "tests/benchmarks/workloads.py; % of peak is against the device's measured peak above; "
+        "`vs reference` is the NumPy reference's time over the path's time (higher is faster).",
+        "",
+        "## Headlines",
+        "",
+        headlines(rows) or "(no results)",
+    ]
+    for group in GROUP_ORDER + sorted({r["group"] for r in rows} - set(GROUP_ORDER)):
+        group_rows = [r for r in rows if r["group"] == group]
+        if group_rows:
+            parts += ["", f"## {group}", "", table(group, group_rows)]
+    return "\n".join(parts) + "\n"
+
+
+def _by_path(rows):
+    out = {}
+    for r in _ordered(rows):
+        out.setdefault(r["path"], []).append(r)
+    return out
+
+
+def plot_gflops_vs_size(rows, machine):
+    fig, (ax,) = new_figure(title="float32 GEMM: GFLOP/s against size")
+    for path, mine in _by_path([r for r in rows if r["group"] == GROUP_SQUARE]).items():
+        mine.sort(key=lambda r: r["size"])
+        ax.plot([r["size"] for r in mine], [r["gflops"] for r in mine], "o-",
+                color=COLORS.get(path), label=PATH_LABELS.get(path, path))
+    peaks = (("cpu_peak_gflops", "CPU peak (NumPy 4096)"), ("gpu_peak_gflops", "GPU peak (cuBLAS 4096)"))
+    for key, label in peaks:
+        if machine.get(key):
+            ax.axhline(machine[key], color="gray", ls="--" if key.startswith("cpu") else ":", lw=1,
+                       label=f"{label} {machine[key]:,.0f}")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("n (C = A B, all n x n)")
+    ax.set_ylabel("GFLOP/s (fastest round)")
+    ax.legend(fontsize=7)
+    _caption(fig, machine)
+    return fig
+
+
+def plot_speedup(rows, machine):
+    steps = [r for r in rows if r["group"] == GROUP_STEP]
+    ups = speedups(steps)
+    workloads = list(ups)
+    paths = [p for p in PATH_ORDER if any(p in u for u in ups.values())]
+    fig, (ax,) = new_figure(title="one train_step: speed-up over the NumPy reference")
+    fig.set_size_inches(max(6.0, 1.6 * len(workloads)), 4.2)
+    width = 0.8 / max(1, len(paths))
+    for i, path in enumerate(paths):
+        xs = [j + (i - (len(paths) - 1) / 2) * width for j in range(len(workloads))]
+        bars = ax.bar(xs, [ups[w].get(path, float("nan")) for w in workloads], width,
+                      color=COLORS.get(path), label=PATH_LABELS.get(path, path))
+        ax.bar_label(bars, fmt="%.2g", fontsize=6)
+    ax.axhline(1.0, color="gray", lw=1)
+    ax.set_xticks(range(len(workloads)), [w.replace(" m=", "\nm=") for w in workloads], fontsize=7)
+    ax.set_yscale("log")
+    ax.set_ylabel("reference time / path time")
+    ax.legend(fontsize=7)
+    _caption(fig, machine)
+    return fig
+
+
+def plot_throughput(rows, machine):
+    fig, (ax,) = new_figure(title="one epoch of mini-batch SGD: samples/second")
+    epoch = [r for r in rows if r["group"] == GROUP_EPOCH]
+    for path, mine in _by_path(epoch).items():
+        mine.sort(key=lambda r: r["batch_size"])
+        ax.plot([r["batch_size"] for r in mine], [r["samples_per_second"] for r in mine], "o-",
+                color=COLORS.get(path), label=PATH_LABELS.get(path, path))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    if epoch:
+        sizes = sorted({r["batch_size"] for r in epoch})
+        ax.set_xticks(sizes, [str(b) for b in sizes])
+        ax.set_xlabel(f"batch size (the largest is the full batch, m = {epoch[0]['m']}; "
+                      f"network {epoch[0]['layer_dims']})")
+    ax.set_ylabel("samples / second (fastest epoch)")
+    ax.legend(fontsize=7)
+    _caption(fig, machine)
+    return fig
+
+
+def _caption(fig, machine):
+    fig.text(0.0, -0.02, machine_line(machine), fontsize=6, wrap=True, va="top")
+
+
+def render(json_path=None, out_dir=OUT_DIR):
+    """Write results.md and the plots for one saved run; returns the written paths."""
+    json_path = Path(json_path) if json_path else latest_run()
+    machine, rows, run = load(json_path)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [out_dir / "results.md"]
+    written[0].write_text(markdown(machine, rows, run))
+    for name, plot in (("gflops_vs_size.png", plot_gflops_vs_size),
+                       ("train_step_speedup.png", plot_speedup),
+                       ("minibatch_throughput.png", plot_throughput)):
+        written.append(save_figure(plot(rows, machine), out_dir / name))
+    return written
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("json", nargs="?", help="a saved run (default: the newest under .benchmarks/)")
+    parser.add_argument("--out", default=str(OUT_DIR), help="output folder (default: plots/bench)")
+    args = parser.parse_args(argv)
+    for path in render(args.json, args.out):
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""The machine under test: one thread count for every CPU path, its description, measured peaks.
+
+Thread count: BENCH_THREADS from the environment, else every core. It is set for all three CPU
+runtimes and read back, so the report shows what was in effect, not what was asked for:
+- NumPy's OpenBLAS: OPENBLAS_NUM_THREADS must be set before NumPy loads (`invoke bench` does),
+  and we also set it at run time through OpenBLAS's own `*_set_num_threads` (what threadpoolctl
+  does), so a plain `pytest --benchmark-only` gets the same count;
+- numba: `numba.set_num_threads` (parallel kernels; it cannot exceed NUMBA_NUM_THREADS);
+- torch: `torch.set_num_threads`.
+"""
+
+import ctypes
+import glob
+import os
+import platform
+import time
+from functools import cache
+
+import numpy as np
+
+BENCH_THREADS = int(os.environ.get("BENCH_THREADS") or os.cpu_count())
+
+
+def _openblas():
+    """NumPy's bundled OpenBLAS (numpy.libs/libscipy_openblas*.so) as (get, set), or None."""
+    libs = glob.glob(os.path.join(os.path.dirname(np.__file__), "..", "numpy.libs", "*openblas*"))
+    for path in libs:
+        lib = ctypes.CDLL(path)
+        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "")):
+            getter = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+            setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+            if getter is not None and setter is not None:
+                return getter, setter
+    return None
+
+
+def set_threads(n=BENCH_THREADS):
+    """Use n threads in NumPy's BLAS, numba and torch; return the counts each reports back."""
+    import numba
+    import torch
+
+    counts = {}
+    blas = _openblas()
+    if blas is not None:
+        get, set_ = blas
+        set_(n)
+        counts["numpy_blas"] = int(get())
+    else:  # an unknown BLAS: only the environment variable can have set it
+        counts["numpy_blas"] = os.environ.get("OPENBLAS_NUM_THREADS", "unknown")
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    counts["numba"] = numba.get_num_threads()
+    torch.set_num_threads(n)
+    counts["torch"] = torch.get_num_threads()
+    return counts
+
+
+def cpu_model():
+    """The CPU's marketing name from /proc/cpuinfo (platform.processor() is often empty)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+@cache
+def real_gpu():
+    """True only for a real CUDA device: numba's simulator (tests/conftest.py turns it on where
+    there is no driver) is never timed."""
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        return False
+    from numba import cuda
+
+    return bool(cuda.is_available())
+
+
+@cache
+def torch_cuda():
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def gpu_name():
+    if torch_cuda():
+        import torch
+
+        return torch.cuda.get_device_name(0)
+    if real_gpu():
+        from numba import cuda
+
+        name = cuda.get_current_device().name
+        return name.decode() if isinstance(name, bytes) else str(name)
+    return "no GPU"
+
+
+def describe():
+    """The machine as the report prints it."""
+    return {
+        "cpu_model": cpu_model(),
+        "cpu_cores": os.cpu_count(),
+        "gpu": gpu_name(),
+        "threads": BENCH_THREADS,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Measured peaks: the best GFLOP/s a vendor library reaches on this machine at the largest size.
+
+PEAK_SIZE = 4096
+PEAK_RUNS = 3
+
+
+def _best_seconds(fn, runs):
+    fn()  # warm-up: first-touch of the pages, BLAS thread start-up
+    best = float("inf")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+@cache
+def cpu_peak_gflops(n=PEAK_SIZE):
+    """NumPy's float32 GEMM (OpenBLAS) at n x n x n, best of PEAK_RUNS: the CPU's measured peak."""
+    rng = np.random.default_rng(0)
+    A, B = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
+    return 2 * n**3 / _best_seconds(lambda: A @ B, PEAK_RUNS) / 1e9
+
+
+@cache
+def gpu_peak_gflops(n=PEAK_SIZE):
+    """cuBLAS float32 GEMM through torch (TF32 off) at n x n x n: the GPU's measured peak.
+    None where torch has no CUDA device (numba-cuda alone has no cuBLAS to measure)."""
+    if not torch_cuda():
+        return None
+    import torch
+
+    previous = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        A = torch.rand((n, n), device="cuda", dtype=torch.float32)
+        B = torch.rand((n, n), device="cuda", dtype=torch.float32)
+
+        def gemm():
+            torch.matmul(A, B)
+            torch.cuda.synchronize()
+
+        return 2 * n**3 / _best_seconds(gemm, PEAK_RUNS) / 1e9
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = previous

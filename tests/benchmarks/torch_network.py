@@ -1,0 +1,47 @@
+"""The same train_step in torch eager (CPU or CUDA): what the network costs in a framework.
+
+Same network, activations, cost and update as reference.network.train_step, written the way a
+torch user would: forward with tensors, the cost from the logits, autograd for the gradients, then
+plain SGD. parameters is {"W1": tensor (n[1], n[0]), "b1": (n[1], 1), ...} with requires_grad;
+X, Y arrive as NumPy arrays (as minibatch_sgd hands them over) and are moved to the parameters'
+device inside the step, as a training loop over host data must do.
+"""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
+               "linear": lambda Z: Z}
+
+
+def to_torch(parameters, device="cpu"):
+    """NumPy parameters -> leaf tensors on `device` that autograd tracks (copies, same dtype)."""
+    return {k: torch.tensor(v, device=device, requires_grad=True) for k, v in parameters.items()}
+
+
+def to_numpy(parameters):
+    return {k: v.detach().cpu().numpy() for k, v in parameters.items()}
+
+
+def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
+               cost="cross_entropy"):
+    """Forward, cost, autograd backward, SGD update in place; returns the cost before the update
+    (`.item()`, which also waits for a GPU to finish the step)."""
+    device = parameters["W1"].device
+    A = torch.as_tensor(np.asarray(X), device=device)
+    Y = torch.as_tensor(np.asarray(Y), device=device)
+    L = len(parameters) // 2
+    for l in range(1, L + 1):
+        Z = parameters[f"W{l}"] @ A + parameters[f"b{l}"]
+        A = ACTIVATIONS[hidden if l < L else output](Z)
+    if cost == "cross_entropy":  # from the logits Z[L], as reference.network.train_step does
+        J = F.binary_cross_entropy_with_logits(Z, Y)
+    else:
+        J = F.mse_loss(A, Y)
+    tensors = list(parameters.values())
+    grads = torch.autograd.grad(J, tensors)
+    with torch.no_grad():
+        for p, g in zip(tensors, grads, strict=True):
+            p.sub_(learning_rate * g)
+    return J.item()
