@@ -225,14 +225,17 @@ def relative_difference(a, b):
 def _overlay_paths(ax, runs, reasons):
     """Each path's cost per epoch, on top of each other; a path that did not run says why."""
     reference = runs.get("reference")
-    for name, run in runs.items():
+    for name in PATH_COLORS:  # always in the order reference, cpu, cuda
+        if name in reasons:
+            ax.plot([], [], color=PATH_COLORS[name], label=f"{name}: not run ({reasons[name]})")
+        if name not in runs:
+            continue
+        run = runs[name]
         label = f"{name}: final J = {run.cost[-1]:.6g}"
         if reference is not None and name != "reference":
             label += f", max rel. diff. {relative_difference(run.cost, reference.cost).max():.0e}"
         ax.plot(range(len(run.cost)), run.cost, color=PATH_COLORS[name], label=label,
                 **PATH_STYLES[name])
-    for name, reason in reasons.items():
-        ax.plot([], [], color=PATH_COLORS[name], label=f"{name}: not run ({reason})")
     ax.set(xlabel="epoch (passes over the training set)",
            ylabel=COST_LABELS["cross_entropy"] + ", train")
     ax.legend(fontsize="small", loc="upper right")
