@@ -1,0 +1,44 @@
+"""Compiler flags and block sizes of the numba CPU kernels, in one place.
+
+Every kernel in kernels/cpu is compiled with one of the two flag sets below:
+
+    fastmath     only the LLVM fast-math flags that reorder arithmetic: "reassoc" lets the loop
+                 vectoriser split a sum over k into 8 or 16 partial sums (one per SIMD lane),
+                 "contract" fuses a * b + c into one FMA, "nsz" / "arcp" drop signed-zero and
+                 exact-division rules. Not "nnan" / "ninf": with those LLVM may assume that no
+                 value is NaN or inf and fold the finiteness checks in validate.py to True.
+    cache        True: compiled machine code is kept in __pycache__, so a second process (a CI
+                 run, the next pytest) loads it instead of compiling again.
+    error_model  "numpy": division by zero gives inf/NaN as in NumPy, without the Python-style
+                 ZeroDivisionError check in every division.
+    boundscheck  False: no index checks in the kernels. The Python wrappers validate shapes,
+                 dtypes and memory layout before any kernel runs (reference/checks.py), so no
+                 index can be out of range.
+    parallel     only for the large matmul (prange over row blocks); the network kernels are
+                 serial because their products are small (see network.py).
+
+AVX-512: on CPUs with 512-bit vectors LLVM still prefers 256-bit ones ("prefer-256-bit"), and
+numba chooses the target features only process-wide, before its first compilation, through the
+environment variable NUMBA_CPU_FEATURES. We leave that choice to whoever runs the code;
+`NUMBA_CPU_FEATURES=-prefer-256-bit` lets the matmul micro-kernel use zmm registers (measured
+in matmul.py). Compiled code is cached separately for each feature set.
+"""
+
+FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+
+JIT = dict(fastmath=FASTMATH, cache=True, error_model="numpy", boundscheck=False, nogil=True)
+JIT_PARALLEL = dict(JIT, parallel=True)
+
+# Block sizes of the packed matmul (matmul.py). KC: the length of the k-slices that one
+# micro-kernel call sums over (4 rows of A and 4 rows of B^T, 32 KC bytes in float32, stay in
+# the 48 KiB L1). MC x KC: the block of A one thread packs (L2). NC: the columns of B^T swept
+# per A block. PAD: extra elements on every packed row, so that rows KC apart do not start at
+# the same offset in a 4 KiB page (power-of-two strides map them all to one cache set).
+KC = 512
+MC = 64
+NC = 256
+PAD = 16
+# Register tile of the micro-kernels: 4 x 4 accumulators (16 vector registers after
+# vectorisation over k, out of 16 ymm / 32 zmm).
+MR = 4
+NR = 4

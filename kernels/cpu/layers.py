@@ -1,0 +1,166 @@
+"""Elementwise and reduction kernels of one layer: activations, the fused linear + bias +
+activation forward, the activation backward, db, both costs, dZ[L] and the update.
+
+Shapes as in the slides: W (n[l], n[l-1]), b (n[l], 1), Z, A, dZ, dA (n[l], m). Activations are
+passed to kernels as small integer codes (one compiled kernel serves all of them):
+"""
+
+import numpy as np
+from numba import njit
+
+from kernels.cpu.config import JIT
+from kernels.cpu.products import wa_into
+
+RELU, TANH, SIGMOID, LINEAR = 0, 1, 2, 3
+ACTIVATION_CODES = {"relu": RELU, "tanh": TANH, "sigmoid": SIGMOID, "linear": LINEAR}
+CROSS_ENTROPY, MSE = 0, 1
+COST_CODES = {"cross_entropy": CROSS_ENTROPY, "mse": MSE}
+LOG_FLOOR = -100.0  # torch's binary_cross_entropy clamps each log here (reference/losses.py)
+
+
+# ---------------------------------------------------------------------------------------------
+# Activations, one number at a time (the same stable forms as reference/activations.py).
+
+
+@njit(inline="always", **JIT)
+def g(z, act):
+    """A = g(Z) for one entry.  t = e^(-|z|) (sigmoid) or e^(-2|z|) (tanh) never overflows."""
+    if act == RELU:
+        return z if z > 0 else z * 0
+    if act == SIGMOID:
+        t = np.exp(-abs(z))
+        return 1 / (1 + t) if z >= 0 else t / (1 + t)
+    if act == TANH:
+        t = np.exp(-2 * abs(z))
+        a = -np.expm1(-2 * abs(z)) / (1 + t)
+        return a if z >= 0 else -a
+    return z
+
+
+@njit(inline="always", **JIT)
+def g_prime(z, act):
+    """g'(z): relu 1 for z > 0 else 0; sigmoid A(1-A) = t/(1+t)^2; tanh 1-A^2 = 4t/(1+t)^2."""
+    if act == RELU:
+        return z * 0 + 1 if z > 0 else z * 0
+    if act == SIGMOID:
+        t = np.exp(-abs(z))
+        return t / ((1 + t) * (1 + t))
+    if act == TANH:
+        t = np.exp(-2 * abs(z))
+        return 4 * t / ((1 + t) * (1 + t))
+    return z * 0 + 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Layer kernels.
+
+
+@njit(**JIT)
+def activation_into(Z, A, act):
+    """A = g(Z).  Z, A: (n, m)."""
+    n, m = Z.shape
+    for i in range(n):
+        for j in range(m):
+            A[i, j] = g(Z[i, j], act)
+
+
+@njit(**JIT)
+def activation_backward_into(dA, Z, dZ, act):
+    """dZ = dA * g'(Z).  dA, Z, dZ: (n, m)."""
+    n, m = Z.shape
+    for i in range(n):
+        for j in range(m):
+            dZ[i, j] = dA[i, j] * g_prime(Z[i, j], act)
+
+
+@njit(**JIT)
+def linear_activation_forward_into(A_prev, W, b, Z, A, act):
+    """Z = W A_prev + b and A = g(Z), fused: each row of Z starts as b[i], the product adds
+    W A_prev, and g is applied while the rows are still in cache.
+    A_prev: (k, m), W: (n, k), b: (n, 1) -> Z, A: (n, m)."""
+    n, m = Z.shape
+    for i in range(n):
+        for j in range(m):
+            Z[i, j] = b[i, 0]
+    wa_into(W, A_prev, Z)
+    activation_into(Z, A, act)
+
+
+@njit(**JIT)
+def bias_gradient_into(dZ, db):
+    """db = sum over the m columns of dZ.  dZ: (n, m) -> db: (n, 1)."""
+    n, m = dZ.shape
+    for i in range(n):
+        s = dZ.dtype.type(0)
+        for j in range(m):
+            s += dZ[i, j]
+        db[i, 0] = s
+
+
+@njit(**JIT)
+def update_into(P, dP, alpha):
+    """P <- P - alpha dP, in place (any 2-D shape, C-contiguous)."""
+    n, k = P.shape
+    a = P.dtype.type(alpha)
+    for i in range(n):
+        for j in range(k):
+            P[i, j] -= a * dP[i, j]
+
+
+# ---------------------------------------------------------------------------------------------
+# Costs and the output gradient. Sums run in the arrays' dtype, row by row; the mean is over all
+# N = n[L] m entries, as in reference/losses.py.
+
+
+@njit(**JIT)
+def cross_entropy_from_logits(Z, Y):
+    """J = mean( max(z, 0) - z y + log(1 + e^-|z|) ): binary cross-entropy of sigmoid(z)."""
+    n, m = Z.shape
+    s = Z.dtype.type(0)
+    for i in range(n):
+        for j in range(m):
+            z = Z[i, j]
+            s += max(z, 0) - z * Y[i, j] + np.log1p(np.exp(-abs(z)))
+    return s / (n * m)
+
+
+@njit(**JIT)
+def cross_entropy_from_probabilities(AL, Y):
+    """J = -mean( y log a + (1 - y) log(1 - a) ), each log clamped at -100 like torch."""
+    n, m = AL.shape
+    s = AL.dtype.type(0)
+    floor = AL.dtype.type(LOG_FLOOR)
+    for i in range(n):
+        for j in range(m):
+            a = AL[i, j]
+            log_a = max(np.log(a), floor) if a > 0 else floor
+            log_1ma = max(np.log1p(-a), floor) if a < 1 else floor
+            s += Y[i, j] * log_a + (1 - Y[i, j]) * log_1ma
+    return -s / (n * m)
+
+
+@njit(**JIT)
+def mean_squared_error(AL, Y):
+    """J = mean( (a - y)^2 ) over all n[L] m entries."""
+    n, m = AL.shape
+    s = AL.dtype.type(0)
+    for i in range(n):
+        for j in range(m):
+            d = AL[i, j] - Y[i, j]
+            s += d * d
+    return s / (n * m)
+
+
+@njit(**JIT)
+def output_gradient_into(AL, Y, ZL, dZ, act, cost):
+    """dZ[L] = dJ/dZ[L] (N = n[L] m):
+    sigmoid + cross-entropy: (A[L] - Y) / N (the a(1-a) of dJ/da and of sigmoid' cancel);
+    mse: 2 (A[L] - Y) / N * g'(Z[L])."""
+    n, m = AL.shape
+    N = n * m
+    for i in range(n):
+        for j in range(m):
+            d = (AL[i, j] - Y[i, j]) / N
+            if cost == MSE:
+                d = 2 * d * g_prime(ZL[i, j], act)
+            dZ[i, j] = d

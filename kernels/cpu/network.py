@@ -1,0 +1,210 @@
+"""The L-layer network on the CPU path: reference.network's public API over the numba kernels.
+
+Legend as in reference/network.py: L layers, n[l] units in layer l, m samples (one per column);
+W[l] (n[l], n[l-1]), b[l] (n[l], 1), Z[l], A[l] (n[l], m), A[0] = X.
+
+forward, compute_cost, backward and update_parameters run one kernel per layer and step, from
+Python, and return new arrays (forward's caches are this path's own: backward reads them).
+train_step is one compiled call (step.py) over a workspace allocated once per network shape
+and batch size, so steady-state training allocates nothing.
+"""
+
+import numpy as np
+
+from kernels.cpu import layers
+from kernels.cpu.layers import ACTIVATION_CODES, COST_CODES
+from kernels.cpu.products import dzat_into, wtdz_into
+from kernels.cpu.validate import contiguous
+from reference import checks
+from reference.network import initialize_parameters  # noqa: F401  (same weights on every path)
+
+# ---------------------------------------------------------------------------------------------
+# Activations: A = g(Z) and dZ = dA * g'(Z), elementwise (the stable forms of layers.g).
+
+
+def _check_same_shape(name, a, like_name, like):
+    checks.check_float_array(name, a)
+    if a.shape != like.shape:
+        raise ValueError(f"{name} has shape {a.shape}; expected {like.shape}, the shape of {like_name}")
+    if a.dtype != like.dtype:
+        raise TypeError(f"{name} has dtype {a.dtype} but {like_name} has dtype {like.dtype}")
+
+
+def _activation(Z, name):
+    checks.check_float_array("Z", Z)
+    Z = contiguous(Z)
+    A = np.empty_like(Z)
+    layers.activation_into(Z, A, ACTIVATION_CODES[name])
+    return A
+
+
+def _activation_backward(dA, Z, name):
+    checks.check_float_array("Z", Z)
+    _check_same_shape("dA", dA, "Z", Z)
+    Z, dA = contiguous(Z), contiguous(dA)
+    dZ = np.empty_like(Z)
+    layers.activation_backward_into(dA, Z, dZ, ACTIVATION_CODES[name])
+    return dZ
+
+
+def sigmoid(Z):
+    """A = 1 / (1 + e^(-Z)).  Z: (n, m) -> A: (n, m)."""
+    return _activation(Z, "sigmoid")
+
+
+def sigmoid_backward(dA, Z):
+    """dZ = dA * A (1 - A).  dA, Z: (n, m) -> dZ: (n, m)."""
+    return _activation_backward(dA, Z, "sigmoid")
+
+
+def tanh(Z):
+    """A = 2 / (1 + e^(-2Z)) - 1.  Z: (n, m) -> A: (n, m)."""
+    return _activation(Z, "tanh")
+
+
+def tanh_backward(dA, Z):
+    """dZ = dA * (1 - A^2).  dA, Z: (n, m) -> dZ: (n, m)."""
+    return _activation_backward(dA, Z, "tanh")
+
+
+def relu(Z):
+    """A = max(Z, 0).  Z: (n, m) -> A: (n, m)."""
+    return _activation(Z, "relu")
+
+
+def relu_backward(dA, Z):
+    """dZ = dA where Z > 0, else 0.  dA, Z: (n, m) -> dZ: (n, m)."""
+    return _activation_backward(dA, Z, "relu")
+
+
+# ---------------------------------------------------------------------------------------------
+# The linear layer.
+
+
+def _check_linear(A_prev, W, b):
+    checks.check_float_array("A_prev", A_prev)
+    checks.check_float_array("W", W)
+    checks.check_float_array("b", b)
+    n, k = W.shape
+    if A_prev.shape[0] != k:
+        raise ValueError(f"A_prev has shape {A_prev.shape}; expected ({k}, m) to match W {W.shape}")
+    if b.shape != (n, 1):
+        raise ValueError(f"b has shape {b.shape}; expected {(n, 1)} to match W {W.shape}")
+    if not A_prev.dtype == W.dtype == b.dtype:
+        raise TypeError(f"A_prev, W, b have dtypes {A_prev.dtype}, {W.dtype}, {b.dtype}; expected one")
+
+
+def _linear_activation_forward(A_prev, W, b, act):
+    Z = np.empty((W.shape[0], A_prev.shape[1]), W.dtype)
+    A = np.empty_like(Z)
+    layers.linear_activation_forward_into(A_prev, W, b, Z, A, act)
+    return Z, A
+
+
+def linear_forward(A_prev, W, b):
+    """Z = W A_prev + b.  A_prev: (k, m), W: (n, k), b: (n, 1) -> Z: (n, m), cache (A_prev, W, b)."""
+    _check_linear(A_prev, W, b)
+    A_prev, W, b = contiguous(A_prev), contiguous(W), contiguous(b)
+    Z, _ = _linear_activation_forward(A_prev, W, b, layers.LINEAR)
+    return Z, (A_prev, W, b)
+
+
+def _linear_backward(dZ, A_prev, W, need_dA=True):
+    dW = np.empty_like(W)
+    db = np.empty((W.shape[0], 1), W.dtype)
+    dzat_into(dZ, A_prev, dW)
+    layers.bias_gradient_into(dZ, db)
+    dA_prev = None
+    if need_dA:
+        dA_prev = np.empty_like(A_prev)
+        wtdz_into(W, dZ, dA_prev)
+    return dA_prev, dW, db
+
+
+def linear_backward(dZ, cache):
+    """dW = dZ A_prev^T, db = sum over m of dZ, dA_prev = W^T dZ.  -> (dA_prev, dW, db)."""
+    A_prev, W, b = cache
+    _check_linear(A_prev, W, b)
+    checks.check_float_array("dZ", dZ)
+    expected = (W.shape[0], A_prev.shape[1])
+    if dZ.shape != expected:
+        raise ValueError(f"dZ has shape {dZ.shape}; expected {expected} = (n[l], m)")
+    if dZ.dtype != W.dtype:
+        raise TypeError(f"dZ has dtype {dZ.dtype} but W has dtype {W.dtype}")
+    return _linear_backward(contiguous(dZ), contiguous(A_prev), contiguous(W))
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole network, layer by layer.
+
+
+def forward(X, parameters, hidden="relu", output="sigmoid"):
+    """A[0] = X, then Z[l] = W[l] A[l-1] + b[l], A[l] = g(Z[l]).  X: (n[0], m) -> (A[L], caches).
+
+    caches[l-1] = ((A[l-1], W[l], b[l]), Z[l], activation), as in the reference.
+    """
+    L = checks.check_network_call(X, parameters, hidden, output)
+    A = contiguous(X)
+    caches = []
+    for l in range(1, L + 1):
+        activation = hidden if l < L else output
+        W, b = contiguous(parameters[f"W{l}"]), contiguous(parameters[f"b{l}"])
+        Z, A_next = _linear_activation_forward(A, W, b, ACTIVATION_CODES[activation])
+        caches.append(((A, W, b), Z, activation))
+        A = A_next
+    return A, caches
+
+
+def compute_cost(AL, Y, cost="cross_entropy", logits=None):
+    """J over the batch: cross-entropy (from the logits Z[L] when given) or MSE.  AL, Y: (n[L], m)."""
+    checks.check_float_array("AL", AL)
+    checks.check_Y(Y, AL, cost)
+    AL, Y = contiguous(AL), contiguous(Y.astype(AL.dtype, copy=False))
+    if cost == "mse":
+        return float(layers.mean_squared_error(AL, Y))
+    if logits is not None:
+        _check_same_shape("logits", logits, "AL", AL)
+        return float(layers.cross_entropy_from_logits(contiguous(logits), Y))
+    return float(layers.cross_entropy_from_probabilities(AL, Y))
+
+
+def backward(AL, Y, caches, cost="cross_entropy"):
+    """dZ[L] from the cost, then for l = L..1: dW[l], db[l], and dZ[l-1] = W[l]^T dZ[l] * g'(Z[l-1]).
+
+    AL, Y: (n[L], m), caches from this path's forward -> {"dW1": (n[1], n[0]), "db1": ..., ...}.
+    """
+    *_, (_, ZL, output) = caches
+    checks.check_cost_name(cost, output)
+    checks.check_Y(Y, AL, cost)
+    AL, Y = contiguous(AL), contiguous(Y.astype(AL.dtype, copy=False))
+    L = len(caches)
+    grads = {}
+    dZ = np.empty_like(ZL)
+    layers.output_gradient_into(AL, Y, ZL, dZ, ACTIVATION_CODES[output], COST_CODES[cost])
+    for l in range(L, 0, -1):
+        (A_prev, W, _), _, _ = caches[l - 1]
+        dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = _linear_backward(dZ, A_prev, W, need_dA=l > 1)
+        if l > 1:
+            _, Z_prev, activation = caches[l - 2]
+            dZ_prev = np.empty_like(dA_prev)
+            layers.activation_backward_into(dA_prev, Z_prev, dZ_prev, ACTIVATION_CODES[activation])
+            dZ = dZ_prev
+    return grads
+
+
+def update_parameters(parameters, grads, learning_rate):
+    """W[l] <- W[l] - alpha dW[l], b[l] <- b[l] - alpha db[l], in place; returns parameters."""
+    checks.check_grads(grads, parameters)
+    checks.check_learning_rate(learning_rate)
+    for key, P in parameters.items():
+        dP = contiguous(grads["d" + key].astype(P.dtype, copy=False))
+        if P.flags.c_contiguous:
+            layers.update_into(P, dP, learning_rate)
+        else:  # update a contiguous copy and write it back, so the caller's array changes
+            Pc = np.ascontiguousarray(P)
+            layers.update_into(Pc, dP, learning_rate)
+            P[...] = Pc
+    return parameters
+
+
+from kernels.cpu.step import train_step  # noqa: E402, F401  (the fused step, see step.py)

@@ -1,0 +1,209 @@
+"""train_step fused: forward, cost, backward and update in one compiled call.
+
+    train_step_kernel(Ws, bs, X, Y, alpha, hidden, output, cost, workspace...) -> (J, status)
+
+The kernel writes Z[l], A[l], dZ[l], dA[l], dW[l], db[l] into a workspace that the wrapper
+allocates once per (layer widths, m, dtype) and keeps (Workspace below), so a steady-state step
+allocates no memory at all (tests/test_cpu_kernels.py counts numba's allocations).
+
+Layer lists are numba typed Lists, not tuples: a tuple of L arrays is a different type for every
+depth L, so each depth would compile the whole step again; a typed List of 2-D arrays is one type
+per dtype, so train_step compiles twice in all (float32, float64).
+
+Validation. The wrapper's first call for a given parameters dict, batch shape and options runs
+every check of reference/checks.py, word for word as the reference (in the reference's order).
+Later calls with the very same parameter arrays (same objects, shapes, dtype) and an X, Y of the
+same shape and dtype skip the Python checks, which cost 13-27 us per step here (the whole fused
+step of the slides' [2, 10, 1] net takes ~10 us); the kernel then checks the values itself (all
+finite, labels in [0, 1] for cross-entropy) before it writes anything, and if any check fails the
+wrapper runs the reference checks, which raise the same error as on the reference path.
+"""
+
+from collections import OrderedDict
+
+import numpy as np
+from numba import njit
+from numba.typed import List
+
+from kernels.cpu import layers
+from kernels.cpu.config import JIT
+from kernels.cpu.layers import ACTIVATION_CODES, COST_CODES, CROSS_ENTROPY, MSE
+from kernels.cpu.products import dzat_into, wtdz_into
+from kernels.cpu.validate import contiguous
+from reference import checks
+
+OK, BAD_VALUES = 0, 1
+
+
+@njit(**JIT)
+def _all_finite(a):
+    ok = True
+    for v in a.ravel():
+        ok &= np.isfinite(v)
+    return ok
+
+
+@njit(**JIT)
+def _labels_in_unit_interval(Y):
+    ok = True
+    for v in Y.ravel():
+        ok &= (v >= 0) & (v <= 1)
+    return ok
+
+
+@njit(**JIT)
+def train_step_kernel(Ws, bs, X, Y, alpha, hidden, output, cost, Zs, As, dZs, dAs, dWs, dbs):
+    """One gradient-descent step. Ws[l-1] = W[l], bs[l-1] = b[l]; X: (n[0], m), Y: (n[L], m).
+    Workspace: Zs[l-1], As[l-1], dZs[l-1], dAs[l-1]: (n[l], m); dWs, dbs: shapes of Ws, bs.
+    Returns (J before the update, OK) or (nan, BAD_VALUES) without touching anything."""
+    L = len(Ws)
+    # Values (the wrapper has checked shapes, dtypes and layout).
+    ok = _all_finite(X) and _all_finite(Y)
+    if cost == CROSS_ENTROPY:
+        ok = ok and _labels_in_unit_interval(Y)
+    for l in range(L):
+        ok = ok and _all_finite(Ws[l]) and _all_finite(bs[l])
+    if not ok:
+        return np.nan, BAD_VALUES
+
+    # Forward: Z[l] = W[l] A[l-1] + b[l], A[l] = g(Z[l]).
+    A_prev = X
+    for l in range(L):
+        act = hidden if l < L - 1 else output
+        layers.linear_activation_forward_into(A_prev, Ws[l], bs[l], Zs[l], As[l], act)
+        A_prev = As[l]
+
+    # Cost before the update (cross-entropy from the logits Z[L]).
+    if cost == MSE:
+        J = layers.mean_squared_error(As[L - 1], Y)
+    else:
+        J = layers.cross_entropy_from_logits(Zs[L - 1], Y)
+
+    # Backward: dZ[L], then dW[l] = dZ[l] A[l-1]^T, db[l] = sum_m dZ[l],
+    # dZ[l-1] = (W[l]^T dZ[l]) * g'(Z[l-1]). dA[0] is never needed, so never computed.
+    layers.output_gradient_into(As[L - 1], Y, Zs[L - 1], dZs[L - 1], output, cost)
+    for l in range(L - 1, -1, -1):
+        A_prev = X if l == 0 else As[l - 1]
+        dzat_into(dZs[l], A_prev, dWs[l])
+        layers.bias_gradient_into(dZs[l], dbs[l])
+        if l > 0:
+            wtdz_into(Ws[l], dZs[l], dAs[l - 1])
+            layers.activation_backward_into(dAs[l - 1], Zs[l - 1], dZs[l - 1], hidden)
+
+    # Update: W <- W - alpha dW, b <- b - alpha db.
+    for l in range(L):
+        layers.update_into(Ws[l], dWs[l], alpha)
+        layers.update_into(bs[l], dbs[l], alpha)
+    return J, OK
+
+
+def _typed_list(arrays):
+    out = List()
+    for a in arrays:
+        out.append(a)
+    return out
+
+
+class Workspace:
+    """Everything the kernel writes, for one (layer widths, m, dtype), plus the typed Lists
+    holding the caller's parameter arrays (rebuilt only when the dict holds other arrays)."""
+
+    def __init__(self, dims, m, dtype):
+        L = len(dims) - 1
+        self.arrays = {
+            name: _typed_list(np.zeros((dims[l], m), dtype) for l in range(1, L + 1))
+            for name in ("Zs", "As", "dZs", "dAs")
+        }
+        self.dWs = _typed_list(np.zeros((dims[l], dims[l - 1]), dtype) for l in range(1, L + 1))
+        self.dbs = _typed_list(np.zeros((dims[l], 1), dtype) for l in range(1, L + 1))
+        self.params = None  # (tuple of (W1, b1, ..., WL, bL), Ws, bs) once validated
+
+
+_WORKSPACES = OrderedDict()  # (dims, m, dtype) -> Workspace; the most recent few are kept
+_MAX_WORKSPACES = 8
+
+
+def workspace(dims, m, dtype):
+    key = (tuple(dims), m, np.dtype(dtype))
+    ws = _WORKSPACES.get(key)
+    if ws is None:
+        ws = _WORKSPACES[key] = Workspace(dims, m, dtype)
+        if len(_WORKSPACES) > _MAX_WORKSPACES:
+            _WORKSPACES.popitem(last=False)
+    else:
+        _WORKSPACES.move_to_end(key)
+    return ws
+
+
+# The fast path's memory of the last validated call: (id(parameters), names, arrays, shapes,
+# dtype, X shape, options) -> workspace. Kept small: one entry per live training loop.
+_VALIDATED = OrderedDict()
+
+
+def _run(ws, Ws, bs, X, Y, learning_rate, hidden, output, cost):
+    J, status = train_step_kernel(
+        Ws, bs, X, Y, learning_rate, ACTIVATION_CODES[hidden], ACTIVATION_CODES[output],
+        COST_CODES[cost], ws.arrays["Zs"], ws.arrays["As"], ws.arrays["dZs"], ws.arrays["dAs"],
+        ws.dWs, ws.dbs,
+    )
+    return float(J), status
+
+
+def _check_all(parameters, X, Y, learning_rate, hidden, output, cost):
+    """The reference's checks, in the reference's order (train_step, forward, compute_cost)."""
+    checks.check_cost_name(cost, output)
+    checks.check_learning_rate(learning_rate)
+    L = checks.check_network_call(X, parameters, hidden, output)
+    AL_shape = np.empty((parameters[f"W{L}"].shape[0], X.shape[1]), X.dtype)
+    checks.check_Y(Y, AL_shape, cost)
+    return L
+
+
+def _fast_key(parameters, X, Y, hidden, output, cost):
+    return (id(parameters), X.shape, Y.shape, X.dtype, hidden, output, cost)
+
+
+def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
+               cost="cross_entropy"):
+    """One step of training on the batch (X, Y): forward, cost, backward, update, fused.
+
+    X: (n[0], m), Y: (n[L], m). Updates parameters in place; returns the cost before the update.
+    """
+    # Fast path: the same parameter arrays, batch shape and options as a validated call.
+    if isinstance(X, np.ndarray) and isinstance(Y, np.ndarray):
+        entry = _VALIDATED.get(_fast_key(parameters, X, Y, hidden, output, cost))
+        if (entry is not None and 0 < learning_rate < np.inf and X.flags.c_contiguous
+                and Y.flags.c_contiguous and Y.dtype == X.dtype):
+            names, arrays, shapes, ws, Ws, bs = entry
+            if len(parameters) == len(names) and all(
+                parameters[k] is a and a.shape == s and a.dtype == X.dtype
+                for k, a, s in zip(names, arrays, shapes, strict=True)
+            ):
+                J, status = _run(ws, Ws, bs, X, Y, learning_rate, hidden, output, cost)
+                if status == OK:
+                    return J
+                # A value is NaN/inf or a label is outside [0, 1]: nothing was written; the
+                # reference's checks below raise the reference's error.
+
+    L = _check_all(parameters, X, Y, learning_rate, hidden, output, cost)
+    dtype = X.dtype
+    dims = [X.shape[0]] + [parameters[f"W{l}"].shape[0] for l in range(1, L + 1)]
+    ws = workspace(dims, X.shape[1], dtype)
+    names = [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"]
+    arrays = [parameters[k] for k in names]
+    work = [contiguous(a) for a in arrays]  # a non-contiguous parameter is updated via a copy
+    Ws, bs = _typed_list(work[0::2]), _typed_list(work[1::2])
+    X = contiguous(X)
+    Y = contiguous(Y.astype(dtype, copy=False))
+    J, status = _run(ws, Ws, bs, X, Y, learning_rate, hidden, output, cost)
+    if status != OK:  # the checks above passed, so this cannot happen; never return garbage
+        raise RuntimeError("train_step kernel rejected inputs that passed the checks")
+    for a, w in zip(arrays, work, strict=True):
+        if w is not a:
+            a[...] = w
+    if all(w is a for a, w in zip(arrays, work, strict=True)) and len(parameters) == len(names):
+        _VALIDATED[_fast_key(parameters, X, Y, hidden, output, cost)] = (
+            names, arrays, [a.shape for a in arrays], ws, Ws, bs)
+        if len(_VALIDATED) > _MAX_WORKSPACES:
+            _VALIDATED.popitem(last=False)
+    return J
