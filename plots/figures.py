@@ -15,7 +15,7 @@ from reference import activations, network, regression, slide_examples
 from reference.gradient_descent import gradient_descent
 
 COST_LABELS = {
-    "cross_entropy": "cost J (cross-entropy, dimensionless)",
+    "cross_entropy": "cost J (cross-entropy, unitless)",
     "mse": "cost J (MSE, a.u.²)",
 }
 
@@ -73,18 +73,21 @@ def batch_size_comparison(X, Y, layer_dims, batch_sizes=(1, 16, 64, None), epoch
         run = train_run(path, X, Y, layer_dims, learning_rate, epochs, batch_size, seed=seed)
         label = _batch_label(batch_size, m)
         (line,) = ax_epoch.plot(range(len(run.cost)), run.cost, label=label)
-        ax_time.plot(run.seconds, run.cost, color=line.get_color(), label=label)
-    ax_epoch.set(title="cost against epoch", xlabel="epoch (passes over the training set)")
-    ax_time.set(title="cost against wall-clock time", xlabel="wall-clock training time (s)")
+        # time 0 (before training) has no place on a log axis: from the first epoch's end on
+        ax_time.plot(run.seconds[1:], run.cost[1:], ".-", ms=3, color=line.get_color(),
+                     label=label)
+    ax_epoch.set(title="cost after each epoch", xlabel="epoch (passes over the training set)")
+    ax_time.set(title="the same costs against wall-clock time",
+                xlabel="wall-clock training time (s, log scale)", xscale="log")
     for ax in (ax_epoch, ax_time):
-        ax.set(ylabel=COST_LABELS["cross_entropy"] + ", training set", yscale="log")
-        ax.legend()
+        ax.set(ylabel=COST_LABELS["cross_entropy"] + ", train set", yscale="log")
+    fig.legend(handles=ax_epoch.get_lines(), loc="outside lower center", ncols=2)
     return fig
 
 
 def learning_rate_comparison(X, Y, layer_dims, learning_rates=(0.01, 0.2, 2.0), epochs=200,
                              seed=0, hidden="relu", output="linear", cost="mse", path=network,
-                             names=("too small", "good", "too large")):
+                             names=("too small", "good", "too large"), data_name=""):
     """Figure 2: one problem, one start, three learning rates: too small, good, too large.
 
     Batch gradient descent, so every step sees the same cost surface and only alpha differs.
@@ -92,7 +95,8 @@ def learning_rate_comparison(X, Y, layer_dims, learning_rates=(0.01, 0.2, 2.0), 
     """
     dims = "-".join(map(str, layer_dims))
     fig, (ax,) = new_figure(
-        title=f"Learning rate alpha: network {dims}, batch gradient descent, {epochs} epochs"
+        title=f"Learning rate alpha: network {dims}{' on ' + data_name if data_name else ''}, "
+              f"batch gradient descent"
     )
     runs = [
         train_run(path, X, Y, layer_dims, alpha, epochs, None, seed=seed, hidden=hidden,
@@ -117,7 +121,7 @@ def learning_rate_comparison(X, Y, layer_dims, learning_rates=(0.01, 0.2, 2.0), 
                         arrowprops=dict(arrowstyle="->", color=line.get_color()))
     bottom = 0.5 * min(min(run.cost) for run in runs)
     ax.set(xlabel="epoch (one batch gradient descent step each)",
-           ylabel=COST_LABELS[cost] + ", training set", yscale="log", ylim=(bottom, top))
+           ylabel=COST_LABELS[cost] + ", train set", yscale="log", ylim=(bottom, top))
     ax.legend(loc="lower right", fontsize="small")
     return fig
 
@@ -237,8 +241,9 @@ def _overlay_paths(ax, runs, reasons):
         ax.plot(range(len(run.cost)), run.cost, color=PATH_COLORS[name], label=label,
                 **PATH_STYLES[name])
     ax.set(xlabel="epoch (passes over the training set)",
-           ylabel=COST_LABELS["cross_entropy"] + ", train")
-    ax.legend(fontsize="small", loc="upper right")
+           ylabel=COST_LABELS["cross_entropy"] + ", train set")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(fontsize="small", loc="best")
 
 
 def paths_agree(X, Y, layer_dims, paths=("reference", "cpu", "cuda"), epochs=30,
@@ -268,7 +273,7 @@ def paths_agree(X, Y, layer_dims, paths=("reference", "cpu", "cuda"), epochs=30,
                                seed=seed, label=name)
     if tiny:
         for name in set(reasons) & set(tiny["runs"]):
-            reasons[name] += ";\nsimulated at a tiny size, right"
+            reasons[name] = "no GPU here; simulated at a tiny size, right"
     _overlay_paths(ax_cost, runs, reasons)
     ax_cost.set(title="cost against epoch (the curves overlap)")
     reference = runs.get("reference")
@@ -279,10 +284,12 @@ def paths_agree(X, Y, layer_dims, paths=("reference", "cpu", "cuda"), epochs=30,
                          label=f"{name} vs reference (max {rel.max():.1e}; 1e-17 shown for 0)")
     if not ax_diff.get_lines():
         ax_diff.plot([], [], " ", label="no fast path ran here")
+    ax_diff.axhline(1e-10, color="k", ls="--", lw=1,
+                    label="the tests' float64 forward tolerance, 1e-10")
     ax_diff.set(title="relative difference of the cost from the reference",
                 xlabel="epoch (passes over the training set)",
                 ylabel="|J_path - J_ref| / (|J_path| + |J_ref|)", yscale="log")
-    ax_diff.legend(fontsize="small", loc="upper right")
+    ax_diff.legend(fontsize="small", loc="center right")
     if tiny:
         _overlay_paths(axes[2], tiny["runs"], {})
         axes[2].set(title=tiny["title"])

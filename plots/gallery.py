@@ -33,7 +33,8 @@ def figure_batch_sizes(seed):
 
 def figure_learning_rates(seed):
     example = slide_examples.regression_example_init(seed=seed)  # y = x^2 + 0.2 rand
-    return figures.learning_rate_comparison(example["X"], example["Y"], [1, 10, 1], seed=seed)
+    return figures.learning_rate_comparison(example["X"], example["Y"], [1, 10, 1], seed=seed,
+                                            data_name="the slides' y = x^2 + 0.2 rand")
 
 
 def figure_gradient_descent(seed):
