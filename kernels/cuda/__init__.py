@@ -9,11 +9,19 @@ Without a GPU it runs in numba's CUDA simulator when NUMBA_ENABLE_CUDASIM=1 is s
 is first imported (tests/conftest.py does that on machines without an NVIDIA driver).
 """
 
-from numba.cuda import synchronize  # noqa: F401  (wait for queued kernels, e.g. around timings)
+import numba.core.config
 
-from . import config, device  # noqa: F401
-from .device import train_step as train_step_device  # noqa: F401
-from .network import (  # noqa: F401
+# numba reads NUMBA_ENABLE_CUDASIM when numba itself is first imported, and numba.cuda picks the
+# simulator or the real target from it on its own first import. Something may import numba
+# earlier (pytest resolving a numba warning class in its filterwarnings setting, before
+# tests/conftest.py sets the variable), so re-read the environment before numba.cuda is imported.
+numba.core.config.reload_config()
+
+from numba.cuda import synchronize  # noqa: E402, F401  (wait for queued kernels, e.g. around timings)
+
+from . import config, device  # noqa: E402, F401
+from .device import train_step as train_step_device  # noqa: E402, F401
+from .network import (  # noqa: E402, F401
     backward,
     compute_cost,
     forward,
@@ -30,6 +38,6 @@ from .network import (  # noqa: F401
     train_step,
     update_parameters,
 )
-from .training import minibatch_sgd_on_device  # noqa: F401
+from .training import minibatch_sgd_on_device  # noqa: E402, F401
 
 SIMULATOR = config.SIMULATOR

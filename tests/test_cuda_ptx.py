@@ -1,0 +1,80 @@
+"""Every CUDA kernel compiles to PTX for compute capability 8.0 and 9.0, in float32 and float64,
+and float32 kernels do no float64 arithmetic. No GPU needed: numba-cuda's NVVM compiles here.
+
+The simulator (which the other CUDA tests use without a GPU) accepts Python the CUDA compiler
+rejects, so this is the test that catches it. compile_ptx is not available while the simulator
+is on, so the compilation runs once, in a subprocess with the real CUDA target
+(`python -m kernels.cuda.ptx_check --json`), and each test reads its kernel's result.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kernels.cuda import ptx_check
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = [
+    (name, np.dtype(dtype).name, f"{cc[0]}.{cc[1]}")
+    for dtype in ptx_check.DTYPES
+    for name, _, _ in ptx_check.cases(dtype)
+    for cc in ptx_check.CCS
+]
+
+
+@pytest.fixture(scope="module")
+def ptx_results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ptx") / "ptx.json"
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
+    run = subprocess.run(
+        [sys.executable, "-m", "kernels.cuda.ptx_check", "--json", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    if not out.exists():
+        pytest.fail(f"ptx_check wrote no results (exit {run.returncode}):\n{run.stdout}\n{run.stderr}")
+    results = json.loads(out.read_text())
+    return {(r["kernel"], r["dtype"], r["cc"]): r for r in results}
+
+
+def test_every_kernel_is_checked(ptx_results):
+    assert set(ptx_results) == set(CASES)
+    kernels = {name for name, _, _ in CASES}
+    assert len(kernels) == 17  # 9 GEMMs (3 rungs x 3 products), 5 elementwise, 3 reductions
+
+
+@pytest.mark.parametrize("kernel, dtype, cc", CASES)
+def test_kernel_compiles_to_ptx(ptx_results, kernel, dtype, cc):
+    result = ptx_results[(kernel, dtype, cc)]
+    assert result["ok"], result.get("error")
+    assert result["target"], f"PTX of {kernel} does not target sm_{cc.replace('.', '')}"
+    if dtype == "float32":
+        assert result["f64_lines"] == [], f"float64 in float32 {kernel}: {result['f64_lines']}"
+
+
+@pytest.mark.parametrize("product", ["W A", "dZ A^T", "W^T dZ"])
+def test_register_tiled_gemm_keeps_its_tile_in_registers(ptx_results, product):
+    """The TM x TN accumulators and operand fragments are local arrays in the source; unrolled,
+    they must become registers (no .local memory in the PTX)."""
+    for dtype in ("float32", "float64"):
+        result = ptx_results[(f"gemm_register[{product}]", dtype, "9.0")]
+        assert result["ok"] and not result["local_memory"]
+
+
+def test_f64_detector_flags_float64_and_ignores_float32_register_names():
+    ptx = "\n".join([
+        "\tneg.f32 \t%f64, %f63;",  # a float32 register that happens to be named %f64
+        "\tfma.rn.f32 \t%f67, %f64, %f66, %f65;",
+        "\tmul.f64 \t%fd2, %fd1, 0d3FE0000000000000;",
+        "\tcvt.f64.f32 \t%fd1, %f1;",
+        "\t.reg .f64 \t%fd<3>;",
+    ])
+    assert ptx_check.f64_lines(ptx) == [
+        "mul.f64 \t%fd2, %fd1, 0d3FE0000000000000;",
+        "cvt.f64.f32 \t%fd1, %f1;",
+        ".reg .f64 \t%fd<3>;",
+    ]
