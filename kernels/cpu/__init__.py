@@ -7,14 +7,14 @@ their *_backward) plus the matmul ladder. Files:
     config.py     compiler flags and block sizes, in one place
     validate.py   wrapper-side input checks (with reference/checks.py): nothing unchecked reaches a kernel
     tiles.py      the 4 x 4 register-tiled dot-product micro-kernel
-    matmul.py     C = A B: naive -> loop-reordered -> packed, register-tiled, parallel
+    matmul_ladder.py  C = A B: naive -> loop-reordered -> packed, register-tiled, parallel
     products.py   W A, dZ A^T, W^T dZ without transposes
     layers.py     activations, fused linear+bias+activation, db, costs, dZ[L], update
     network.py    the public network API, layer by layer
     step.py       train_step fused into one compiled call over a cached workspace
 """
 
-from kernels.cpu.matmul import matmul, matmul_ikj, matmul_naive
+from kernels.cpu.matmul_ladder import matmul, matmul_ikj, matmul_naive
 from kernels.cpu.network import (
     backward,
     compute_cost,

@@ -14,14 +14,14 @@ Every kernel in kernels/cpu is compiled with one of the two flag sets below:
     boundscheck  False: no index checks in the kernels. The Python wrappers validate shapes,
                  dtypes and memory layout before any kernel runs (reference/checks.py), so no
                  index can be out of range.
-    parallel     only for the large matmul (prange over row blocks); the network kernels are
-                 serial because their products are small (see network.py).
+    parallel     for the matmul (prange over row blocks) and the network's large products
+                 (prange over output rows, from PARALLEL_MIN_MACS multiply-adds on).
 
 AVX-512: on CPUs with 512-bit vectors LLVM still prefers 256-bit ones ("prefer-256-bit"), and
 numba chooses the target features only process-wide, before its first compilation, through the
 environment variable NUMBA_CPU_FEATURES. We leave that choice to whoever runs the code;
 `NUMBA_CPU_FEATURES=-prefer-256-bit` lets the matmul micro-kernel use zmm registers (measured
-in matmul.py). Compiled code is cached separately for each feature set.
+in matmul_ladder.py). Compiled code is cached separately for each feature set.
 """
 
 FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
@@ -29,7 +29,7 @@ FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 JIT = dict(fastmath=FASTMATH, cache=True, error_model="numpy", boundscheck=False, nogil=True)
 JIT_PARALLEL = dict(JIT, parallel=True)
 
-# Block sizes of the packed matmul (matmul.py). KC: the length of the k-slices that one
+# Block sizes of the packed matmul (matmul_ladder.py). KC: the length of the k-slices that one
 # micro-kernel call sums over (4 rows of A and 4 rows of B^T, 32 KC bytes in float32, stay in
 # the 48 KiB L1). MC x KC: the block of A one thread packs (L2). NC: the columns of B^T swept
 # per A block. PAD: extra elements on every packed row, so that rows KC apart do not start at
@@ -38,6 +38,8 @@ KC = 512
 MC = 64
 NC = 256
 PAD = 16
+# The network's products run on all cores from this many multiply-adds on (products.py).
+PARALLEL_MIN_MACS = 1 << 19
 # Register tile of the micro-kernels: 4 x 4 accumulators (16 vector registers after
 # vectorisation over k, out of 16 ymm / 32 zmm).
 MR = 4

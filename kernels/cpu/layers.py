@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 from kernels.cpu.config import JIT
-from kernels.cpu.products import wa_into
+from kernels.cpu.products import wa
 
 RELU, TANH, SIGMOID, LINEAR = 0, 1, 2, 3
 ACTIVATION_CODES = {"relu": RELU, "tanh": TANH, "sigmoid": SIGMOID, "linear": LINEAR}
@@ -23,32 +23,34 @@ LOG_FLOOR = -100.0  # torch's binary_cross_entropy clamps each log here (referen
 
 
 @njit(inline="always", **JIT)
-def g(z, act):
-    """A = g(Z) for one entry.  t = e^(-|z|) (sigmoid) or e^(-2|z|) (tanh) never overflows."""
+def g(z, act, one):
+    """A = g(Z) for one entry.  t = e^(-|z|) (sigmoid) or e^(-2|z|) (tanh) never overflows.
+    `one` is 1 in the arrays' dtype: a bare 1 would turn float32 arithmetic into float64."""
     if act == RELU:
         return z if z > 0 else z * 0
     if act == SIGMOID:
         t = np.exp(-abs(z))
-        return 1 / (1 + t) if z >= 0 else t / (1 + t)
+        return one / (one + t) if z >= 0 else t / (one + t)
     if act == TANH:
-        t = np.exp(-2 * abs(z))
-        a = -np.expm1(-2 * abs(z)) / (1 + t)
+        u = -(abs(z) + abs(z))
+        t = np.exp(u)
+        a = -np.expm1(u) / (one + t)
         return a if z >= 0 else -a
     return z
 
 
 @njit(inline="always", **JIT)
-def g_prime(z, act):
+def g_prime(z, act, one):
     """g'(z): relu 1 for z > 0 else 0; sigmoid A(1-A) = t/(1+t)^2; tanh 1-A^2 = 4t/(1+t)^2."""
     if act == RELU:
-        return z * 0 + 1 if z > 0 else z * 0
+        return one if z > 0 else z * 0
     if act == SIGMOID:
         t = np.exp(-abs(z))
-        return t / ((1 + t) * (1 + t))
+        return t / ((one + t) * (one + t))
     if act == TANH:
-        t = np.exp(-2 * abs(z))
-        return 4 * t / ((1 + t) * (1 + t))
-    return z * 0 + 1
+        t = np.exp(-(abs(z) + abs(z)))
+        return (t + t + t + t) / ((one + t) * (one + t))
+    return one
 
 
 # ---------------------------------------------------------------------------------------------
@@ -59,18 +61,20 @@ def g_prime(z, act):
 def activation_into(Z, A, act):
     """A = g(Z).  Z, A: (n, m)."""
     n, m = Z.shape
+    one = Z.dtype.type(1)
     for i in range(n):
         for j in range(m):
-            A[i, j] = g(Z[i, j], act)
+            A[i, j] = g(Z[i, j], act, one)
 
 
 @njit(**JIT)
 def activation_backward_into(dA, Z, dZ, act):
     """dZ = dA * g'(Z).  dA, Z, dZ: (n, m)."""
     n, m = Z.shape
+    one = Z.dtype.type(1)
     for i in range(n):
         for j in range(m):
-            dZ[i, j] = dA[i, j] * g_prime(Z[i, j], act)
+            dZ[i, j] = dA[i, j] * g_prime(Z[i, j], act, one)
 
 
 @njit(**JIT)
@@ -82,7 +86,7 @@ def linear_activation_forward_into(A_prev, W, b, Z, A, act):
     for i in range(n):
         for j in range(m):
             Z[i, j] = b[i, 0]
-    wa_into(W, A_prev, Z)
+    wa(W, A_prev, Z)
     activation_into(Z, A, act)
 
 
@@ -120,7 +124,7 @@ def cross_entropy_from_logits(Z, Y):
     for i in range(n):
         for j in range(m):
             z = Z[i, j]
-            s += max(z, 0) - z * Y[i, j] + np.log1p(np.exp(-abs(z)))
+            s += max(z, z * 0) - z * Y[i, j] + np.log1p(np.exp(-abs(z)))
     return s / (n * m)
 
 
@@ -157,10 +161,11 @@ def output_gradient_into(AL, Y, ZL, dZ, act, cost):
     sigmoid + cross-entropy: (A[L] - Y) / N (the a(1-a) of dJ/da and of sigmoid' cancel);
     mse: 2 (A[L] - Y) / N * g'(Z[L])."""
     n, m = AL.shape
-    N = n * m
+    one = AL.dtype.type(1)
+    inv_N = one / AL.dtype.type(n * m)
     for i in range(n):
         for j in range(m):
-            d = (AL[i, j] - Y[i, j]) / N
+            d = (AL[i, j] - Y[i, j]) * inv_N
             if cost == MSE:
-                d = 2 * d * g_prime(ZL[i, j], act)
+                d = (d + d) * g_prime(ZL[i, j], act, one)
             dZ[i, j] = d

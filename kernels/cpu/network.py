@@ -13,7 +13,7 @@ import numpy as np
 
 from kernels.cpu import layers
 from kernels.cpu.layers import ACTIVATION_CODES, COST_CODES
-from kernels.cpu.products import dzat_into, wtdz_into
+from kernels.cpu.products import dzat, wtdz
 from kernels.cpu.validate import contiguous
 from reference import checks
 from reference.network import initialize_parameters  # noqa: F401  (same weights on every path)
@@ -112,12 +112,12 @@ def linear_forward(A_prev, W, b):
 def _linear_backward(dZ, A_prev, W, need_dA=True):
     dW = np.empty_like(W)
     db = np.empty((W.shape[0], 1), W.dtype)
-    dzat_into(dZ, A_prev, dW)
+    dzat(dZ, A_prev, dW)
     layers.bias_gradient_into(dZ, db)
     dA_prev = None
     if need_dA:
         dA_prev = np.empty_like(A_prev)
-        wtdz_into(W, dZ, dA_prev)
+        wtdz(W, dZ, dA_prev)
     return dA_prev, dW, db
 
 

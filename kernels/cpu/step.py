@@ -28,7 +28,7 @@ from numba.typed import List
 from kernels.cpu import layers
 from kernels.cpu.config import JIT
 from kernels.cpu.layers import ACTIVATION_CODES, COST_CODES, CROSS_ENTROPY, MSE
-from kernels.cpu.products import dzat_into, wtdz_into
+from kernels.cpu.products import dzat, wtdz
 from kernels.cpu.validate import contiguous
 from reference import checks
 
@@ -84,10 +84,10 @@ def train_step_kernel(Ws, bs, X, Y, alpha, hidden, output, cost, Zs, As, dZs, dA
     layers.output_gradient_into(As[L - 1], Y, Zs[L - 1], dZs[L - 1], output, cost)
     for l in range(L - 1, -1, -1):
         A_prev = X if l == 0 else As[l - 1]
-        dzat_into(dZs[l], A_prev, dWs[l])
+        dzat(dZs[l], A_prev, dWs[l])
         layers.bias_gradient_into(dZs[l], dbs[l])
         if l > 0:
-            wtdz_into(Ws[l], dZs[l], dAs[l - 1])
+            wtdz(Ws[l], dZs[l], dAs[l - 1])
             layers.activation_backward_into(dAs[l - 1], Zs[l - 1], dZs[l - 1], hidden)
 
     # Update: W <- W - alpha dW, b <- b - alpha db.
