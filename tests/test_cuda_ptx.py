@@ -37,19 +37,23 @@ def ptx_results(tmp_path_factory):
     )
     if not out.exists():
         pytest.fail(f"ptx_check wrote no results (exit {run.returncode}):\n{run.stdout}\n{run.stderr}")
-    results = json.loads(out.read_text())
-    return {(r["kernel"], r["dtype"], r["cc"]): r for r in results}
+    return json.loads(out.read_text())
 
 
-def test_every_kernel_is_checked(ptx_results):
-    assert set(ptx_results) == set(CASES)
+@pytest.fixture(scope="module")
+def ptx_kernels(ptx_results):
+    return {(r["kernel"], r["dtype"], r["cc"]): r for r in ptx_results["kernels"]}
+
+
+def test_every_kernel_is_checked(ptx_kernels):
+    assert set(ptx_kernels) == set(CASES)
     kernels = {name for name, _, _ in CASES}
     assert len(kernels) == 17  # 9 GEMMs (3 rungs x 3 products), 5 elementwise, 3 reductions
 
 
 @pytest.mark.parametrize("kernel, dtype, cc", CASES)
-def test_kernel_compiles_to_ptx(ptx_results, kernel, dtype, cc):
-    result = ptx_results[(kernel, dtype, cc)]
+def test_kernel_compiles_to_ptx(ptx_kernels, kernel, dtype, cc):
+    result = ptx_kernels[(kernel, dtype, cc)]
     assert result["ok"], result.get("error")
     assert result["target"], f"PTX of {kernel} does not target sm_{cc.replace('.', '')}"
     if dtype == "float32":
@@ -57,12 +61,17 @@ def test_kernel_compiles_to_ptx(ptx_results, kernel, dtype, cc):
 
 
 @pytest.mark.parametrize("product", ["W A", "dZ A^T", "W^T dZ"])
-def test_register_tiled_gemm_keeps_its_tile_in_registers(ptx_results, product):
+def test_register_tiled_gemm_keeps_its_tile_in_registers(ptx_kernels, product):
     """The TM x TN accumulators and operand fragments are local arrays in the source; unrolled,
     they must become registers (no .local memory in the PTX)."""
     for dtype in ("float32", "float64"):
-        result = ptx_results[(f"gemm_register[{product}]", dtype, "9.0")]
+        result = ptx_kernels[(f"gemm_register[{product}]", dtype, "9.0")]
         assert result["ok"] and not result["local_memory"]
+
+
+def test_f64_detector_flags_a_float32_kernel_that_uses_float64(ptx_results):
+    lines = ptx_results["canary_f64_lines"]
+    assert any(line.startswith("cvt.f64.f32") for line in lines), lines
 
 
 def test_f64_detector_flags_float64_and_ignores_float32_register_names():

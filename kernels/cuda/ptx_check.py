@@ -4,7 +4,9 @@ The simulator runs Python that the CUDA compiler would reject (a non-constant sh
 shape, a call with no device implementation, an accidental float64); this check is what catches
 it. For each kernel, dtype (float32, float64) and compute capability (8.0, 9.0) it records
 whether `numba.cuda.compile_ptx` succeeded and, for float32, every PTX line doing float64
-arithmetic (`.f64`), which must be none. Prints a summary, or writes JSON with `--json PATH`.
+arithmetic (`.f64`), which must be none; a canary kernel that does use float64 shows the
+detector works. Prints a summary (exit status 1 on any failure); `--json PATH` also writes
+{"kernels": [...], "canary_f64_lines": [...]}.
 
 Needs the real CUDA target (NUMBA_ENABLE_CUDASIM unset or 0) and NVVM, not a GPU. Device
 functions (the activations) are compiled for the current device's compute capability; with no
@@ -13,6 +15,7 @@ device here, `_compile_for(cc)` tells numba-cuda the capability being compiled f
 
 import argparse
 import json
+import math
 import re
 import sys
 import time
@@ -45,6 +48,22 @@ def _compile_for(cc):
         yield
     finally:
         dispatcher.get_current_device = saved
+
+
+def canary_f64_lines(cc=CCS[-1]):
+    """f64_lines of a float32 kernel that does leak into float64 (a float64 literal, exp of a
+    float64): must not be empty, or the check would pass every kernel without looking."""
+    from numba import cuda
+
+    from .compile import matrix_type
+
+    def canary(A):
+        i = cuda.grid(1)
+        if i < A.shape[1]:
+            A[0, i] = A[0, i] * 0.1 + math.exp(A[0, i] - 1.0)
+
+    ptx, _ = cuda.compile_ptx(canary, (matrix_type(np.float32),), cc=cc)
+    return f64_lines(ptx)
 
 
 def f64_lines(ptx):
@@ -86,15 +105,17 @@ def main(argv=None):
     parser.add_argument("--json", help="write the results to this file")
     args = parser.parse_args(argv)
     results = run()
+    canary = canary_f64_lines()
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+            json.dump({"kernels": results, "canary_f64_lines": canary}, f, indent=1)
     bad = [r for r in results if not r["ok"] or r.get("f64_lines")]
     for r in results:
         status = "ok" if r["ok"] and not r.get("f64_lines") else "FAIL"
         print(f"{status:4} {r['kernel']:28} {r['dtype']:8} cc {r['cc']}  {r['seconds']:.2f} s")
     print(f"{len(results) - len(bad)} of {len(results)} compiled cleanly")
-    return 1 if bad else 0
+    print(f"canary (a float32 kernel with float64 inside): {len(canary)} float64 lines found")
+    return 1 if bad or not canary else 0
 
 
 if __name__ == "__main__":
