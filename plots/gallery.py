@@ -61,7 +61,7 @@ TINY = dict(layer_dims=[2, 3, 1], m=16, epochs=3, batch_size=8, learning_rate=0.
 def tiny_simulated_runs(seed):
     """Without a GPU: reference, kernels.cpu (where it runs) and kernels.cuda in numba's
     simulator on a tiny network, for figure 7's third panel; None when a GPU ran the full size."""
-    if paths.cuda_unavailable_reason() is None:
+    if paths.load_path("cuda")[0] is not None:  # a GPU (or the simulator) ran the full size
         return None
     data = datasets.two_blobs(m=2 * TINY["m"], seed=seed, held_out_fraction=0.5)
     X, Y = data.X_train, data.Y_train

@@ -14,8 +14,15 @@ PATH_MODULES = {"reference": "reference.network", "cpu": "kernels.cpu", "cuda": 
 API = ("initialize_parameters", "forward", "compute_cost", "train_step")
 
 
-def cuda_unavailable_reason():
-    """None when numba.cuda can run kernels here (a GPU, or the simulator); otherwise why not."""
+def cuda_unavailable_reason(module=None):
+    """None when kernels.cuda can run here (a GPU, or the simulator); otherwise why not.
+
+    module: kernels.cuda once imported; its SIMULATOR flag is numba-cuda's own reading of
+    NUMBA_ENABLE_CUDASIM, which `numba.cuda.is_available()` may not reflect yet when the variable
+    was set after numba itself was imported (as tests/conftest.py does).
+    """
+    if module is not None and getattr(module, "SIMULATOR", False):
+        return None
     try:
         from numba import cuda
     except Exception as error:  # noqa: BLE001 - any import failure is the reason itself
@@ -32,14 +39,14 @@ def load_path(name):
     """`(module, None)` for a path that can run here, or `(None, reason)` for one that cannot."""
     if name not in PATH_MODULES:
         raise ValueError(f"unknown path {name!r}; expected one of {tuple(PATH_MODULES)}")
-    if name == "cuda":
-        reason = cuda_unavailable_reason()
-        if reason:
-            return None, reason
     try:
         module = importlib.import_module(PATH_MODULES[name])
     except ImportError as error:
         return None, f"{PATH_MODULES[name]} does not import ({error})"
+    if name == "cuda":
+        reason = cuda_unavailable_reason(module)
+        if reason:
+            return None, reason
     missing = [attr for attr in API if not hasattr(module, attr)]
     if missing:
         return None, f"{PATH_MODULES[name]} lacks {', '.join(missing)}"

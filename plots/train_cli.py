@@ -71,7 +71,7 @@ def check_options(path, layers, hidden, output, cost, batch_size, epochs, learni
         )
     module, reason = load_path(path)
     if module is None:
-        raise OptionError(f"--path {path}: cannot run here: {reason}")
+        raise OptionError(f"--path {path} cannot run: {reason}")
     return module, dims, split
 
 
