@@ -110,8 +110,8 @@ FIGURES = {
 def make_gallery(folder=GALLERY_DIR, seed=0, names=None, progress=True):
     """Make the figures (all, or those in `names`), save them as PNGs in `folder`; return paths.
 
-    PNGs in `folder` that no figure makes any more are removed, so the folder holds exactly the
-    gallery; no other file is touched.
+    In the gallery folder itself, PNGs that no figure makes any more are removed, so it holds
+    exactly the gallery; nothing is removed from any other folder.
     """
     folder = Path(folder)
     names = list(FIGURES) if names is None else list(names)
@@ -124,7 +124,7 @@ def make_gallery(folder=GALLERY_DIR, seed=0, names=None, progress=True):
     for name in bar:
         bar.set_postfix_str(name)
         saved.append(save_figure(FIGURES[name](seed), folder / name))
-    if len(names) == len(FIGURES):
+    if len(names) == len(FIGURES) and folder.resolve() == GALLERY_DIR:
         for stale in folder.glob("*.png"):
             if stale.name not in FIGURES:
                 stale.unlink()
