@@ -65,3 +65,10 @@ def train(c, path="reference", layers="30,16,8,1", hidden="relu", output="sigmoi
                      data, plot)
     except OptionError as error:
         raise Exit(f"invoke train: {error}", code=2) from None
+
+
+@task(help={"report": "the report file to write (Markdown)"})
+def gpu_check(c, report="gpu_check_report.md"):
+    """On a GPU machine: the CUDA tests and benchmarks (under 5 minutes) and one report file.
+    Refuses to run in numba's simulator or without a GPU (no simulator timings as GPU timings)."""
+    c.run(f"python -m kernels.cuda.gpu_check --report {report}", pty=False)
