@@ -13,6 +13,7 @@ runs along rows (stride 1, vectorised by LLVM) of the arrays as they are stored:
 Each comes serial and parallel (prange over output rows); wa, dzat and wtdz pick one by size.
 """
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -142,6 +143,11 @@ def wtdz_into_parallel(W, dZ, dA):
     for p in prange(W.shape[1]):
         _axpy8_cols(W, dZ, dA, p)
 
+
+# numba starts its worker threads when a parallel kernel is first called from Python; here the
+# parallel kernels are called from other kernels (and loaded from the cache), which never starts
+# them: the first parallel loop then crashes. get_num_threads() starts them, once, at import.
+numba.get_num_threads()
 
 # Serial or parallel by size: starting the worker threads costs a few microseconds per call,
 # which only products of at least PARALLEL_MIN_MACS multiply-adds win back (measured: see

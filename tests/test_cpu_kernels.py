@@ -1,0 +1,285 @@
+"""The CPU path's own kernels against NumPy: every rung of the matmul ladder, the network's three
+products (serial and parallel), the fused train_step's fast path, and its steady-state memory.
+
+The network API itself (forward, backward, train_step, ... against torch) is tested on this path
+by the parametrized tests in test_network.py, test_activations.py, test_bad_input.py and
+test_training.py.
+
+Operands are uniform in [0, 1): with no cancellation every entry of a product is a sum of K
+positive terms, known to K eps of itself in any summation order, so the relative error of the
+test harness applies entry by entry in float64 (and over the whole array in float32, as there).
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kernels.cpu import matmul, matmul_ikj, matmul_naive, products, step
+from kernels.cpu.config import KC, MC, NC, PARALLEL_MIN_MACS
+from reference import network as reference
+from tests.torch_compare import TOLERANCES, assert_close
+
+ROOT = Path(__file__).resolve().parents[1]
+LADDER = {"naive": matmul_naive, "ikj": matmul_ikj, "packed": matmul}
+
+# (M, K, N): ones, primes, and sizes just past the block sizes (K > KC: two k-slices with a
+# short one; M > MC: several row blocks and a partial one; N > NC: a partial column block).
+SHAPES = [(1, 1, 1), (1, 7, 1), (3, 5, 7), (4, 4, 4), (17, 131, 29), (5, 2, 3),
+          (MC + 3, KC + 13, NC + 5)]
+LARGE = [(2 * MC + 1, 2 * KC + 1, 2 * NC + 3), (256, 256, 256)]
+
+
+def operands(shape_a, shape_b, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random(shape_a).astype(dtype), rng.random(shape_b).astype(dtype)
+
+
+def exact(A, B):
+    """The product in float64 from the same (rounded) inputs: the value every path should reach."""
+    return A.astype(np.float64) @ B.astype(np.float64)
+
+
+@pytest.mark.parametrize("rung", list(LADDER))
+@pytest.mark.parametrize("M, K, N", SHAPES)
+def test_every_rung_of_the_matmul_ladder_matches_numpy(rung, M, K, N, dtype):
+    A, B = operands((M, K), (K, N), dtype)
+    C = LADDER[rung](A, B)
+    assert C.shape == (M, N) and C.dtype == dtype
+    assert_close(f"{rung} C", C, exact(A, B), TOLERANCES[dtype][0], dtype)
+
+
+@pytest.mark.parametrize("M, K, N", LARGE)
+def test_fast_matmul_on_large_shapes(M, K, N, dtype):
+    A, B = operands((M, K), (K, N), dtype)
+    assert_close("C", matmul(A, B), exact(A, B), TOLERANCES[dtype][0], dtype)
+
+
+def test_matmul_copies_transposed_and_fortran_ordered_operands(dtype):
+    A, B = operands((37, 19), (23, 37), dtype)  # A^T is (19, 37), B^T is (37, 23)
+    expected = exact(A.T, B.T)
+    assert_close("A^T B^T", matmul(A.T, B.T), expected, TOLERANCES[dtype][0], dtype)
+    assert_close("Fortran", matmul(np.asfortranarray(A.T), np.asfortranarray(B.T)), expected,
+                 TOLERANCES[dtype][0], dtype)
+    assert_close("strided", matmul(A.T[::2], B.T), exact(A.T[::2], B.T), TOLERANCES[dtype][0],
+                 dtype)
+
+
+def test_matmul_rejects_bad_operands():
+    A = np.ones((3, 4))
+    with pytest.raises(ValueError, match=r"B has shape \(5, 2\); expected \(4, 2\) to match A \(3, 4\)"):
+        matmul(A, np.ones((5, 2)))
+    with pytest.raises(ValueError, match=r"A has shape \(4,\); expected a 2-D array"):
+        matmul(np.ones(4), A)
+    with pytest.raises(TypeError, match="A has dtype float64 but B has dtype float32"):
+        matmul(A, np.ones((4, 2), np.float32))
+    with pytest.raises(TypeError, match="A has dtype int64; expected float32 or float64"):
+        matmul(np.ones((3, 4), np.int64), A.T)
+    with pytest.raises(TypeError, match="B must be a NumPy array, got list"):
+        matmul(A, [[1.0]] * 4)
+
+
+# ---------------------------------------------------------------------------------------------
+# The network's three products: (n, k, m) as in W (n, k), A_prev (k, m), dZ (n, m).
+
+PRODUCT_SHAPES = [(1, 1, 1), (1, 3, 1), (3, 1, 5), (4, 8, 4), (10, 2, 100), (7, 17, 13),
+                  (31, 30, 569), (9, 1000, 64)]
+BIG = (100, 1000, 64)  # 6.4e6 multiply-adds: past PARALLEL_MIN_MACS, so the prange kernels run
+
+
+def product_operands(n, k, m, dtype):
+    rng = np.random.default_rng(n * 10007 + k * 101 + m)
+    return tuple(rng.random(s).astype(dtype) for s in [(n, k), (k, m), (n, m)])
+
+
+@pytest.mark.parametrize("n, k, m", PRODUCT_SHAPES + [BIG])
+def test_products_match_numpy(n, k, m, dtype):
+    W, A, dZ = product_operands(n, k, m, dtype)
+    tol = TOLERANCES[dtype][0]
+    assert_close("W A", products.w_a(W, A), exact(W, A), tol, dtype)
+    assert_close("dZ A^T", products.dz_at(dZ, A), exact(dZ, A.T), tol, dtype)
+    assert_close("W^T dZ", products.wt_dz(W, dZ), exact(W.T, dZ), tol, dtype)
+
+
+@pytest.mark.parametrize("variant", ["serial", "parallel"])
+@pytest.mark.parametrize("n, k, m", [(7, 17, 13), (33, 9, 70)])
+def test_serial_and_parallel_product_kernels_agree_with_numpy(variant, n, k, m, dtype):
+    """Both variants on the same shapes (the size rule would pick serial for these)."""
+    W, A, dZ = product_operands(n, k, m, dtype)
+    suffix = "_parallel" if variant == "parallel" else ""
+    Z = np.full((n, m), 0.5, dtype)  # wa accumulates onto Z (it holds b in the network)
+    getattr(products, "wa_into" + suffix)(W, A, Z)
+    dW = np.full((n, k), np.nan, dtype)  # dzat and wtdz overwrite every entry
+    getattr(products, "dzat_into" + suffix)(dZ, A, dW)
+    dA = np.full((k, m), np.nan, dtype)
+    getattr(products, "wtdz_into" + suffix)(W, dZ, dA)
+    tol = TOLERANCES[dtype][0]
+    assert_close("W A + 0.5", Z, exact(W, A) + 0.5, tol, dtype)
+    assert_close("dZ A^T", dW, exact(dZ, A.T), tol, dtype)
+    assert_close("W^T dZ", dA, exact(W.T, dZ), tol, dtype)
+
+
+def test_big_product_is_above_the_parallel_threshold():
+    n, k, m = BIG
+    assert n * k * m >= PARALLEL_MIN_MACS
+
+
+def test_products_reject_mismatched_operands():
+    with pytest.raises(ValueError, match=r"A has shape \(4, 2\); expected \(3, 2\) to match W \(5, 3\)"):
+        products.w_a(np.ones((5, 3)), np.ones((4, 2)))
+    with pytest.raises(ValueError, match=r"A has shape \(3, 4\); expected \(3, 2\) to match dZ \(5, 2\)"):
+        products.dz_at(np.ones((5, 2)), np.ones((3, 4)))
+    with pytest.raises(ValueError, match=r"dZ has shape \(4, 2\); expected \(5, 2\) to match W \(5, 3\)"):
+        products.wt_dz(np.ones((5, 3)), np.ones((4, 2)))
+
+
+# ---------------------------------------------------------------------------------------------
+# train_step's fast path: after a validated call, later calls skip the Python checks and the
+# kernel checks the values. A bad value must still give the reference's error, untouched weights.
+
+
+def problem(dims=(4, 5, 3), m=6, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    parameters = reference.initialize_parameters(list(dims), seed=seed, dtype=dtype)
+    X = rng.standard_normal((dims[0], m)).astype(dtype)
+    Y = rng.integers(0, 2, (dims[-1], m)).astype(dtype)
+    return parameters, X, Y
+
+
+def reference_error(parameters, X, Y, **options):
+    with pytest.raises((ValueError, TypeError)) as info:
+        reference.train_step({k: v.copy() for k, v in parameters.items()}, X, Y, 0.1, **options)
+    return type(info.value), str(info.value)
+
+
+@pytest.mark.parametrize("where", ["X", "Y", "W2", "b1"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_fast_path_rejects_nan_or_inf_like_the_reference(where, bad):
+    parameters, X, Y = problem()
+    step.train_step(parameters, X, Y, 0.1)  # validated: the next call takes the fast path
+    target = {"X": X, "Y": Y}.get(where, parameters.get(where))
+    target[0, 0] = bad
+    before = {k: v.copy() for k, v in parameters.items()}
+    kind, message = reference_error(parameters, X, Y)
+    with pytest.raises(kind) as info:
+        step.train_step(parameters, X, Y, 0.1)
+    assert str(info.value) == message
+    for key in before:
+        np.testing.assert_array_equal(parameters[key], before[key])
+
+
+def test_fast_path_rejects_labels_outside_0_1_only_for_cross_entropy():
+    parameters, X, Y = problem()
+    step.train_step(parameters, X, Y, 0.1)
+    Y[1, 2] = 1.5
+    kind, message = reference_error(parameters, X, Y)
+    with pytest.raises(kind, match=r"Y has labels outside \[0, 1\]") as info:
+        step.train_step(parameters, X, Y, 0.1)
+    assert str(info.value) == message
+    step.train_step(parameters, X, Y, 0.1, cost="mse")
+    assert np.isfinite(step.train_step(parameters, X, Y, 0.1, cost="mse"))  # fast path, mse
+
+
+def test_fast_path_notices_a_replaced_parameter_and_a_bad_learning_rate():
+    parameters, X, Y = problem()
+    step.train_step(parameters, X, Y, 0.1)
+    parameters["W2"] = np.ones((3, 4))  # n[1] = 5, so W2 must be (3, 5)
+    with pytest.raises(ValueError, match=r"W2 has shape \(3, 4\); expected \(3, 5\)"):
+        step.train_step(parameters, X, Y, 0.1)
+    parameters, X, Y = problem()
+    step.train_step(parameters, X, Y, 0.1)
+    with pytest.raises(ValueError, match="learning_rate = nan"):
+        step.train_step(parameters, X, Y, float("nan"))
+
+
+def test_fast_path_gives_the_same_steps_as_the_checked_path():
+    """Ten steps through the cached workspace equal ten first calls (fresh dicts, full checks)."""
+    parameters, X, Y = problem(dims=(7, 9, 4, 2), m=11)
+    fresh = {k: v.copy() for k, v in parameters.items()}
+    for _ in range(10):
+        J_fast = step.train_step(parameters, X, Y, 0.05, hidden="tanh")
+        step._VALIDATED.clear()  # forget the validation: the next call runs every check
+        J_checked = step.train_step(fresh, X, Y, 0.05, hidden="tanh")
+        step._VALIDATED.clear()
+        assert J_fast == J_checked
+    for key in fresh:
+        np.testing.assert_array_equal(parameters[key], fresh[key])
+
+
+def test_non_contiguous_parameters_are_updated_in_place():
+    parameters, X, Y = problem()
+    expected = {k: v.copy() for k, v in parameters.items()}
+    reference.train_step(expected, X, Y, 0.1)
+    parameters["W1"] = np.asfortranarray(parameters["W1"])
+    W1 = parameters["W1"]
+    step.train_step(parameters, X, Y, 0.1)
+    assert parameters["W1"] is W1
+    for key in expected:
+        assert_close(key, parameters[key], expected[key], TOLERANCES[np.dtype(np.float64)][0])
+
+
+# ---------------------------------------------------------------------------------------------
+# Steady-state memory. numba counts its own allocations only when NUMBA_NRT_STATS=1 is set
+# before it is first imported, so this runs in a fresh interpreter.
+
+ALLOCATION_SCRIPT = """
+import json, tracemalloc
+import numpy as np
+from numba import njit
+from numba.core.runtime import rtsys
+import kernels.cpu as cpu
+from reference.network import initialize_parameters
+
+@njit
+def takes_two_arrays(X, Y):
+    return X[0, 0] + Y[0, 0]
+
+def deltas(f, steps=20):
+    tracemalloc.start()
+    for _ in range(steps):
+        f()  # compile, allocate the workspace, validate, fill Python's and numba's caches
+    tracemalloc.reset_peak()
+    start, _ = tracemalloc.get_traced_memory()
+    before = rtsys.get_allocation_stats()
+    for _ in range(steps):
+        f()
+    after = rtsys.get_allocation_stats()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"nrt": [a - b for a, b in zip(after, before)], "peak_bytes": peak - start}
+
+out = {}
+for dims, m in [([2, 10, 1], 100), ([30, 16, 8, 1], 569), ([1000, 100, 10], 64)]:
+    parameters = initialize_parameters(dims, dtype=np.float32)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((dims[0], m)).astype(np.float32)
+    Y = (rng.random((dims[-1], m)) > 0.5).astype(np.float32)
+    out[str(dims)] = deltas(lambda: cpu.train_step(parameters, X, Y, 0.01))
+    out[str(dims)]["workspace_bytes"] = sum(
+        a.nbytes for lst in cpu.step.workspace(dims, m, np.float32).arrays.values() for a in lst)
+    out["passing X, Y"] = deltas(lambda: takes_two_arrays(X, Y))
+print(json.dumps(out))
+"""
+
+
+def test_steady_state_train_step_allocates_nothing():
+    env = dict(os.environ, NUMBA_NRT_STATS="1", PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", ALLOCATION_SCRIPT], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    # numba's only per-call allocations: the wrappers (MemInfo) of the two NumPy arrays passed
+    # in, X and Y, freed on return; no kernel allocates an array. Counted as (alloc, free,
+    # meminfo alloc, meminfo free) over 20 steps.
+    baseline = out.pop("passing X, Y")["nrt"]
+    assert baseline == [40, 40, 40, 40]
+    for dims, d in out.items():
+        assert d["nrt"] == baseline, dims
+        # Python side: no NumPy buffer either (tracemalloc sees NumPy's allocations); the peak
+        # above the start is a few small Python objects, far below one workspace array.
+        assert d["peak_bytes"] < 2048, dims
+        assert d["workspace_bytes"] > 2048, dims
