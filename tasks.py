@@ -1,6 +1,39 @@
 """Project tasks: `invoke --list` names them, `invoke --help NAME` explains one."""
 
 from invoke import task
+from invoke.exceptions import ParseError
+
+
+class _IntKind(type):
+    """invoke's help names an option's value by looking its kind up in {str: "STRING", int: "INT"};
+    comparing equal to int there keeps "--epochs=INT" in `invoke --help train`."""
+
+    def __eq__(cls, other):
+        return other is int or super().__eq__(other)
+
+    def __hash__(cls):
+        return hash(int)
+
+
+class Int(int, metaclass=_IntKind):
+    """An int option: invoke casts the command-line text with the default's type, so a value that
+    is not a whole number becomes a ParseError, which invoke prints as a message (no traceback)."""
+
+    def __new__(cls, value=0):
+        try:
+            return super().__new__(cls, value)
+        except ValueError:
+            raise ParseError(f"expected a whole number, got {value!r}") from None
+
+
+class Float(float):
+    """A float option, with the same clear message for text that is not a number."""
+
+    def __new__(cls, value=0.0):
+        try:
+            return super().__new__(cls, value)
+        except ValueError:
+            raise ParseError(f"expected a number, got {value!r}") from None
 
 
 @task(help={"k": "only tests whose names match this pytest -k expression", "x": "stop at the first failure"})
@@ -31,7 +64,7 @@ def clean(c):
     "seed": "seed for the data split, initial weights and mini-batches (same seed, same curves)",
     "folder": "where the PNGs go (default plots/gallery, the images the README shows)",
 })
-def plots(c, seed=0, folder=""):
+def plots(c, seed=Int(0), folder=""):
     """Make every convergence plot (CPU only, shipped data, well under 2 minutes) as PNGs."""
     from plots.gallery import GALLERY_DIR, main
 
@@ -52,7 +85,7 @@ def plots(c, seed=0, folder=""):
     "plot": "PNG file for the convergence plot (default plots/runs/train_<data>_<path>.png)",
 })
 def train(c, path="reference", layers="30,16,8,1", hidden="relu", output="sigmoid",
-          cost="cross_entropy", batch_size=32, epochs=100, learning_rate=0.05, seed=0,
+          cost="cross_entropy", batch_size=Int(32), epochs=Int(100), learning_rate=Float(0.05), seed=Int(0),
           data="breast_cancer", plot=""):
     """Train a network from the command line: progress bar, final cost and accuracy, its plot."""
     from invoke.exceptions import Exit
@@ -65,6 +98,34 @@ def train(c, path="reference", layers="30,16,8,1", hidden="relu", output="sigmoi
                      data, plot)
     except OptionError as error:
         raise Exit(f"invoke train: {error}", code=2) from None
+
+
+@task(help={
+    "k": "only benchmarks whose names match this pytest -k expression (e.g. 'matmul and cpu')",
+    "compare": "also compare with a saved run: its number (e.g. 0001); 'last' = the previous run",
+    "threads": "threads for every CPU path (NumPy's BLAS, numba, torch); 0 = all cores",
+})
+def bench(c, k="", compare="", threads=Int(0)):
+    """Run the benchmarks (saved under .benchmarks/), then render plots/bench/ (table and plots)."""
+    import os
+
+    from invoke.exceptions import Exit
+
+    n = str(threads or os.cpu_count())
+    # Set before Python starts, so NumPy's OpenBLAS, numba and torch all start with n threads
+    # (tests/benchmarks/machine.py sets them again at run time and records what is in effect).
+    env = {"BENCH_THREADS": n, "OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n,
+           "MKL_NUM_THREADS": n, "NUMBA_NUM_THREADS": n}
+    args = ["python", "-m", "pytest", "tests/benchmarks", "-q", "--benchmark-only",
+            "--benchmark-autosave", "--benchmark-storage=file://./.benchmarks"]
+    if k:
+        args += ["-k", repr(k)]
+    if compare:
+        args.append("--benchmark-compare" if compare == "last" else f"--benchmark-compare={compare}")
+    result = c.run(" ".join(args), env=env, pty=False, warn=True)
+    c.run("python -m plots.bench_report", pty=False)  # the run just saved, even if some failed
+    if result.exited:
+        raise Exit(f"invoke bench: pytest exited with {result.exited}", code=result.exited)
 
 
 @task(help={"report": "the report file to write (Markdown)"})

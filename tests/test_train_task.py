@@ -73,3 +73,15 @@ def test_invoke_train_command_line(tmp_path):
     assert bad.returncode == 2
     assert "invoke train: unknown hidden activation 'softmax'" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--epochs", "abc", "expected a whole number, got 'abc'"),
+    ("--learning-rate", "fast", "expected a number, got 'fast'"),
+])
+def test_invoke_train_non_numbers_get_a_message_not_a_traceback(option, value, message):
+    bad = subprocess.run(INVOKE + ["train", option, value], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode != 0
+    assert message in bad.stderr
+    assert "Traceback" not in bad.stderr
