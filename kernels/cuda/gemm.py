@@ -19,6 +19,8 @@ Rungs (each kernel computes exactly the same sums, so all rungs agree with NumPy
 3. register: a block stages BM x BK of op(A) and BK x BN of op(B); each thread keeps a TM x TN
    block of C in registers and, per k, reads TM values of op(A) and TN of op(B) from shared memory
    for TM * TN fused multiply-adds, so shared-memory traffic drops by another factor ~TM.
+   Two tile settings (config.py): 128 x 128 blocks with 8 x 8 per thread, and 64 x 64 with 4 x 4
+   for products too small to give every SM a 128 x 128 block (register_setting).
 """
 
 import math
@@ -186,15 +188,28 @@ def _check_register_setting(BM, BN, BK, TM, TN):
         )
 
 
-def factory(rung, dtype, trans_a, trans_b):
+def register_setting(M, N):
+    """(BM, BN, BK, TM, TN) for an M x N product: the large tile, unless that gives fewer blocks
+    than config.GEMM_MIN_BLOCKS (default: the device's SMs), then the small one."""
+    BM, BN = config.GEMM_REGISTER[:2]
+    min_blocks = config.GEMM_MIN_BLOCKS
+    if min_blocks is None:
+        min_blocks = config.GEMM_MIN_BLOCKS = cuda.get_current_device().MULTIPROCESSOR_COUNT
+    if math.ceil(M / BM) * math.ceil(N / BN) < min_blocks:
+        return config.GEMM_REGISTER_SMALL
+    return config.GEMM_REGISTER
+
+
+def factory(rung, dtype, trans_a, trans_b, register=None):
     """(source factory, settings) of one rung with the current launch settings."""
     if rung == "naive":
         return _naive, (np.dtype(dtype), trans_a, trans_b)
     if rung == "tiled":
         return _tiled, (np.dtype(dtype), trans_a, trans_b, config.GEMM_TILE)
     if rung == "register":
-        _check_register_setting(*config.GEMM_REGISTER)
-        return _register, (np.dtype(dtype), trans_a, trans_b, *config.GEMM_REGISTER)
+        register = config.GEMM_REGISTER if register is None else register
+        _check_register_setting(*register)
+        return _register, (np.dtype(dtype), trans_a, trans_b, *register)
     raise ValueError(f"GEMM rung must be one of {RUNGS}, got {rung!r}")
 
 
@@ -203,6 +218,7 @@ def gemm(A, B, C, trans_a=False, trans_b=False, rung=None, stream=0):
     responsibility: op(A) M x K, op(B) K x N, C M x N, all C-contiguous and of one dtype."""
     rung = config.GEMM_RUNG if rung is None else rung
     M, N = C.shape
+    register = None
     if rung == "naive":
         block = config.GEMM_NAIVE_BLOCK
         grid = (math.ceil(N / block[0]), math.ceil(M / block[1]))
@@ -210,10 +226,11 @@ def gemm(A, B, C, trans_a=False, trans_b=False, rung=None, stream=0):
         block = (config.GEMM_TILE, config.GEMM_TILE)
         grid = (math.ceil(N / config.GEMM_TILE), math.ceil(M / config.GEMM_TILE))
     else:
-        BM, BN, _, TM, TN = config.GEMM_REGISTER
+        register = register_setting(M, N)
+        BM, BN, _, TM, TN = register
         block = (BN // TN, BM // TM)
         grid = (math.ceil(N / BN), math.ceil(M / BM))
-    fn, settings = factory(rung, C.dtype, trans_a, trans_b)
+    fn, settings = factory(rung, C.dtype, trans_a, trans_b, register)
     if M == 0 or N == 0:
         return C
     kernel(fn, *settings)[grid, block, stream](A, B, C)
@@ -228,3 +245,5 @@ def ptx_cases(dtype):
         yield f"gemm_naive[{label}]", _naive(dt, ta, tb), (mat, mat, mat)
         yield f"gemm_tiled[{label}]", _tiled(dt, ta, tb, config.GPU_GEMM_TILE), (mat, mat, mat)
         yield f"gemm_register[{label}]", _register(dt, ta, tb, *config.GPU_GEMM_REGISTER), (mat, mat, mat)
+        small = _register(dt, ta, tb, *config.GPU_GEMM_REGISTER_SMALL)
+        yield f"gemm_register_small[{label}]", small, (mat, mat, mat)
