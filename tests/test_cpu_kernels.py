@@ -240,7 +240,7 @@ def takes_two_arrays(X, Y):
 
 def deltas(f, steps=20):
     tracemalloc.start()
-    for _ in range(steps):
+    for _ in range(500):
         f()  # compile, allocate the workspace, validate, fill Python's and numba's caches
     tracemalloc.reset_peak()
     start, _ = tracemalloc.get_traced_memory()
@@ -260,7 +260,7 @@ for dims, m in [([2, 10, 1], 100), ([30, 16, 8, 1], 569), ([1000, 100, 10], 64)]
     Y = (rng.random((dims[-1], m)) > 0.5).astype(np.float32)
     out[str(dims)] = deltas(lambda: cpu.train_step(parameters, X, Y, 0.01))
     out[str(dims)]["workspace_bytes"] = sum(
-        a.nbytes for lst in cpu.step.workspace(dims, m, np.float32).arrays.values() for a in lst)
+        a.nbytes for a in cpu.step.workspace(dims, m, np.float32).arrays)
     out["passing X, Y"] = deltas(lambda: takes_two_arrays(X, Y))
 print(json.dumps(out))
 """
