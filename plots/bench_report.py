@@ -24,11 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 STORAGE = ROOT / ".benchmarks"
 OUT_DIR = ROOT / "plots" / "bench"
 
-PATH_ORDER = ["reference", "cpu", "cuda", "cuda-tiled", "cuda-naive", "torch-cpu", "torch-cuda",
-              "torch-cuda-tf32"]
+PATH_ORDER = ["reference", "cpu", "cpu-ikj", "cpu-naive", "cuda", "cuda-tiled", "cuda-naive",
+              "torch-cpu", "torch-cuda", "torch-cuda-tf32"]
 PATH_LABELS = {
     "reference": "reference (NumPy; matmul: OpenBLAS A @ B)",
     "cpu": "kernels.cpu (numba)",
+    "cpu-ikj": "kernels.cpu matmul, ikj rung",
+    "cpu-naive": "kernels.cpu matmul, naive rung",
     "cuda": "kernels.cuda (numba.cuda)",
     "cuda-tiled": "kernels.cuda GEMM, tiled rung",
     "cuda-naive": "kernels.cuda GEMM, naive rung",
@@ -36,8 +38,9 @@ PATH_LABELS = {
     "torch-cuda": "torch eager, CUDA (TF32 off)",
     "torch-cuda-tf32": "torch, CUDA, TF32 on",
 }
-COLORS = {**PATH_COLORS, "cuda-tiled": "tab:olive", "cuda-naive": "tab:cyan",
-          "torch-cpu": "tab:red", "torch-cuda": "tab:purple", "torch-cuda-tf32": "tab:pink"}
+COLORS = {**PATH_COLORS, "cpu-ikj": "tab:brown", "cpu-naive": "tab:gray", "cuda-tiled": "tab:olive",
+          "cuda-naive": "tab:cyan", "torch-cpu": "tab:red", "torch-cuda": "tab:purple",
+          "torch-cuda-tf32": "tab:pink"}
 GROUP_SQUARE = "matmul: square float32"
 GROUP_SHAPES = "matmul: network shapes float32"
 GROUP_STEP = "train_step float32"

@@ -1,9 +1,10 @@
 """Every implementation the benchmarks time, behind one small interface.
 
     reference        reference.network (NumPy), and `A @ B` (OpenBLAS) for a matrix product
-    cpu              kernels.cpu: numba @njit explicit loops
+    cpu              kernels.cpu: numba @njit explicit loops (matmul: its fast, packed rung);
+                     cpu-ikj and cpu-naive: the lower rungs of its matmul ladder (products only)
     cuda             kernels.cuda: numba.cuda kernels, real GPU only (never timed in the simulator);
-                     cuda-naive and cuda-tiled: the lower rungs of its GEMM ladder (products only)
+                     cuda-tiled and cuda-naive: the lower rungs of its GEMM ladder (products only)
     torch-cpu        torch eager on the CPU (torch_network.train_step, torch.matmul)
     torch-cuda       torch eager on CUDA, TF32 off
     torch-cuda-tf32  torch.matmul on CUDA with TF32 on (matrix products only: its own row)
@@ -11,10 +12,14 @@
 A path that cannot run here is skipped with its reason (`skip_reason`). Each path offers:
     matmul(gemm, A, B) -> (run, result): run() computes op(A) op(B) and returns only when the
         device has finished; result() is the last product as a NumPy array (checked, not timed).
-    train_step, load(parameters) / unload(parameters): the network API's train_step and the
-        conversion of NumPy parameters to and from what that train_step updates.
-Operands stay where the path keeps them (device memory for a GPU path), so a matrix product times
-the product, not the transfers; a train_step takes NumPy X, Y as the training loop hands them.
+    train_step(parameters, X, Y, learning_rate, hidden, output, cost) -> float, as the network
+        API's; load(parameters) / unload(parameters) turn NumPy parameters into what it updates
+        and back; data(X, Y) puts a whole data set where the path keeps it.
+Residency, the same for CPU and GPU paths: a matrix product's operands and a train_step's
+parameters stay in the path's memory (device memory for a GPU path: a GPU keeps its weights
+there while it trains), so the timing is of the work, not of copies. The single-step benchmark
+also keeps X, Y there (data(X, Y)); the epoch benchmark hands each mini-batch over from NumPy,
+as reference/training.py's loop does, so a GPU path pays for copying its batches in.
 """
 
 import copy
@@ -37,14 +42,16 @@ def _import(module):
 class NumpyPath:
     """The NumPy reference, or kernels.cpu: the network API on NumPy arrays, on the CPU.
 
+    matmul_name: the module's function for C = A B (None: NumPy's `A @ B`).
     max_gemm_flops: the largest matrix product worth timing on this path (None: any), so that
-    explicit-loop kernels skip the sizes only BLAS and GPUs finish in reasonable time.
+    slow explicit-loop rungs skip the sizes only fast kernels finish in reasonable time.
     """
 
     device = "cpu"
 
-    def __init__(self, name, module, max_gemm_flops=None):
-        self.name, self.module_name, self.max_gemm_flops = name, module, max_gemm_flops
+    def __init__(self, name, module, matmul_name=None, max_gemm_flops=None):
+        self.name, self.module_name = name, module
+        self.matmul_name, self.max_gemm_flops = matmul_name, max_gemm_flops
 
     @property
     def module(self):
@@ -54,20 +61,26 @@ class NumpyPath:
         module, reason = _import(self.module_name)
         if reason:
             return reason
-        if kind == "matmul" and self.name != "reference" and not hasattr(module, "matmul"):
-            return f"{self.module_name} has no matmul(A, B)"
+        if kind == "matmul" and self.matmul_name and not hasattr(module, self.matmul_name):
+            return f"{self.module_name} has no {self.matmul_name}(A, B)"
+        if kind == "train_step" and self.matmul_name not in (None, "matmul"):
+            return "the lower matmul rungs are shown for matrix products only"
         if kind == "train_step" and not hasattr(module, "train_step"):
             return f"{self.module_name} has no train_step"
         return None
 
     def too_slow(self, flops):
         if self.max_gemm_flops is not None and flops > self.max_gemm_flops:
-            return (f"{flops / 1e9:.0f} GFLOP is too slow for explicit loops on a CPU "
-                    f"(limit {self.max_gemm_flops / 1e9:.0f} GFLOP; BLAS and GPU paths only)")
+            return (f"{flops / 1e9:.1f} GFLOP is too slow for this rung (its limit: "
+                    f"{self.max_gemm_flops / 1e9:.1f} GFLOP; the faster rungs run it)")
         return None
 
     def matmul(self, gemm, A, B):
-        product = (lambda: A @ B) if self.name == "reference" else (lambda: self.module.matmul(A, B))
+        if self.matmul_name is None:
+            product = lambda: A @ B  # noqa: E731
+        else:
+            fn = getattr(self.module, self.matmul_name)
+            product = lambda: fn(A, B)  # noqa: E731
         out = {}
 
         def run():
@@ -85,17 +98,20 @@ class NumpyPath:
     def unload(self, parameters):
         return parameters
 
+    def data(self, X, Y):
+        return X, Y
+
 
 class CudaKernelsPath(NumpyPath):
-    """kernels.cuda: its own train_step (NumPy in and out); matrix products on device arrays
-    through kernels.cuda.gemm, one row per rung of its GEMM ladder."""
+    """kernels.cuda on device arrays (kernels.cuda.device): parameters live on the GPU, a
+    train_step copies in only what is still on the host; matrix products through
+    kernels.cuda.device.matmul, one row per rung of its GEMM ladder."""
 
     device = "gpu"
 
     def __init__(self, name="cuda", rung=None):
         super().__init__(name, "kernels.cuda")
         self.rung = rung
-        self.max_gemm_flops = None
 
     def skip_reason(self, kind):
         if not machine.real_gpu():
@@ -105,15 +121,13 @@ class CudaKernelsPath(NumpyPath):
             return reason
         if self.rung is not None:
             return "the lower GEMM rungs are shown for matrix products only"
-        if kind == "train_step":
-            module, reason = _import(self.module_name)
-            return reason or (None if hasattr(module, "train_step") else "kernels.cuda has no train_step")
-        return None
+        _, reason = _import("kernels.cuda.device")
+        return reason
 
     def matmul(self, gemm, A, B):
         from numba import cuda
 
-        from kernels.cuda.gemm import gemm as launch
+        from kernels.cuda.device import matmul
 
         # the stored arrays behind the views: op(A) = S^T is passed as S with trans_a=True
         dA = cuda.to_device(np.ascontiguousarray(A.T if gemm.a_transposed else A))
@@ -121,10 +135,39 @@ class CudaKernelsPath(NumpyPath):
         dC = cuda.device_array((gemm.M, gemm.N), dtype=A.dtype)
 
         def run():
-            launch(dA, dB, dC, trans_a=gemm.a_transposed, trans_b=gemm.b_transposed, rung=self.rung)
+            matmul(dA, dB, out=dC, trans_a=gemm.a_transposed, trans_b=gemm.b_transposed,
+                   rung=self.rung)
             cuda.synchronize()
 
         return run, dC.copy_to_host
+
+    @staticmethod
+    def train_step(parameters_d, X, Y, learning_rate, hidden="relu", output="sigmoid",
+                   cost="cross_entropy"):
+        """kernels.cuda.device.train_step; the returned cost is copied back, so it waits for
+        the step to finish."""
+        from numba import cuda
+
+        from kernels.cuda import device
+
+        X_d = X if cuda.is_cuda_array(X) else cuda.to_device(X)
+        Y_d = Y if cuda.is_cuda_array(Y) else cuda.to_device(Y)
+        return device.train_step(parameters_d, X_d, Y_d, learning_rate, hidden, output, cost)
+
+    def load(self, parameters):
+        from kernels.cuda import device
+
+        return device.to_device(parameters)
+
+    def unload(self, parameters):
+        from kernels.cuda import device
+
+        return device.to_host(parameters)
+
+    def data(self, X, Y):
+        from numba import cuda
+
+        return cuda.to_device(X), cuda.to_device(Y)
 
 
 class TorchPath:
@@ -179,15 +222,22 @@ class TorchPath:
 
         return torch_network.to_numpy(parameters)
 
+    def data(self, X, Y):
+        import torch
+
+        return (torch.from_numpy(X).to(self.torch_device), torch.from_numpy(Y).to(self.torch_device))
+
 
 PATHS = {
     p.name: p
     for p in [
         NumpyPath("reference", "reference.network"),
-        NumpyPath("cpu", "kernels.cpu", max_gemm_flops=gemm_flops(2048, 2048, 2048)),
+        NumpyPath("cpu", "kernels.cpu", "matmul"),
+        NumpyPath("cpu-ikj", "kernels.cpu", "matmul_ikj", max_gemm_flops=gemm_flops(2048, 2048, 2048)),
+        NumpyPath("cpu-naive", "kernels.cpu", "matmul_naive", max_gemm_flops=gemm_flops(512, 512, 512)),
         CudaKernelsPath("cuda"),  # the rung the network uses (kernels.cuda.config.GEMM_RUNG)
-        CudaKernelsPath("cuda-naive", rung="naive"),
         CudaKernelsPath("cuda-tiled", rung="tiled"),
+        CudaKernelsPath("cuda-naive", rung="naive"),
         TorchPath("torch-cpu", "cpu"),
         TorchPath("torch-cuda", "cuda"),
         TorchPath("torch-cuda-tf32", "cuda", tf32=True),

@@ -3,7 +3,8 @@ large one, on every path.
 
 Before timing, the path's first step is checked against reference.network.train_step run in
 float64 from the same float32 parameters and data: the cost it returns and every updated W[l],
-b[l] must agree at the float32 tolerance of tests/torch_compare.py.
+b[l] must agree at the float32 tolerance of tests/torch_compare.py. Parameters and X, Y stay
+where the path keeps them (device memory on a GPU; paths.py), so the step is timed without copies.
 """
 
 from functools import cache
@@ -44,7 +45,7 @@ def check_parameters(path_name, ours, expected):
 def test_train_step(bench, path_name, net):
     path = require(path_name, "train_step")
     bench.skip_if_too_big_for_ci(net.flops)
-    X, Y = net.data(np.float32)
+    X, Y = path.data(*net.data(np.float32))
     parameters = path.load(ref.initialize_parameters(net.layer_dims, seed=0, dtype=np.float32))
     costs = []
 

@@ -3,11 +3,10 @@
 Same network, activations, cost and update as reference.network.train_step, written the way a
 torch user would: forward with tensors, the cost from the logits, autograd for the gradients, then
 plain SGD. parameters is {"W1": tensor (n[1], n[0]), "b1": (n[1], 1), ...} with requires_grad;
-X, Y arrive as NumPy arrays (as minibatch_sgd hands them over) and are moved to the parameters'
-device inside the step, as a training loop over host data must do.
+X, Y are tensors already on the parameters' device, or NumPy arrays (as minibatch_sgd hands them
+over), which the step moves there, as a training loop over host data must do.
 """
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -29,8 +28,8 @@ def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
     """Forward, cost, autograd backward, SGD update in place; returns the cost before the update
     (`.item()`, which also waits for a GPU to finish the step)."""
     device = parameters["W1"].device
-    A = torch.as_tensor(np.asarray(X), device=device)
-    Y = torch.as_tensor(np.asarray(Y), device=device)
+    A = (X if isinstance(X, torch.Tensor) else torch.from_numpy(X)).to(device)  # no-op if there
+    Y = (Y if isinstance(Y, torch.Tensor) else torch.from_numpy(Y)).to(device)
     L = len(parameters) // 2
     for l in range(1, L + 1):
         Z = parameters[f"W{l}"] @ A + parameters[f"b{l}"]
