@@ -150,8 +150,8 @@ class CudaKernelsPath(NumpyPath):
 
         from kernels.cuda import device
 
-        X_d = X if cuda.is_cuda_array(X) else cuda.to_device(X)
-        Y_d = Y if cuda.is_cuda_array(Y) else cuda.to_device(Y)
+        X_d = cuda.to_device(X) if isinstance(X, np.ndarray) else X  # a host batch is copied in
+        Y_d = cuda.to_device(Y) if isinstance(Y, np.ndarray) else Y
         return device.train_step(parameters_d, X_d, Y_d, learning_rate, hidden, output, cost)
 
     def load(self, parameters):
