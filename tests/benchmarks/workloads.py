@@ -102,18 +102,33 @@ class Network(NamedTuple):
         return X, Y
 
 
-def train_step_flops(layer_dims, m):
-    """FLOPs of one train_step on m samples (the convention in this module's docstring)."""
+def train_step_gemm_flops(layer_dims, m):
+    """The matrix products of one train_step: W A forward, dZ A^T and (above layer 1) W^T dZ."""
     flops = 0
     for l in range(1, len(layer_dims)):
         n, n_prev = layer_dims[l], layer_dims[l - 1]
-        flops += gemm_flops(n, m, n_prev) + 2 * n * m  # forward: Z = W A + b, A = g(Z)
-        flops += 2 * n * m  # dZ = dA * g'(Z)  (at the output: dZ = (A - Y) / N)
-        flops += gemm_flops(n, n_prev, m) + n * m  # dW = dZ A^T, db = sum over m of dZ
+        flops += gemm_flops(n, m, n_prev)  # Z[l] = W[l] A[l-1]
+        flops += gemm_flops(n, n_prev, m)  # dW[l] = dZ[l] A[l-1]^T
         if l > 1:
-            flops += gemm_flops(n_prev, m, n)  # dA[l-1] = W^T dZ
+            flops += gemm_flops(n_prev, m, n)  # dA[l-1] = W[l]^T dZ[l]
+    return flops
+
+
+def train_step_elementwise_flops(layer_dims, m):
+    """The elementwise work of one train_step, 1 FLOP per element and operation."""
+    flops = 0
+    for l in range(1, len(layer_dims)):
+        n, n_prev = layer_dims[l], layer_dims[l - 1]
+        flops += 2 * n * m  # forward: + b, A = g(Z)
+        flops += 2 * n * m  # dZ = dA * g'(Z)  (at the output: dZ = (A - Y) / N)
+        flops += n * m  # db = sum over m of dZ
         flops += 2 * (n * n_prev + n)  # W <- W - alpha dW, b <- b - alpha db
     return flops
+
+
+def train_step_flops(layer_dims, m):
+    """FLOPs of one train_step on m samples (the convention in this module's docstring)."""
+    return train_step_gemm_flops(layer_dims, m) + train_step_elementwise_flops(layer_dims, m)
 
 
 SLIDE_NETWORKS = [
