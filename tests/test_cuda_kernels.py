@@ -331,7 +331,7 @@ def test_gpu_train_step_matches_the_reference(gpu, rung, monkeypatch):
 # The GPU check never reports simulator timings
 
 
-def test_gpu_check_refuses_without_a_real_gpu(kc, monkeypatch):
+def test_report_script_refuses_without_a_real_gpu(kc, monkeypatch):
     from kernels.cuda import gpu_check
 
     if SIMULATED:
@@ -341,7 +341,7 @@ def test_gpu_check_refuses_without_a_real_gpu(kc, monkeypatch):
     assert "simulator timings are not GPU timings" in gpu_check.refuse_without_a_gpu()
 
 
-def test_gpu_check_report_leaves_out_timings_when_the_gpu_tests_did_not_run(tmp_path):
+def test_report_script_leaves_out_timings_when_the_gpu_tests_did_not_run(tmp_path):
     from kernels.cuda import gpu_check
 
     bench = {"fullname": "test_bench_matmul.py::test_matmul_square[cuda-square-4096]",
