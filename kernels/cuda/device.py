@@ -20,7 +20,7 @@ asked for (copying one number back waits for the step); call `numba.cuda.synchro
 import numpy as np
 from numba import cuda
 
-from . import elementwise, gemm, reductions
+from . import config, elementwise, gemm, reductions
 from .activations import CODES
 
 
@@ -54,8 +54,6 @@ class Workspace:
     """
 
     def __init__(self, layer_dims, m, dtype, n_costs=1):
-        from . import config
-
         dtype = np.dtype(dtype)
         self.layer_dims, self.m, self.dtype = list(layer_dims), m, dtype
         L = len(layer_dims) - 1

@@ -18,7 +18,7 @@ from numba import cuda
 from reference import checks
 from reference.network import initialize_parameters  # noqa: F401  (host-side, same on every path)
 
-from . import device, elementwise, gemm, reductions
+from . import config, device, elementwise, gemm, reductions
 from .activations import CODES
 
 
@@ -169,8 +169,6 @@ def compute_cost(AL, Y, cost="cross_entropy", logits=None):
     """
     checks.check_float_array("AL", AL)
     checks.check_Y(Y, AL, cost)
-    from . import config
-
     partials = cuda.device_array(config.COST_BLOCKS, AL.dtype)
     out = cuda.device_array(1, AL.dtype)
     Y_d = _to_device(Y, AL.dtype)
