@@ -354,3 +354,29 @@ def test_report_script_leaves_out_timings_when_the_gpu_tests_did_not_run(tmp_pat
         text = report.read_text()
         assert ("cuda-square-4096" in text) == gpu_ran
         assert ("not a GPU run" in text) != gpu_ran
+
+
+@pytest.mark.gpu
+def test_gpu_float32_train_step_stays_within_float32_tolerance(gpu):
+    rng = np.random.default_rng(1)
+    dims, m = [784, 256, 128, 1], 512
+    X = rng.standard_normal((dims[0], m))
+    Y = (rng.random((1, m)) > 0.5).astype(np.float64)
+    theirs = ref.initialize_parameters(dims)
+    ours = {key: value.astype(np.float32) for key, value in theirs.items()}
+    J = gpu.train_step(ours, X.astype(np.float32), Y.astype(np.float32), 0.05)
+    assert_close("J", J, ref.train_step(theirs, X, Y, 0.05), 1e-4, np.float32)
+    for key in ours:
+        assert_close(key, ours[key], theirs[key], 1e-4, np.float32)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("cost", ["cross_entropy", "mse"])
+def test_gpu_cost_repeats_bit_for_bit(gpu, cost):
+    rng = np.random.default_rng(2)
+    AL = rng.uniform(0.01, 0.99, (10, 100_003)).astype(np.float32)
+    Y = (rng.random(AL.shape) > 0.5).astype(np.float32)
+    J = [gpu.compute_cost(AL, Y, cost) for _ in range(4)]
+    assert J.count(J[0]) == 4, J
+    assert_close("J", J[0], ref.compute_cost(AL.astype(np.float64), Y.astype(np.float64), cost),
+                 1e-4, np.float32)

@@ -5,6 +5,12 @@
     kernels.cuda (this module)                     the reference's API, NumPy in / NumPy out
     kernels.cuda.training                          mini-batch SGD with everything on the device
 
+Timing on a GPU (the benchmarks): keep the operands on the device and wait for the kernels,
+    parameters_d = device.to_device(parameters); X_d, Y_d = cuda.to_device(X), cuda.to_device(Y)
+    device.train_step(parameters_d, X_d, Y_d, alpha, return_cost=False); synchronize()
+    device.matmul(A_d, B_d, out=C_d, trans_a=False, trans_b=False, rung="register"); synchronize()
+Launches are asynchronous; only a returned cost (or copy_to_host) waits for the device.
+
 Without a GPU it runs in numba's CUDA simulator when NUMBA_ENABLE_CUDASIM=1 is set before numba
 is first imported (tests/conftest.py does that on machines without an NVIDIA driver).
 """
