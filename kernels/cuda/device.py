@@ -29,12 +29,21 @@ def to_device(parameters):
     return {key: cuda.to_device(np.ascontiguousarray(value)) for key, value in parameters.items()}
 
 
+def copy_into(host, array_d):
+    """host[...] = array_d, in place (straight into host when it is C-contiguous)."""
+    if host.flags.c_contiguous:
+        array_d.copy_to_host(host)
+    else:
+        host[...] = array_d.copy_to_host()
+    return host
+
+
 def to_host(parameters_d, out=None):
     """Device parameters -> host arrays; with `out` (a host dict), copied into its arrays in place."""
     if out is None:
         return {key: value.copy_to_host() for key, value in parameters_d.items()}
     for key, value in parameters_d.items():
-        value.copy_to_host(out[key])
+        copy_into(out[key], value)
     return out
 
 

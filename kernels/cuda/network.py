@@ -214,8 +214,8 @@ def update_parameters(parameters, grads, learning_rate):
         W_d, b_d = _to_device(W), _to_device(b)
         elementwise.update(W_d, _to_device(grads[f"dW{l}"], W.dtype), b_d,
                            _to_device(grads[f"db{l}"], b.dtype), learning_rate)
-        W_d.copy_to_host(W)
-        b_d.copy_to_host(b)
+        device.copy_into(W, W_d)
+        device.copy_into(b, b_d)
     return parameters
 
 
