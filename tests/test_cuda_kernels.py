@@ -178,6 +178,17 @@ def test_scalar_activation_helpers_match_the_reference(kc, name, dtype):
     assert_close(f"{name}'", ours_prime, g_backward(np.ones_like(Z), Z), grad_tol, dtype)
 
 
+def test_train_step_updates_fortran_ordered_parameters_in_place(kc):
+    dims, X, Y = tiny_problem()
+    theirs = ref.initialize_parameters(dims)
+    ours = {key: np.array(value, order="F") for key, value in theirs.items()}
+    W1 = ours["W1"]
+    assert_close("J", kc.train_step(ours, X, Y, 0.1), ref.train_step(theirs, X, Y, 0.1), 1e-10)
+    assert ours["W1"] is W1
+    for key in ours:
+        assert_close(key, ours[key], theirs[key], 1e-10)
+
+
 # ---------------------------------------------------------------------------------------------
 # The device-resident training loop
 
