@@ -11,8 +11,10 @@ A transposed operand is read as X[k, i] instead of X[i, k]; the flag is a compil
 
 Rungs (each kernel computes exactly the same sums, so all rungs agree with NumPy):
 1. naive: one thread per C[i, j], threads of a warp take consecutive j, so B[k, j] and C[i, j]
-   are coalesced and A[i, k] is one broadcast value per warp. Every operand value is read from
-   global memory once per use: K loads of A and K of B per output.
+   are coalesced and A[i, k] is one broadcast value per warp (W^T dZ reads A[k, i]: a broadcast
+   too). For dZ A^T, B is read as B[j, k]: the warp's 32 reads are K apart, and no mapping of
+   threads can fix that, since both operands run along k in memory; the tiled rung's staging
+   does. Every operand value is read from global memory once per use: 2K loads per output.
 2. tiled: a block stages TILE x TILE tiles of op(A) and op(B) in shared memory (each global load
    coalesced, whichever operand is transposed), then every thread reads TILE products from shared
    memory: global traffic drops by a factor TILE.
