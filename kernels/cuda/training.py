@@ -82,10 +82,10 @@ def minibatch_sgd_on_device(parameters, X, Y, learning_rate, epochs, batch_size=
         cuda.synchronize()  # waits for the epoch's kernels; copies nothing
         history.epoch_times.append(time.perf_counter() - start)
 
-    step_costs = costs_d.copy_to_host()
-    history.step_costs = [float(c) for c in step_costs]
-    history.epoch_costs = [
-        float(np.mean(step_costs[e * steps_per_epoch:(e + 1) * steps_per_epoch])) for e in range(epochs)
+    history.step_costs = [float(c) for c in costs_d.copy_to_host()]
+    history.epoch_costs = [  # as the reference loop: the mean of the epoch's step costs, in float64
+        float(np.mean(history.step_costs[e * steps_per_epoch:(e + 1) * steps_per_epoch]))
+        for e in range(epochs)
     ]
     device.to_host(parameters_d, out=parameters)
     return history
