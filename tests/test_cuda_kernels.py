@@ -201,17 +201,20 @@ def tiny_problem(dtype=np.float64, m=7):
 
 
 @pytest.mark.parametrize("batch_size", [3, None], ids=["minibatch-3-of-7", "batch"])
-def test_device_loop_follows_the_reference_loop(kc, batch_size):
-    dims, X, Y = tiny_problem()
-    ours, theirs = ref.initialize_parameters(dims, seed=2), ref.initialize_parameters(dims, seed=2)
+def test_device_loop_follows_the_reference_loop(kc, batch_size, dtype):
+    dims, X, Y = tiny_problem(dtype)
+    ours = ref.initialize_parameters(dims, seed=2, dtype=dtype)
+    theirs = ref.initialize_parameters(dims, seed=2, dtype=dtype)
     kw = dict(learning_rate=0.5, epochs=2, batch_size=batch_size, seed=4, hidden="tanh")
     history = kc.minibatch_sgd_on_device(ours, X, Y, **kw)
     expected = minibatch_sgd(ref.train_step, theirs, X, Y, **kw)
     assert len(history.step_costs) == len(expected.step_costs) == (6 if batch_size else 2)
-    assert_close("step costs", history.step_costs, expected.step_costs, 1e-10)
-    assert_close("epoch costs", history.epoch_costs, expected.epoch_costs, 1e-10)
+    tol = TOLERANCES[dtype][0]
+    assert_close("step costs", history.step_costs, expected.step_costs, tol, dtype)
+    assert_close("epoch costs", history.epoch_costs, expected.epoch_costs, tol, dtype)
     for key in ours:
-        assert_close(key, ours[key], theirs[key], 1e-10)
+        assert ours[key].dtype == dtype
+        assert_close(key, ours[key], theirs[key], tol, dtype)
 
 
 class Copies:
