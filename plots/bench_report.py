@@ -57,19 +57,20 @@ def latest_run(storage=STORAGE):
 
 
 def load(path):
-    """(machine, rows, run): rows are dicts with the fields the table and plots need."""
+    """(machine, rows, others, run): rows are the workload benchmarks (they carry GFLOP/s), with
+    the fields the tables and plots need; others are any other benchmark in the run (such as
+    kernels.cpu's JIT compile times), listed with their time and extra_info as saved."""
     data = json.loads(Path(path).read_text())
     machine = data["machine_info"].get("bench", {})
-    rows = []
+    rows, others = [], []
     for b in data["benchmarks"]:
         info = b.get("extra_info", {})
-        if "path" not in info:  # not one of ours (or a run with --benchmark-disable)
-            continue
-        rows.append({**info, "group": b["group"], "name": b["name"], "min_s": b["stats"]["min"],
-                     "median_s": b["stats"]["median"], "rounds": b["stats"]["rounds"]})
+        row = {**info, "group": b.get("group") or "", "name": b["name"], "min_s": b["stats"]["min"],
+               "median_s": b["stats"]["median"], "rounds": b["stats"]["rounds"]}
+        (rows if "gflops" in info and "workload" in info else others).append(row)
     run = {"datetime": data.get("datetime", "?"), "commit": data.get("commit_info", {}).get("id", "?"),
            "dirty": data.get("commit_info", {}).get("dirty"), "file": Path(path).name}
-    return machine, rows, run
+    return machine, rows, others, run
 
 
 def machine_line(machine):
@@ -168,7 +169,18 @@ def headlines(rows):
     return "\n".join(lines)
 
 
-def markdown(machine, rows, run):
+def other_table(others):
+    """Benchmarks that are not workloads (no FLOP count): time and whatever they saved."""
+    skip = ("group", "name", "min_s", "median_s", "rounds")
+    lines = ["| benchmark | time (min) | rounds | extra_info |", "|---|---|---|---|"]
+    for r in others:
+        extra = [f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                 for k, v in r.items() if k not in skip]
+        lines.append(f"| {r['name']} | {_time(r['min_s'])} | {r['rounds']} | {', '.join(extra)} |")
+    return "\n".join(lines)
+
+
+def markdown(machine, rows, run, others=()):
     parts = [
         "# Benchmark results",
         "",
@@ -188,6 +200,8 @@ def markdown(machine, rows, run):
         group_rows = [r for r in rows if r["group"] == group]
         if group_rows:
             parts += ["", f"## {group}", "", table(group, group_rows)]
+    if others:
+        parts += ["", "## Other benchmarks", "", other_table(others)]
     return "\n".join(parts) + "\n"
 
 
@@ -267,11 +281,11 @@ def _caption(fig, machine):
 def render(json_path=None, out_dir=OUT_DIR):
     """Write results.md and the plots for one saved run; returns the written paths."""
     json_path = Path(json_path) if json_path else latest_run()
-    machine, rows, run = load(json_path)
+    machine, rows, others, run = load(json_path)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / "results.md"]
-    written[0].write_text(markdown(machine, rows, run))
+    written[0].write_text(markdown(machine, rows, run, others))
     for name, plot in (("gflops_vs_size.png", plot_gflops_vs_size),
                        ("train_step_speedup.png", plot_speedup),
                        ("minibatch_throughput.png", plot_throughput)):

@@ -1,0 +1,53 @@
+"""plots/bench_report.py renders a saved run: a hand-made pytest-benchmark JSON in, the table's
+numbers (worked out by hand below) and the three PNGs out."""
+
+import json
+
+from plots import bench_report
+
+MACHINE = {"cpu_model": "Test CPU", "cpu_cores": 2, "gpu": "no GPU", "threads": 2,
+           "thread_counts": {"numpy_blas": 2, "numba": 2, "torch": 2},
+           "cpu_peak_gflops": 100.0, "gpu_peak_gflops": None}
+
+
+def bench(name, group, min_s, **extra):
+    return {"name": name, "group": group, "extra_info": extra,
+            "stats": {"min": min_s, "median": min_s, "rounds": 5}}
+
+
+def saved_run(tmp_path):
+    # one train_step of 2e6 FLOPs: 2 ms on the reference (1 GFLOP/s), 0.5 ms on cpu (4 GFLOP/s)
+    step = dict(workload="net m=8", flops=2_000_000, layer_dims=[2, 3, 1], m=8, device="cpu",
+                peak_gflops=100.0)
+    benchmarks = [
+        bench("sq-ref", "matmul: square float32", 0.001, path="reference", workload="square 256",
+              size=256, flops=1e8, gflops=100.0, fraction_of_peak=1.0, device="cpu"),
+        bench("sq-cpu", "matmul: square float32", 0.004, path="cpu", workload="square 256",
+              size=256, flops=1e8, gflops=25.0, fraction_of_peak=0.25, device="cpu"),
+        bench("step-ref", "train_step float32", 0.002, path="reference", gflops=1.0,
+              fraction_of_peak=0.01, **step),
+        bench("step-cpu", "train_step float32", 0.0005, path="cpu", gflops=4.0,
+              fraction_of_peak=0.04, **step),
+        bench("epoch-cpu", "minibatch epoch float32", 0.01, path="cpu", workload="net batch 4",
+              flops=1e6, gflops=0.1, fraction_of_peak=0.001, samples=8, samples_per_second=800.0,
+              batch_size=4, m=8, layer_dims=[2, 3, 1], device="cpu"),
+        bench("test_compile_warm_cache", "", 0.25, path="cpu", cache="warm"),
+    ]
+    path = tmp_path / "0001_run.json"
+    path.write_text(json.dumps({"machine_info": {"bench": MACHINE}, "benchmarks": benchmarks,
+                                "commit_info": {"id": "abc", "dirty": False},
+                                "datetime": "2026-01-01T00:00:00"}))
+    return path
+
+
+def test_report_table_and_plots(tmp_path):
+    written = bench_report.render(saved_run(tmp_path), tmp_path / "out")
+    assert sorted(p.name for p in written) == ["gflops_vs_size.png", "minibatch_throughput.png",
+                                               "results.md", "train_step_speedup.png"]
+    assert all(p.stat().st_size > 0 for p in written)
+    md = (tmp_path / "out" / "results.md").read_text()
+    assert "Test CPU, 2 cores, 2 threads" in md and "GPU: no GPU" in md
+    assert "| net m=8 | cpu | 500 us | 5 | 4.00 | 4% | 4.00x |" in md  # 2 ms / 0.5 ms
+    assert "| square 256 | cpu | 4 ms | 5 | 25.00 | 25% | 0.25x |" in md
+    assert "| net batch 4 | cpu | 10 ms | 5 | 0.10 | 800 | 0.1% |  |" in md
+    assert "| test_compile_warm_cache | 250 ms | 5 | path cpu, cache warm |" in md
