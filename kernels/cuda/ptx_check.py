@@ -77,10 +77,15 @@ def run():
 
     if numba_config.ENABLE_CUDASIM:
         raise SystemExit("ptx_check needs the real CUDA target: run it with NUMBA_ENABLE_CUDASIM=0")
+    from .activations import scalar_activations
+
     results = []
-    for dtype in DTYPES:
-        for name, fn, argtypes in cases(dtype):
-            for cc in CCS:
+    for cc in CCS:
+        # fresh activation helpers per target: numba-cuda keeps one device compilation per
+        # helper and argument types, which would otherwise be the first target's
+        scalar_activations.cache_clear()
+        for dtype in DTYPES:
+            for name, fn, argtypes in cases(dtype):
                 start = time.perf_counter()
                 entry = {"kernel": name, "dtype": np.dtype(dtype).name, "cc": f"{cc[0]}.{cc[1]}"}
                 try:
