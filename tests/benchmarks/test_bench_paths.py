@@ -37,7 +37,7 @@ def test_matmul_adapter(name, gemm):
     run, result = path.matmul(gemm, A, B)
     run()
     assert_close(f"{name} {gemm.name}", result(), A.astype(np.float64) @ B.astype(np.float64),
-                 F32_TOL)
+                 F32_TOL, np.float32)
 
 
 @pytest.mark.parametrize("name", ["cpu", "cuda", "torch-cpu", "torch-cuda"])
@@ -50,7 +50,7 @@ def test_train_step_adapter(name):
     parameters = path.load(start)
     costs = [path.train_step(parameters, *path.data(X, Y), 0.1),  # the single-step benchmark's way
              path.train_step(parameters, X, Y, 0.1)]  # the epoch's: a NumPy batch
-    assert_close(f"{name} costs", costs, expected_costs, F32_TOL)
+    assert_close(f"{name} costs", costs, expected_costs, F32_TOL, np.float32)
     ours = path.unload(parameters)
     for key, value in expected.items():
-        assert_close(f"{name} {key}", ours[key], value, F32_TOL)
+        assert_close(f"{name} {key}", ours[key], value, F32_TOL, np.float32)

@@ -45,10 +45,10 @@ class Gemm(NamedTuple):
     def operands(self, dtype=np.float32, seed=0):
         """(A, B) with entries uniform in [0, 1).
 
-        Non-negative entries keep the float32 check meaningful entry by entry: with no
-        cancellation, every C_ij is about K/4 and its rounding error stays a small relative
-        error (|C - fl(C)| <= K eps |A||B| = K eps |C|), so the relative-error measure of the
-        tests applies to every entry, including those a signed input would make near zero.
+        Non-negative entries make the float32 check hold entry by entry too, not only over the
+        whole array (tests/torch_compare.py's float32 measure): with no cancellation, every C_ij
+        is about K/4 and its rounding error stays a small relative error
+        (|C - fl(C)| <= K eps |A||B| = K eps |C|).
         """
         rng = np.random.default_rng(seed)
         A = rng.random((self.K, self.M) if self.a_transposed else (self.M, self.K)).astype(dtype)
