@@ -38,8 +38,11 @@ KC = 512
 MC = 64
 NC = 256
 PAD = 16
-# The network's products run on all cores from this many multiply-adds on (products.py).
+# The network's products (products.py) use all cores from PARALLEL_MIN_MACS multiply-adds on.
 PARALLEL_MIN_MACS = 1 << 19
+# A parallel product splits its output rows into this many shares (a multiple of the 2 cores
+# here; numba.get_num_threads() inside a kernel would make it uncacheable).
+SHARES = 4
 # Register tile of the micro-kernels: 4 x 4 accumulators (16 vector registers after
 # vectorisation over k, out of 16 ymm / 32 zmm).
 MR = 4

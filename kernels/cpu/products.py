@@ -8,140 +8,166 @@ n = n[l] units, k = n[l-1] inputs, m samples. Each loop order is chosen so that 
 runs along rows (stride 1, vectorised by LLVM) of the arrays as they are stored:
 - dW: row i of dZ and row p of A_prev are both contiguous over m, so each entry is a dot product
   and the 4 x 4 register tile of tiles.dot_4x4 applies as in matmul.
-- Z and dA: the sum runs over the rows of A_prev (resp. dZ), so each output row is built as a
-  sum of rows, eight input rows per pass over the output row (see _axpy8_rows).
-Each comes serial and parallel (prange over output rows); wa, dzat and wtdz pick one by size.
+- Z and dA: the sum runs over the rows of A_prev (resp. dZ), so 4 output rows are built at
+  once from 8 input rows (the 4 x 8 register tile of _tile_4x8): Z[i:i+4, :] += W[i:i+4, p:p+8]
+  A_prev[p:p+8, :]. dA uses the same tiles with the weights W.T, a transposed view of W.
+
+Each product comes serial and parallel (the output rows split into SHARES contiguous shares,
+which numba deals out to the threads in contiguous runs); wa, dzat and wtdz pick one by size
+(PARALLEL_MIN_MACS).
 """
 
 import numba
 import numpy as np
 from numba import njit, prange
 
-from kernels.cpu.config import JIT, JIT_PARALLEL, PARALLEL_MIN_MACS
+from kernels.cpu.config import JIT, JIT_PARALLEL, PARALLEL_MIN_MACS, SHARES
 from kernels.cpu.tiles import dot_1x1, dot_4x4
 from kernels.cpu.validate import product_operands
 
 
 @njit(inline="always", **JIT)
-def _axpy8_rows(W, A, Z, i):
-    """Z[i, :] += sum_p W[i, p] A[p, :], eight rows of A per pass over Z[i, :].
+def _tile_4x8(w, V, C, i, p):
+    """C[i:i+4, :] += w[i:i+4, p:p+8] V[p:p+8, :]: a 4 x 8 register tile.
 
-    One output row and eight input rows per inner loop: every Z[i, j] loaded and stored feeds
-    8 multiply-adds, and the loop has 9 pointers (LLVM vectorises it after 8 run-time overlap
-    checks; four output rows at once would need 10, past LLVM's limit of 8, and not vectorise).
+    The 32 weights sit in registers; the inner loop over j loads 8 entries of V and 4 of C,
+    does 32 multiply-adds and stores 4: 12 loads per 32 FMAs, so the FMA units, not the loads,
+    set the pace. Indexing C and V as 2-D arrays (not as row views) matters: LLVM then sees two
+    base pointers and vectorises after one run-time overlap check; 12 separate row pointers
+    would need more checks than its limit and the loop would stay scalar.
     """
-    k = W.shape[1]
-    m = A.shape[1]
-    z = Z[i]
+    w00, w01, w02, w03 = w[i, p], w[i, p + 1], w[i, p + 2], w[i, p + 3]
+    w04, w05, w06, w07 = w[i, p + 4], w[i, p + 5], w[i, p + 6], w[i, p + 7]
+    w10, w11, w12, w13 = w[i + 1, p], w[i + 1, p + 1], w[i + 1, p + 2], w[i + 1, p + 3]
+    w14, w15, w16, w17 = w[i + 1, p + 4], w[i + 1, p + 5], w[i + 1, p + 6], w[i + 1, p + 7]
+    w20, w21, w22, w23 = w[i + 2, p], w[i + 2, p + 1], w[i + 2, p + 2], w[i + 2, p + 3]
+    w24, w25, w26, w27 = w[i + 2, p + 4], w[i + 2, p + 5], w[i + 2, p + 6], w[i + 2, p + 7]
+    w30, w31, w32, w33 = w[i + 3, p], w[i + 3, p + 1], w[i + 3, p + 2], w[i + 3, p + 3]
+    w34, w35, w36, w37 = w[i + 3, p + 4], w[i + 3, p + 5], w[i + 3, p + 6], w[i + 3, p + 7]
+    for j in range(V.shape[1]):
+        v0, v1, v2, v3 = V[p, j], V[p + 1, j], V[p + 2, j], V[p + 3, j]
+        v4, v5, v6, v7 = V[p + 4, j], V[p + 5, j], V[p + 6, j], V[p + 7, j]
+        C[i, j] += (w00 * v0 + w01 * v1 + w02 * v2 + w03 * v3
+                    + w04 * v4 + w05 * v5 + w06 * v6 + w07 * v7)
+        C[i + 1, j] += (w10 * v0 + w11 * v1 + w12 * v2 + w13 * v3
+                        + w14 * v4 + w15 * v5 + w16 * v6 + w17 * v7)
+        C[i + 2, j] += (w20 * v0 + w21 * v1 + w22 * v2 + w23 * v3
+                        + w24 * v4 + w25 * v5 + w26 * v6 + w27 * v7)
+        C[i + 3, j] += (w30 * v0 + w31 * v1 + w32 * v2 + w33 * v3
+                        + w34 * v4 + w35 * v5 + w36 * v6 + w37 * v7)
+
+
+@njit(inline="always", **JIT)
+def _tile_1x8(w, V, C, i, p):
+    """C[i, :] += w[i, p:p+8] V[p:p+8, :] (the rows a 4-row tile leaves over)."""
+    w0, w1, w2, w3 = w[i, p], w[i, p + 1], w[i, p + 2], w[i, p + 3]
+    w4, w5, w6, w7 = w[i, p + 4], w[i, p + 5], w[i, p + 6], w[i, p + 7]
+    for j in range(V.shape[1]):
+        C[i, j] += (w0 * V[p, j] + w1 * V[p + 1, j] + w2 * V[p + 2, j] + w3 * V[p + 3, j]
+                    + w4 * V[p + 4, j] + w5 * V[p + 5, j] + w6 * V[p + 6, j]
+                    + w7 * V[p + 7, j])
+
+
+@njit(inline="always", **JIT)
+def _tile_1x1(w, V, C, i, p):
+    """C[i, :] += w[i, p] V[p, :] (the inputs an 8-wide tile leaves over)."""
+    w0 = w[i, p]
+    for j in range(V.shape[1]):
+        C[i, j] += w0 * V[p, j]
+
+
+@njit(inline="always", **JIT)
+def _accumulate_rows(w, V, C, i0, i1):
+    """C[i0:i1, :] += w[i0:i1, :] V, in 4 x 8 tiles and their edges.
+    w: (n, k) weights (any strides), V: (k, m) and C: (n, m) C-contiguous."""
+    k = V.shape[0]
+    i4 = i0 + (i1 - i0) // 4 * 4
     k8 = k - k % 8
-    for p in range(0, k8, 8):
-        w0, w1, w2, w3 = W[i, p], W[i, p + 1], W[i, p + 2], W[i, p + 3]
-        w4, w5, w6, w7 = W[i, p + 4], W[i, p + 5], W[i, p + 6], W[i, p + 7]
-        a0, a1, a2, a3 = A[p], A[p + 1], A[p + 2], A[p + 3]
-        a4, a5, a6, a7 = A[p + 4], A[p + 5], A[p + 6], A[p + 7]
-        for j in range(m):
-            z[j] += (w0 * a0[j] + w1 * a1[j] + w2 * a2[j] + w3 * a3[j]
-                     + w4 * a4[j] + w5 * a5[j] + w6 * a6[j] + w7 * a7[j])
-    for p in range(k8, k):
-        w = W[i, p]
-        a = A[p]
-        for j in range(m):
-            z[j] += w * a[j]
+    for i in range(i0, i4, 4):
+        for p in range(0, k8, 8):
+            _tile_4x8(w, V, C, i, p)
+        for r in range(i, i + 4):
+            for p in range(k8, k):
+                _tile_1x1(w, V, C, r, p)
+    for i in range(i4, i1):
+        for p in range(0, k8, 8):
+            _tile_1x8(w, V, C, i, p)
+        for p in range(k8, k):
+            _tile_1x1(w, V, C, i, p)
 
 
 @njit(**JIT)
 def wa_into(W, A, Z):
     """Z += W A.    W: (n, k), A: (k, m), Z: (n, m) (the caller sets Z to b or to 0 first)."""
-    for i in range(W.shape[0]):
-        _axpy8_rows(W, A, Z, i)
+    _accumulate_rows(W, A, Z, 0, W.shape[0])
 
 
 @njit(**JIT_PARALLEL)
 def wa_into_parallel(W, A, Z):
-    """wa_into with the rows of Z shared out over the cores (for large layers)."""
-    for i in prange(W.shape[0]):
-        _axpy8_rows(W, A, Z, i)
+    """wa_into with the rows of Z split into SHARES shares (multiples of 4), dealt to threads."""
+    n = W.shape[0]
+    share = ((n + SHARES - 1) // SHARES + 3) // 4 * 4
+    for t in prange(SHARES):
+        _accumulate_rows(W, A, Z, min(n, t * share), min(n, (t + 1) * share))
 
 
 @njit(inline="always", **JIT)
-def _dots_4rows(dZ, A, dW, i):
-    """dW[i:i+4, :] = dZ[i:i+4, :] A^T: 4 x 4 register tiles, single dot products at the edge."""
+def _dzat_rows(dZ, A, dW, i0, i1):
+    """dW[i0:i1] = dZ[i0:i1] A^T: 4 x 4 register tiles (tiles.dot_4x4), single dots at the edges."""
     m = dZ.shape[1]
     k = A.shape[0]
+    i4 = i0 + (i1 - i0) // 4 * 4
     k4 = k - k % 4
-    for p in range(0, k4, 4):
-        dot_4x4(dZ[i], dZ[i + 1], dZ[i + 2], dZ[i + 3],
-                A[p], A[p + 1], A[p + 2], A[p + 3], dW, i, p, m, False)
-    for p in range(k4, k):
-        for r in range(i, i + 4):
-            dW[r, p] = dot_1x1(dZ[r], A[p], m)
-
-
-@njit(inline="always", **JIT)
-def _dots_row(dZ, A, dW, i):
-    """dW[i, :] = dZ[i, :] A^T, one dot product per entry (rows left over by the 4-row tiles)."""
-    for p in range(A.shape[0]):
-        dW[i, p] = dot_1x1(dZ[i], A[p], dZ.shape[1])
+    for i in range(i0, i4, 4):
+        for p in range(0, k4, 4):
+            dot_4x4(dZ[i], dZ[i + 1], dZ[i + 2], dZ[i + 3],
+                    A[p], A[p + 1], A[p + 2], A[p + 3], dW, i, p, m, False)
+        for p in range(k4, k):
+            for r in range(i, i + 4):
+                dW[r, p] = dot_1x1(dZ[r], A[p], m)
+    for i in range(i4, i1):
+        for p in range(k):
+            dW[i, p] = dot_1x1(dZ[i], A[p], m)
 
 
 @njit(**JIT)
 def dzat_into(dZ, A, dW):
     """dW = dZ A^T.    dZ: (n, m), A: (k, m), dW: (n, k); dW[i, p] = sum_j dZ[i, j] A[p, j]."""
-    n = dZ.shape[0]
-    n4 = n - n % 4
-    for i in range(0, n4, 4):
-        _dots_4rows(dZ, A, dW, i)
-    for i in range(n4, n):
-        _dots_row(dZ, A, dW, i)
+    _dzat_rows(dZ, A, dW, 0, dZ.shape[0])
 
 
 @njit(**JIT_PARALLEL)
 def dzat_into_parallel(dZ, A, dW):
-    """dzat_into with the 4-row blocks of dW shared out over the cores."""
+    """dzat_into with the rows of dW split into SHARES shares of a multiple of 4 rows."""
     n = dZ.shape[0]
-    n4 = n - n % 4
-    for q in prange(n4 // 4):
-        _dots_4rows(dZ, A, dW, 4 * q)
-    for i in range(n4, n):
-        _dots_row(dZ, A, dW, i)
+    share = ((n + SHARES - 1) // SHARES + 3) // 4 * 4
+    for t in prange(SHARES):
+        _dzat_rows(dZ, A, dW, min(n, t * share), min(n, (t + 1) * share))
 
 
 @njit(inline="always", **JIT)
-def _axpy8_cols(W, dZ, dA, p):
-    """dA[p, :] = sum_i W[i, p] dZ[i, :], eight rows of dZ per pass (as _axpy8_rows)."""
-    n = W.shape[0]
-    m = dZ.shape[1]
-    d = dA[p]
-    for j in range(m):
-        d[j] = 0
-    n8 = n - n % 8
-    for i in range(0, n8, 8):
-        w0, w1, w2, w3 = W[i, p], W[i + 1, p], W[i + 2, p], W[i + 3, p]
-        w4, w5, w6, w7 = W[i + 4, p], W[i + 5, p], W[i + 6, p], W[i + 7, p]
-        g0, g1, g2, g3 = dZ[i], dZ[i + 1], dZ[i + 2], dZ[i + 3]
-        g4, g5, g6, g7 = dZ[i + 4], dZ[i + 5], dZ[i + 6], dZ[i + 7]
-        for j in range(m):
-            d[j] += (w0 * g0[j] + w1 * g1[j] + w2 * g2[j] + w3 * g3[j]
-                     + w4 * g4[j] + w5 * g5[j] + w6 * g6[j] + w7 * g7[j])
-    for i in range(n8, n):
-        w = W[i, p]
-        g = dZ[i]
-        for j in range(m):
-            d[j] += w * g[j]
+def _wtdz_rows(W, dZ, dA, p0, p1):
+    """dA[p0:p1] = (W^T)[p0:p1] dZ: zero the rows, then accumulate with weights W.T, a view
+    (W.T[p, i] = W[i, p]: nothing is copied)."""
+    for p in range(p0, p1):
+        for j in range(dZ.shape[1]):
+            dA[p, j] = 0
+    _accumulate_rows(W.T, dZ, dA, p0, p1)
 
 
 @njit(**JIT)
 def wtdz_into(W, dZ, dA):
     """dA = W^T dZ.    W: (n, k), dZ: (n, m), dA: (k, m); dA[p, :] = sum_i W[i, p] dZ[i, :]."""
-    for p in range(W.shape[1]):
-        _axpy8_cols(W, dZ, dA, p)
+    _wtdz_rows(W, dZ, dA, 0, W.shape[1])
 
 
 @njit(**JIT_PARALLEL)
 def wtdz_into_parallel(W, dZ, dA):
-    """wtdz_into with the rows of dA shared out over the cores."""
-    for p in prange(W.shape[1]):
-        _axpy8_cols(W, dZ, dA, p)
+    """wtdz_into with the rows of dA split into SHARES shares (multiples of 4)."""
+    k = W.shape[1]
+    share = ((k + SHARES - 1) // SHARES + 3) // 4 * 4
+    for t in prange(SHARES):
+        _wtdz_rows(W, dZ, dA, min(k, t * share), min(k, (t + 1) * share))
 
 
 # numba starts its worker threads when a parallel kernel is first called from Python; here the
@@ -149,9 +175,8 @@ def wtdz_into_parallel(W, dZ, dA):
 # them: the first parallel loop then crashes. get_num_threads() starts them, once, at import.
 numba.get_num_threads()
 
-# Serial or parallel by size: starting the worker threads costs a few microseconds per call,
-# which only products of at least PARALLEL_MIN_MACS multiply-adds win back (measured: see
-# config.py).
+# Serial or parallel by size: handing work to the other thread costs a few microseconds per
+# call, which only products of at least PARALLEL_MIN_MACS multiply-adds win back.
 
 
 @njit(**JIT)
