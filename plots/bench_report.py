@@ -9,6 +9,8 @@ workload, FLOPs, GFLOP/s and fraction of peak from each benchmark's `extra_info`
 (tests/benchmarks/conftest.py writes them). Written:
 
     results.md                 one table per workload group, the headline ratios, the machine
+    README-section.md          README's Performance section: README-section.template.md with
+                               this run's machine, headlines and train_step table filled in
     gflops_vs_size.png         square float32 matrix products: GFLOP/s against size, per path
     train_step_speedup.png     one train_step of each network: speed-up over the NumPy reference
     minibatch_throughput.png   one epoch of mini-batch SGD: samples/second against batch size
@@ -205,6 +207,20 @@ def markdown(machine, rows, run, others=()):
     return "\n".join(parts) + "\n"
 
 
+def readme_section(machine, rows, run, template):
+    """The template with BENCH_RUN, BENCH_MACHINE, BENCH_HEADLINES, BENCH_TRAIN_STEP_TABLE filled."""
+    steps = [r for r in rows if r["group"] == GROUP_STEP]
+    fills = {
+        "BENCH_RUN": f"{run['datetime'][:16].replace('T', ' ')} UTC, commit {str(run['commit'])[:10]}",
+        "BENCH_MACHINE": machine_line(machine),
+        "BENCH_HEADLINES": headlines(rows) or "(no results)",
+        "BENCH_TRAIN_STEP_TABLE": table(GROUP_STEP, steps) if steps else "(no train_step results)",
+    }
+    for key, value in fills.items():
+        template = template.replace(key, value)
+    return template
+
+
 def _by_path(rows):
     out = {}
     for r in _ordered(rows):
@@ -286,6 +302,11 @@ def render(json_path=None, out_dir=OUT_DIR):
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / "results.md"]
     written[0].write_text(markdown(machine, rows, run, others))
+    template = out_dir / "README-section.template.md"
+    if not template.exists():
+        template = OUT_DIR / "README-section.template.md"
+    written.append(out_dir / "README-section.md")
+    written[-1].write_text(readme_section(machine, rows, run, template.read_text()))
     for name, plot in (("gflops_vs_size.png", plot_gflops_vs_size),
                        ("train_step_speedup.png", plot_speedup),
                        ("minibatch_throughput.png", plot_throughput)):

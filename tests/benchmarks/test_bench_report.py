@@ -42,8 +42,9 @@ def saved_run(tmp_path):
 
 def test_report_table_and_plots(tmp_path):
     written = bench_report.render(saved_run(tmp_path), tmp_path / "out")
-    assert sorted(p.name for p in written) == ["gflops_vs_size.png", "minibatch_throughput.png",
-                                               "results.md", "train_step_speedup.png"]
+    assert sorted(p.name for p in written) == ["README-section.md", "gflops_vs_size.png",
+                                               "minibatch_throughput.png", "results.md",
+                                               "train_step_speedup.png"]
     assert all(p.stat().st_size > 0 for p in written)
     md = (tmp_path / "out" / "results.md").read_text()
     assert "Test CPU, 2 cores, 2 threads" in md and "GPU: no GPU" in md
@@ -51,3 +52,6 @@ def test_report_table_and_plots(tmp_path):
     assert "| square 256 | cpu | 4 ms | 5 | 25.00 | 25% | 0.25x |" in md
     assert "| net batch 4 | cpu | 10 ms | 5 | 0.10 | 800 | 0.1% |  |" in md
     assert "| test_compile_warm_cache | 250 ms | 5 | path cpu, cache warm |" in md
+    section = (tmp_path / "out" / "README-section.md").read_text()
+    assert "| net m=8 | cpu | 500 us | 5 | 4.00 | 4% | 4.00x |" in section
+    assert "Test CPU" in section and "BENCH_" not in section  # every placeholder filled
