@@ -39,7 +39,7 @@ MC = 64
 NC = 256
 PAD = 16
 # The network's products (products.py) use all cores from PARALLEL_MIN_MACS multiply-adds on.
-PARALLEL_MIN_MACS = 1 << 19
+PARALLEL_MIN_MACS = 1 << 18  # measured crossover: ~130k (64 x 32 x 64); both ~4 us there
 # A parallel product splits its output rows into this many shares (a multiple of the 2 cores
 # here; numba.get_num_threads() inside a kernel would make it uncacheable).
 SHARES = 4

@@ -37,17 +37,24 @@ OK, BAD_VALUES = 0, 1
 
 @njit(**JIT)
 def _all_finite(a):
+    """True when no entry of the 2-D array a is NaN or inf. No early exit, so the loop
+    vectorises: 4 us for 100k entries here (a loop over a.ravel() took 22 us). The fastmath
+    flags leave out "nnan"/"ninf" (config.py), else LLVM could fold isfinite to True."""
     ok = True
-    for v in a.ravel():
-        ok &= np.isfinite(v)
+    n, m = a.shape
+    for i in range(n):
+        for j in range(m):
+            ok &= np.isfinite(a[i, j])
     return ok
 
 
 @njit(**JIT)
 def _labels_in_unit_interval(Y):
     ok = True
-    for v in Y.ravel():
-        ok &= (v >= 0) & (v <= 1)
+    n, m = Y.shape
+    for i in range(n):
+        for j in range(m):
+            ok &= (Y[i, j] >= 0) & (Y[i, j] <= 1)
     return ok
 
 
