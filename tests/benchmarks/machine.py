@@ -111,7 +111,7 @@ def describe():
 # Measured peaks: the best GFLOP/s a vendor library reaches on this machine at the largest size.
 
 PEAK_SIZE = 4096
-PEAK_RUNS = 3
+PEAK_RUNS = 5
 
 
 def _best_seconds(fn, runs):
