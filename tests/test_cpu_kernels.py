@@ -20,18 +20,20 @@ import numpy as np
 import pytest
 
 from kernels.cpu import matmul, matmul_ikj, matmul_naive, products, step
-from kernels.cpu.config import KC, MC, NC, PARALLEL_MIN_MACS
+from kernels.cpu.config import KC, MC, NC, PARALLEL_MIN_MACS, TILE_KC, TILE_NC
+from kernels.cpu.matmul_ladder import matmul_packed
 from reference import network as reference
 from tests.torch_compare import TOLERANCES, assert_close
 
 ROOT = Path(__file__).resolve().parents[1]
-LADDER = {"naive": matmul_naive, "ikj": matmul_ikj, "packed": matmul}
+LADDER = {"naive": matmul_naive, "ikj": matmul_ikj, "packed": matmul_packed, "tiled": matmul}
 
-# (M, K, N): ones, primes, and sizes just past the block sizes (K > KC: two k-slices with a
-# short one; M > MC: several row blocks and a partial one; N > NC: a partial column block).
+# (M, K, N): ones, primes, and sizes just past the block sizes of rungs 3 and 4 (K > KC: two
+# k-slices with a short one; M > MC: several row blocks and a partial one; N > NC: a partial
+# column block; likewise TILE_KC, TILE_NC).
 SHAPES = [(1, 1, 1), (1, 7, 1), (3, 5, 7), (4, 4, 4), (17, 131, 29), (5, 2, 3),
-          (MC + 3, KC + 13, NC + 5)]
-LARGE = [(2 * MC + 1, 2 * KC + 1, 2 * NC + 3), (256, 256, 256)]
+          (MC + 3, KC + 13, NC + 5), (9, TILE_KC + 9, TILE_NC + 1)]
+LARGE = [(2 * MC + 1, 2 * KC + 1, 2 * NC + 3), (256, 256, 256), (130, 2 * TILE_KC + 7, 33)]
 
 
 def operands(shape_a, shape_b, dtype, seed=0):
@@ -53,10 +55,11 @@ def test_every_rung_of_the_matmul_ladder_matches_numpy(rung, M, K, N, dtype):
     assert_close(f"{rung} C", C, exact(A, B), TOLERANCES[dtype][0], dtype)
 
 
+@pytest.mark.parametrize("rung", ["packed", "tiled"])
 @pytest.mark.parametrize("M, K, N", LARGE)
-def test_fast_matmul_on_large_shapes(M, K, N, dtype):
+def test_fast_rungs_on_large_shapes(rung, M, K, N, dtype):
     A, B = operands((M, K), (K, N), dtype)
-    assert_close("C", matmul(A, B), exact(A, B), TOLERANCES[dtype][0], dtype)
+    assert_close("C", LADDER[rung](A, B), exact(A, B), TOLERANCES[dtype][0], dtype)
 
 
 def test_matmul_copies_transposed_and_fortran_ordered_operands(dtype):

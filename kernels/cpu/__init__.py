@@ -6,8 +6,8 @@ their *_backward) plus the matmul ladder. Files:
 
     config.py     compiler flags and block sizes, in one place
     validate.py   wrapper-side input checks (with reference/checks.py): nothing unchecked reaches a kernel
-    tiles.py      the 4 x 4 register-tiled dot-product micro-kernel
-    matmul_ladder.py  C = A B: naive -> loop-reordered -> packed, register-tiled, parallel
+    tiles.py      the register tiles: 4 x 4 dot products, 4 x 8 outer products
+    matmul_ladder.py  C = A B: naive -> loop-reordered -> packed dot tiles -> blocked 4 x 8 tiles
     products.py   W A, dZ A^T, W^T dZ without transposes
     layers.py     activations, fused linear+bias+activation, db, costs, dZ[L], update
     network.py    the public network API, layer by layer

@@ -43,6 +43,10 @@ PARALLEL_MIN_MACS = 1 << 18  # measured crossover: ~130k (64 x 32 x 64); both ~4
 # A parallel product splits its output rows into this many shares (a multiple of the 2 cores
 # here; numba.get_num_threads() inside a kernel would make it uncacheable).
 SHARES = 4
+# Rung 4 of the matmul (and the fast matmul): blocks of B of TILE_KC x TILE_NC, copied per thread
+# with PAD extra columns, swept by 4 x 8 register tiles.
+TILE_KC = 256
+TILE_NC = 256
 # Register tile of the micro-kernels: 4 x 4 accumulators (16 vector registers after
 # vectorisation over k, out of 16 ymm / 32 zmm).
 MR = 4

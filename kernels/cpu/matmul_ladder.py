@@ -34,8 +34,8 @@ several runs; the host is shared, so single runs vary by 2x and more):
 import numpy as np
 from numba import njit, prange
 
-from kernels.cpu.config import JIT, JIT_PARALLEL, KC, MC, NC, PAD
-from kernels.cpu.tiles import dot_1x1, dot_4x4
+from kernels.cpu.config import JIT, JIT_PARALLEL, KC, MC, NC, PAD, SHARES, TILE_KC, TILE_NC
+from kernels.cpu.tiles import accumulate_rows, dot_1x1, dot_4x4
 from kernels.cpu.validate import matmul_operands
 
 
@@ -110,6 +110,41 @@ def matmul_packed_kernel(A, B, C):
                         C[i0 + i, j] += dot_1x1(Ap[i], Bt[j], kc)
 
 
+@njit(**JIT_PARALLEL)
+def matmul_tiled_kernel(A, B, C):
+    """Rung 4: 4 x 8 outer-product register tiles over cache blocks of B, prange over row shares.
+
+    Each thread takes contiguous shares of C's rows. For each strip of TILE_NC columns it sums
+    into its own panel Cp, and for each block B[kb:kb+TILE_KC, strip] it first copies the block
+    into its own Bp: rows TILE_NC + PAD apart, so the 8 rows a tile reads never share a cache set
+    whatever N is, and both Cp and Bp start at column 0 (a column offset inside the tile's inner
+    loop makes numba check it for negative indices, which stops LLVM from vectorising). The tiles
+    (tiles.tile_4x8) then read the block from L2 and 8 rows of Bp and 4 of Cp from L1.
+    """
+    M, K = A.shape
+    N = B.shape[1]
+    share = ((M + SHARES - 1) // SHARES + 3) // 4 * 4
+    for t in prange(SHARES):
+        i0, i1 = min(M, t * share), min(M, (t + 1) * share)
+        if i0 == i1:
+            continue
+        A_share = A[i0:i1]
+        Bp = np.empty((TILE_KC, TILE_NC + PAD), A.dtype)
+        Cp = np.empty((i1 - i0, TILE_NC + PAD), A.dtype)
+        for jb in range(0, N, TILE_NC):
+            nc = min(TILE_NC, N - jb)
+            Cp[:, :] = 0
+            for kb in range(0, K, TILE_KC):
+                kc = min(TILE_KC, K - kb)
+                for q in range(kc):
+                    for j in range(nc):
+                        Bp[q, j] = B[kb + q, jb + j]
+                accumulate_rows(A_share, Bp, Cp, 0, i1 - i0, kb, kb + kc, 0, 0, nc)
+            for r in range(i1 - i0):
+                for j in range(nc):
+                    C[i0 + r, jb + j] = Cp[r, j]
+
+
 def _run(kernel, A, B):
     A, B = matmul_operands(A, B)
     C = np.empty((A.shape[0], B.shape[1]), dtype=A.dtype)
@@ -127,6 +162,11 @@ def matmul_ikj(A, B):
     return _run(matmul_ikj_kernel, A, B)
 
 
-def matmul(A, B):
-    """C = A B with the fast kernel (rung 3). A: (M, K), B: (K, N), float32 or float64 -> (M, N)."""
+def matmul_packed(A, B):
+    """C = A B with rung 3 (packed dot-product tiles). A: (M, K), B: (K, N) -> C: (M, N)."""
     return _run(matmul_packed_kernel, A, B)
+
+
+def matmul(A, B):
+    """C = A B with the fast kernel (rung 4). A: (M, K), B: (K, N), float32 or float64 -> (M, N)."""
+    return _run(matmul_tiled_kernel, A, B)
