@@ -95,14 +95,14 @@ def tile_4x8(w, i, p, V, q, C, c0, n):
     for j in range(n):
         v0, v1, v2, v3 = V[q, j], V[q + 1, j], V[q + 2, j], V[q + 3, j]
         v4, v5, v6, v7 = V[q + 4, j], V[q + 5, j], V[q + 6, j], V[q + 7, j]
-        C[i, c0 + j] += (w00 * v0 + w01 * v1 + w02 * v2 + w03 * v3
-                         + w04 * v4 + w05 * v5 + w06 * v6 + w07 * v7)
-        C[i + 1, c0 + j] += (w10 * v0 + w11 * v1 + w12 * v2 + w13 * v3
-                             + w14 * v4 + w15 * v5 + w16 * v6 + w17 * v7)
-        C[i + 2, c0 + j] += (w20 * v0 + w21 * v1 + w22 * v2 + w23 * v3
-                             + w24 * v4 + w25 * v5 + w26 * v6 + w27 * v7)
-        C[i + 3, c0 + j] += (w30 * v0 + w31 * v1 + w32 * v2 + w33 * v3
-                             + w34 * v4 + w35 * v5 + w36 * v6 + w37 * v7)
+        C[i, c0 + j] += ((w00 * v0 + w01 * v1) + (w02 * v2 + w03 * v3)
+                         + ((w04 * v4 + w05 * v5) + (w06 * v6 + w07 * v7)))
+        C[i + 1, c0 + j] += ((w10 * v0 + w11 * v1) + (w12 * v2 + w13 * v3)
+                             + ((w14 * v4 + w15 * v5) + (w16 * v6 + w17 * v7)))
+        C[i + 2, c0 + j] += ((w20 * v0 + w21 * v1) + (w22 * v2 + w23 * v3)
+                             + ((w24 * v4 + w25 * v5) + (w26 * v6 + w27 * v7)))
+        C[i + 3, c0 + j] += ((w30 * v0 + w31 * v1) + (w32 * v2 + w33 * v3)
+                             + ((w34 * v4 + w35 * v5) + (w36 * v6 + w37 * v7)))
 
 
 @njit(inline="always", **JIT)
