@@ -83,7 +83,8 @@ def machine_line(machine):
            else f"{gpu_peak:,.1f} GFLOP/s (cuBLAS float32 GEMM 4096 through torch, TF32 off)")
     return (
         f"CPU: {machine.get('cpu_model', '?')}, {machine.get('cpu_cores', '?')} cores, "
-        f"{machine.get('threads', '?')} threads for every CPU path ({counts}); "
+        f"{machine.get('threads', '?')} thread{'' if machine.get('threads') == 1 else 's'} for "
+        f"every CPU path ({counts}); "
         f"GPU: {machine.get('gpu', '?')}. Measured peaks: CPU {_num(cpu_peak)} GFLOP/s "
         f"(NumPy float32 GEMM 4096, OpenBLAS), GPU {gpu}"
     )
