@@ -24,6 +24,7 @@ as reference/training.py's loop does, so a GPU path pays for copying its batches
 
 import copy
 import importlib
+from contextlib import contextmanager
 
 import machine
 import numpy as np
@@ -167,6 +168,19 @@ class CudaKernelsPath(NumpyPath):
         return cuda.to_device(X), cuda.to_device(Y)
 
 
+@contextmanager
+def _tf32(enabled):
+    """torch's CUDA float32 matrix products with TF32 on or off, restored afterwards."""
+    import torch
+
+    previous = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = enabled
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = previous
+
+
 class TorchPath:
     """torch eager on the CPU or on CUDA (TF32 off unless this is the TF32 row)."""
 
@@ -192,22 +206,22 @@ class TorchPath:
         out = {}
 
         def run():
-            previous = torch.backends.cuda.matmul.allow_tf32
-            torch.backends.cuda.matmul.allow_tf32 = self.tf32
-            try:
+            with _tf32(self.tf32):
                 out["C"] = torch.matmul(tA, tB)
                 if self.torch_device == "cuda":
                     torch.cuda.synchronize()
-            finally:
-                torch.backends.cuda.matmul.allow_tf32 = previous
 
         return run, lambda: out["C"].cpu().numpy()
 
-    @property
-    def train_step(self):
+    def train_step(self, parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
+                   cost="cross_entropy"):
+        """torch_network.train_step; on CUDA with TF32 off, like every float32 GEMM here."""
         import torch_network
 
-        return torch_network.train_step
+        if self.torch_device != "cuda":
+            return torch_network.train_step(parameters, X, Y, learning_rate, hidden, output, cost)
+        with _tf32(False):
+            return torch_network.train_step(parameters, X, Y, learning_rate, hidden, output, cost)
 
     def load(self, parameters):
         import torch_network
