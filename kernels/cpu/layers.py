@@ -57,24 +57,53 @@ def g_prime(z, act, one):
 # Layer kernels.
 
 
-@njit(**JIT)
-def activation_into(Z, A, act):
-    """A = g(Z).  Z, A: (n, m)."""
+@njit(inline="always", **JIT)
+def _apply(Z, A, act, one):
     n, m = Z.shape
-    one = Z.dtype.type(1)
     for i in range(n):
         for j in range(m):
             A[i, j] = g(Z[i, j], act, one)
 
 
 @njit(**JIT)
-def activation_backward_into(dA, Z, dZ, act):
-    """dZ = dA * g'(Z).  dA, Z, dZ: (n, m)."""
-    n, m = Z.shape
+def activation_into(Z, A, act):
+    """A = g(Z).  Z, A: (n, m).
+
+    One loop per activation, with act a constant inside it: a loop that tests act for every
+    entry is not vectorised (the sigmoid and tanh branches call exp), even when act is ReLU.
+    The ReLU loop then vectorises: ~3.6 ns per entry -> well under 1 ns.
+    """
     one = Z.dtype.type(1)
+    if act == RELU:
+        _apply(Z, A, RELU, one)
+    elif act == SIGMOID:
+        _apply(Z, A, SIGMOID, one)
+    elif act == TANH:
+        _apply(Z, A, TANH, one)
+    else:
+        _apply(Z, A, LINEAR, one)
+
+
+@njit(inline="always", **JIT)
+def _apply_backward(dA, Z, dZ, act, one):
+    n, m = Z.shape
     for i in range(n):
         for j in range(m):
             dZ[i, j] = dA[i, j] * g_prime(Z[i, j], act, one)
+
+
+@njit(**JIT)
+def activation_backward_into(dA, Z, dZ, act):
+    """dZ = dA * g'(Z).  dA, Z, dZ: (n, m). One loop per activation, as activation_into."""
+    one = Z.dtype.type(1)
+    if act == RELU:
+        _apply_backward(dA, Z, dZ, RELU, one)
+    elif act == SIGMOID:
+        _apply_backward(dA, Z, dZ, SIGMOID, one)
+    elif act == TANH:
+        _apply_backward(dA, Z, dZ, TANH, one)
+    else:
+        _apply_backward(dA, Z, dZ, LINEAR, one)
 
 
 @njit(**JIT)
