@@ -24,6 +24,9 @@ environment variable NUMBA_CPU_FEATURES. We leave that choice to whoever runs th
 in matmul_ladder.py). Compiled code is cached separately for each feature set.
 """
 
+import hashlib
+from pathlib import Path
+
 FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 
 JIT = dict(fastmath=FASTMATH, cache=True, error_model="numpy", boundscheck=False, nogil=True)
@@ -51,3 +54,31 @@ TILE_NC = 256
 # vectorisation over k, out of 16 ymm / 32 zmm).
 MR = 4
 NR = 4
+
+
+def drop_stale_cache(package_dir=Path(__file__).parent):
+    """Delete the package's cached machine code when any of its sources changed.
+
+    numba's cache=True checks only the timestamp of the file that defines a kernel, so a kernel
+    that calls a changed kernel in another file (train_step_kernel in step.py calls layers.py,
+    products.py, tiles.py) would keep running the old machine code: stale results, and here once
+    a segfault. So the package's cache is keyed on a hash of all its sources, kept next to it.
+    Called once, when config is imported, before any kernel is compiled or loaded.
+    """
+    sources = b"".join(p.read_bytes() for p in sorted(package_dir.glob("*.py")))
+    digest = hashlib.sha256(sources).hexdigest()
+    cache = package_dir / "__pycache__"
+    stamp = cache / "numba_sources.sha256"
+    try:
+        if stamp.exists() and stamp.read_text() == digest:
+            return
+        for pattern in ("*.nbi", "*.nbc"):
+            for f in cache.glob(pattern):
+                f.unlink(missing_ok=True)
+        cache.mkdir(exist_ok=True)
+        stamp.write_text(digest)
+    except OSError:  # a read-only install: numba then cannot cache here either
+        pass
+
+
+drop_stale_cache()
