@@ -108,18 +108,34 @@ def test_products_match_numpy(n, k, m, dtype):
     assert_close("W^T dZ", products.wt_dz(W, dZ), exact(W.T, dZ), tol, dtype)
 
 
-@pytest.mark.parametrize("variant", ["serial", "parallel"])
-@pytest.mark.parametrize("n, k, m", [(7, 17, 13), (33, 9, 70)])
-def test_serial_and_parallel_product_kernels_agree_with_numpy(variant, n, k, m, dtype):
-    """Both variants on the same shapes (the size rule would pick serial for these)."""
+def blocked_wa(W, A, Z):
+    products.blocked_product(W, A, Z, True)
+
+
+def blocked_wtdz(W, dZ, dA):
+    products.blocked_product(W.T, dZ, dA, False)
+
+
+VARIANTS = {
+    "serial": (products.wa_into, products.dzat_into, products.wtdz_into),
+    "parallel": (products.wa_into_parallel, products.dzat_into_parallel,
+                 products.wtdz_into_parallel),
+    "blocked": (blocked_wa, products.dzat_into_parallel, blocked_wtdz),
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("n, k, m", [(7, 17, 13), (33, 9, 70), (13, TILE_KC + 3, TILE_NC + 9)])
+def test_serial_parallel_and_blocked_product_kernels_agree_with_numpy(variant, n, k, m, dtype):
+    """Every variant on the same shapes (the size rule would pick another for most of them)."""
     W, A, dZ = product_operands(n, k, m, dtype)
-    suffix = "_parallel" if variant == "parallel" else ""
+    wa_into, dzat_into, wtdz_into = VARIANTS[variant]
     Z = np.full((n, m), 0.5, dtype)  # wa accumulates onto Z (it holds b in the network)
-    getattr(products, "wa_into" + suffix)(W, A, Z)
+    wa_into(W, A, Z)
     dW = np.full((n, k), np.nan, dtype)  # dzat and wtdz overwrite every entry
-    getattr(products, "dzat_into" + suffix)(dZ, A, dW)
+    dzat_into(dZ, A, dW)
     dA = np.full((k, m), np.nan, dtype)
-    getattr(products, "wtdz_into" + suffix)(W, dZ, dA)
+    wtdz_into(W, dZ, dA)
     tol = TOLERANCES[dtype][0]
     assert_close("W A + 0.5", Z, exact(W, A) + 0.5, tol, dtype)
     assert_close("dZ A^T", dW, exact(dZ, A.T), tol, dtype)

@@ -43,6 +43,9 @@ NC = 256
 PAD = 16
 # The network's products (products.py) use all cores from PARALLEL_MIN_MACS multiply-adds on.
 PARALLEL_MIN_MACS = 1 << 18  # measured crossover: ~130k (64 x 32 x 64); both ~4 us there
+# From this many multiply-adds on, W A and W^T dZ run as the blocked matmul (packing blocks of
+# the input costs ~SHARES k m copies: worth it once the rows of A_prev no longer fit in cache).
+BLOCKED_MIN_MACS = 1 << 26
 # A parallel product splits its output rows into this many shares (a multiple of the 2 cores
 # here; numba.get_num_threads() inside a kernel would make it uncacheable).
 SHARES = 4

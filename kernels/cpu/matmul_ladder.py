@@ -111,38 +111,47 @@ def matmul_packed_kernel(A, B, C):
 
 
 @njit(**JIT_PARALLEL)
-def matmul_tiled_kernel(A, B, C):
-    """Rung 4: 4 x 8 outer-product register tiles over cache blocks of B, prange over row shares.
+def blocked_product(w, V, C, accumulate):
+    """C = w V (accumulate False) or C += w V (True): rung 4, also the network's large products.
 
+    w: (M, K) weights, any strides (A, W or the view W.T); V: (K, N), C: (M, N) C-contiguous.
     Each thread takes contiguous shares of C's rows. For each strip of TILE_NC columns it sums
-    into its own panel Cp, and for each block B[kb:kb+TILE_KC, strip] it first copies the block
-    into its own Bp: rows TILE_NC + PAD apart, so the 8 rows a tile reads never share a cache set
-    whatever N is, and both Cp and Bp start at column 0 (a column offset inside the tile's inner
+    into its own panel Cp, and for each block V[kb:kb+TILE_KC, strip] it first copies the block
+    into its own Vp: rows TILE_NC + PAD apart, so the 8 rows a tile reads never share a cache set
+    whatever N is, and both Cp and Vp start at column 0 (a column offset inside the tile's inner
     loop makes numba check it for negative indices, which stops LLVM from vectorising). The tiles
-    (tiles.tile_4x8) then read the block from L2 and 8 rows of Bp and 4 of Cp from L1.
+    (tiles.tile_4x8) then read the block from L2 and 8 rows of Vp and 4 of Cp from L1.
     """
-    M, K = A.shape
-    N = B.shape[1]
+    M, K = w.shape
+    N = V.shape[1]
     share = ((M + SHARES - 1) // SHARES + 3) // 4 * 4
     for t in prange(SHARES):
         i0, i1 = min(M, t * share), min(M, (t + 1) * share)
         if i0 == i1:
             continue
-        A_share = A[i0:i1]
-        Bp = np.empty((TILE_KC, TILE_NC + PAD), A.dtype)
-        Cp = np.empty((i1 - i0, TILE_NC + PAD), A.dtype)
+        w_share = w[i0:i1]
+        Vp = np.empty((TILE_KC, TILE_NC + PAD), V.dtype)
+        Cp = np.empty((i1 - i0, TILE_NC + PAD), V.dtype)
         for jb in range(0, N, TILE_NC):
             nc = min(TILE_NC, N - jb)
-            Cp[:, :] = 0
+            for r in range(i1 - i0):
+                for j in range(nc):
+                    Cp[r, j] = C[i0 + r, jb + j] if accumulate else 0
             for kb in range(0, K, TILE_KC):
                 kc = min(TILE_KC, K - kb)
                 for q in range(kc):
                     for j in range(nc):
-                        Bp[q, j] = B[kb + q, jb + j]
-                accumulate_rows(A_share, Bp, Cp, 0, i1 - i0, kb, kb + kc, 0, 0, nc)
+                        Vp[q, j] = V[kb + q, jb + j]
+                accumulate_rows(w_share, Vp, Cp, 0, i1 - i0, kb, kb + kc, 0, 0, nc)
             for r in range(i1 - i0):
                 for j in range(nc):
                     C[i0 + r, jb + j] = Cp[r, j]
+
+
+@njit(**JIT)
+def matmul_tiled_kernel(A, B, C):
+    """Rung 4: C = A B with blocked_product (4 x 8 register tiles over packed blocks of B)."""
+    blocked_product(A, B, C, False)
 
 
 def _run(kernel, A, B):

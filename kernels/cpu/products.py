@@ -13,15 +13,18 @@ runs along rows (stride 1, vectorised by LLVM) of the arrays as they are stored:
   A_prev[p:p+8, :]. dA uses the same tiles with the weights W.T, a transposed view of W.
 
 Each product comes serial and parallel (the output rows split into SHARES contiguous shares,
-which numba deals out to the threads in contiguous runs); wa, dzat and wtdz pick one by size
-(PARALLEL_MIN_MACS).
+which numba deals out to the threads in contiguous runs), and W A, W^T dZ also cache-blocked
+as matmul's rung 4 (matmul_ladder.blocked_product: it packs blocks of the input rows, which pays
+only for large products). wa, dzat and wtdz pick one by size (PARALLEL_MIN_MACS,
+BLOCKED_MIN_MACS).
 """
 
 import numba
 import numpy as np
 from numba import njit, prange
 
-from kernels.cpu.config import JIT, JIT_PARALLEL, PARALLEL_MIN_MACS, SHARES
+from kernels.cpu.config import BLOCKED_MIN_MACS, JIT, JIT_PARALLEL, PARALLEL_MIN_MACS, SHARES
+from kernels.cpu.matmul_ladder import blocked_product
 from kernels.cpu.tiles import accumulate_rows, dot_1x1, dot_4x4
 from kernels.cpu.validate import product_operands
 
@@ -112,8 +115,11 @@ numba.get_num_threads()
 
 @njit(**JIT)
 def wa(W, A, Z):
-    """Z += W A, on all cores when the product is large."""
-    if W.shape[0] * W.shape[1] * A.shape[1] >= PARALLEL_MIN_MACS:
+    """Z += W A, on all cores when the product is large, cache-blocked when it is huge."""
+    macs = W.shape[0] * W.shape[1] * A.shape[1]
+    if macs >= BLOCKED_MIN_MACS:
+        blocked_product(W, A, Z, True)
+    elif macs >= PARALLEL_MIN_MACS:
         wa_into_parallel(W, A, Z)
     else:
         wa_into(W, A, Z)
@@ -130,8 +136,11 @@ def dzat(dZ, A, dW):
 
 @njit(**JIT)
 def wtdz(W, dZ, dA):
-    """dA = W^T dZ, on all cores when the product is large."""
-    if W.shape[0] * W.shape[1] * dZ.shape[1] >= PARALLEL_MIN_MACS:
+    """dA = W^T dZ, on all cores when the product is large, cache-blocked when it is huge."""
+    macs = W.shape[0] * W.shape[1] * dZ.shape[1]
+    if macs >= BLOCKED_MIN_MACS:
+        blocked_product(W.T, dZ, dA, False)
+    elif macs >= PARALLEL_MIN_MACS:
         wtdz_into_parallel(W, dZ, dA)
     else:
         wtdz_into(W, dZ, dA)
