@@ -33,7 +33,8 @@ LADDER = {"naive": matmul_naive, "ikj": matmul_ikj, "packed": matmul_packed, "ti
 # column block; likewise TILE_KC, TILE_NC).
 SHAPES = [(1, 1, 1), (1, 7, 1), (3, 5, 7), (4, 4, 4), (17, 131, 29), (5, 2, 3),
           (MC + 3, KC + 13, NC + 5), (9, TILE_KC + 9, TILE_NC + 1)]
-LARGE = [(2 * MC + 1, 2 * KC + 1, 2 * NC + 3), (256, 256, 256), (130, 2 * TILE_KC + 7, 33)]
+LARGE = [(2 * MC + 1, 2 * KC + 1, 2 * NC + 3), (256, 256, 256), (130, 2 * TILE_KC + 7, 33),
+         (37, 700, 401)]  # the last one: B past UNBLOCKED_MAX_BYTES in float64 only
 
 
 def operands(shape_a, shape_b, dtype, seed=0):

@@ -53,6 +53,7 @@ SHARES = 4
 # with PAD extra columns, swept by 4 x 8 register tiles.
 TILE_KC = 256
 TILE_NC = 256
+UNBLOCKED_MAX_BYTES = 1 << 20  # B up to half of the 2 MiB L2: rung 4 skips the blocking
 # Register tile of the micro-kernels: 4 x 4 accumulators (16 vector registers after
 # vectorisation over k, out of 16 ymm / 32 zmm).
 MR = 4
