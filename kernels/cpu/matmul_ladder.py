@@ -7,7 +7,7 @@ Rung 1  matmul_naive    the definition: for i, for j, sum over k. The inner loop
 Rung 2  matmul_ikj      the same sums, loops reordered i, k, j: the inner loop now runs along a
                         row of B and a row of C (stride 1) and LLVM vectorises it. Every
                         multiply-add still loads and stores C.
-Rung 3  matmul_packed   (the one `matmul` uses) register tiling + packing + cache blocking:
+Rung 3  matmul_packed   dot-product register tiles + packing + cache blocking:
                         - B is copied once per k-slice as B^T ("packing"), so that both operands
                           of every dot product are contiguous over k;
                         - a 4 x 4 block of C is summed in 16 registers (tiles.dot_4x4): each
@@ -15,20 +15,33 @@ Rung 3  matmul_packed   (the one `matmul` uses) register tiling + packing + cach
                         - k is cut into slices of KC (config.py), so the 8 rows a micro-kernel
                           reads stay in L1, and packed rows get PAD extra elements so that rows
                           whose stride is a power of two do not fall into one cache set;
-                        - row blocks of MC rows of A are packed per thread and shared out with
-                          prange over the cores.
+                        - row blocks of MC rows of A are packed per thread, prange over cores.
+Rung 4  matmul          (the fast one) outer-product register tiles, the network's own tile:
+                        - a 4 x 8 tile (tiles.tile_4x8): 32 entries of A in registers, the inner
+                          loop along 8 rows of B and 4 rows of C, 12 loads per 32 FMAs; its 8
+                          products summed as a tree (3 dependent FMAs, not 8);
+                        - B in blocks of TILE_KC x TILE_NC copied per thread with PAD extra
+                          columns (no cache-set conflicts at power-of-two N; no column offsets,
+                          which would stop the vectoriser), C summed in a per-thread panel;
+                          skipped while B fits in half of L2 (UNBLOCKED_MAX_BYTES);
+                        - prange over SHARES contiguous shares of C's rows.
 
-Measured on this machine (2-core Xeon, AVX-512, float32, GFLOP/s = 2 M N K / seconds, best of
-several runs; the host is shared, so single runs vary by 2x and more):
+Measured on this machine (shared 2-core Xeon, AVX-512 at 2.6 GHz, float32, GFLOP/s = 2 n^3 /
+best time of 5-30 calls; the host is shared with other jobs, so single runs vary by 2x and more;
+ad-hoc scripts, the pytest-benchmark numbers are in tests/benchmarks). What each trick buys:
 
-    n = 1024                   GFLOP/s   share of NumPy's OpenBLAS (2 threads, ~300-340)
-    rung 1 naive (1 core)         ~1.4    0.4 %   a cache miss per multiply-add down B's column
-    rung 2 ikj (1 core)            ~25    8 %     vectorised, but load + store of C per FMA
-    rung 3, 1 core, ymm            ~88    27 %    4 x 4 register tile + packing + K/PAD blocking
-    rung 3, 2 cores, ymm     150 - 175    ~50 %   prange over row blocks
-    rung 3, 2 cores, zmm     190 - 240    60-70 % NUMBA_CPU_FEATURES=-prefer-256-bit (config.py)
-
-(tests/benchmarks holds the pytest-benchmark numbers; these were taken with ad-hoc scripts.)
+    n = 1024, GFLOP/s                       1 core    2 cores   vs OpenBLAS (2 threads, 320-360)
+    rung 1 naive                               0.3              B's column at a 4 KiB stride
+    rung 2 ikj (vectorised inner loop)          15              48x: stride 1, SIMD
+    rung 4 tile, one row at a time (ikj-like)  ~50              load + store of C per 8 FMAs
+    rung 4 tile 4 x 8, summed as a chain        85   160 - 170  1.7x: 32 FMAs per 16 loads/stores
+    rung 4 tile 4 x 8, summed as a tree       88-94  170 - 190  ~10 %: shorter FMA chains
+    rung 4 without blocking (at n = 1024)              ~105     blocking + PAD: 1.6x at n = 1024
+    rung 4, all n: 256 / 512 / 1024 / 2048      ~95  188 / 197 / 173 / 128-180
+                                                     = 0.70 / 0.65 / 0.49-0.55 / 0.55-0.58 of BLAS
+    rung 4 with zmm (NUMBA_CPU_FEATURES=-prefer-256-bit, see config.py): 1 core 105-118,
+        2 cores 170 / 237 / 209 / 197 at n = 256 / 512 / 1024 / 2048, 0.63-0.78 of BLAS
+    rung 3 (packed 4 x 4 dot tiles)          90-103  157 - 191  about rung 4's speed
 """
 
 import numpy as np
