@@ -21,7 +21,7 @@ import pytest
 
 from kernels.cpu import matmul, matmul_ikj, matmul_naive, products, step
 from kernels.cpu.config import KC, MC, NC, PARALLEL_MIN_MACS, TILE_KC, TILE_NC
-from kernels.cpu.matmul_ladder import matmul_packed
+from kernels.cpu.matmul_ladder import blocked_buffers, matmul_packed
 from reference import network as reference
 from tests.torch_compare import TOLERANCES, assert_close
 
@@ -110,11 +110,11 @@ def test_products_match_numpy(n, k, m, dtype):
 
 
 def blocked_wa(W, A, Z):
-    products.blocked_product(W, A, Z, True)
+    products.blocked_product(W, A, Z, True, *blocked_buffers(W.shape[0], W.dtype))
 
 
 def blocked_wtdz(W, dZ, dA):
-    products.blocked_product(W.T, dZ, dA, False)
+    products.blocked_product(W.T, dZ, dA, False, *blocked_buffers(W.shape[1], W.dtype))
 
 
 VARIANTS = {
@@ -273,7 +273,9 @@ def deltas(f, steps=20):
     return {"nrt": [a - b for a, b in zip(after, before)], "peak_bytes": peak - start}
 
 out = {}
-for dims, m in [([2, 10, 1], 100), ([30, 16, 8, 1], 569), ([1000, 100, 10], 64)]:
+# The last network's first products reach BLOCKED_MIN_MACS: the blocked path runs too.
+for dims, m in [([2, 10, 1], 100), ([30, 16, 8, 1], 569), ([1000, 100, 10], 64),
+                ([1024, 512, 2], 128)]:
     parameters = initialize_parameters(dims, dtype=np.float32)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((dims[0], m)).astype(np.float32)

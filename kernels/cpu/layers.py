@@ -107,15 +107,15 @@ def activation_backward_into(dA, Z, dZ, act):
 
 
 @njit(**JIT)
-def linear_activation_forward_into(A_prev, W, b, Z, A, act):
+def linear_activation_forward_into(A_prev, W, b, Z, A, act, Vbuf, Cbuf):
     """Z = W A_prev + b and A = g(Z), fused: each row of Z starts as b[i], the product adds
     W A_prev, and g is applied while the rows are still in cache.
-    A_prev: (k, m), W: (n, k), b: (n, 1) -> Z, A: (n, m)."""
+    A_prev: (k, m), W: (n, k), b: (n, 1) -> Z, A: (n, m). Vbuf, Cbuf: see products.wa."""
     n, m = Z.shape
     for i in range(n):
         for j in range(m):
             Z[i, j] = b[i, 0]
-    wa(W, A_prev, Z)
+    wa(W, A_prev, Z, Vbuf, Cbuf)
     activation_into(Z, A, act)
 
 

@@ -134,11 +134,35 @@ def matmul_packed_kernel(A, B, C):
                         C[i0 + i, j] += dot_1x1(Ap[i], Bt[j], kc)
 
 
+def _share(M):
+    """Rows per share: SHARES shares of a multiple of 4 rows cover M rows."""
+    return ((M + SHARES - 1) // SHARES + 3) // 4 * 4
+
+
+_share_jit = njit(inline="always", **JIT)(_share)
+
+
+def blocked_buffers(M, dtype):
+    """The packing buffers blocked_product needs for a product with M output rows: per thread
+    share, a block of V (TILE_KC rows) and a panel of C, stacked as 2-D arrays."""
+    return (np.empty((SHARES * TILE_KC, TILE_NC + PAD), dtype),
+            np.empty((SHARES * _share(M), TILE_NC + PAD), dtype))
+
+
+@njit(inline="always", **JIT)
+def buffers_fit(M, Vbuf, Cbuf):
+    """Whether Vbuf, Cbuf (from blocked_buffers) are large enough for M output rows."""
+    return (Vbuf.shape[0] >= SHARES * TILE_KC and Cbuf.shape[0] >= SHARES * _share_jit(M)
+            and Vbuf.shape[1] >= TILE_NC and Cbuf.shape[1] >= TILE_NC)
+
+
 @njit(**JIT_PARALLEL)
-def blocked_product(w, V, C, accumulate):
+def blocked_product(w, V, C, accumulate, Vbuf, Cbuf):
     """C = w V (accumulate False) or C += w V (True): rung 4, also the network's large products.
 
-    w: (M, K) weights, any strides (A, W or the view W.T); V: (K, N), C: (M, N) C-contiguous.
+    w: (M, K) weights, any strides (A, W or the view W.T); V: (K, N), C: (M, N) C-contiguous;
+    Vbuf, Cbuf: packing buffers from blocked_buffers(M) (callers check buffers_fit), passed in
+    so that a training step allocates nothing.
     Each thread takes contiguous shares of C's rows. For each strip of TILE_NC columns it sums
     into its own panel Cp, and for each block V[kb:kb+TILE_KC, strip] it first copies the block
     into its own Vp: rows TILE_NC + PAD apart, so the 8 rows a tile reads never share a cache set
@@ -148,14 +172,14 @@ def blocked_product(w, V, C, accumulate):
     """
     M, K = w.shape
     N = V.shape[1]
-    share = ((M + SHARES - 1) // SHARES + 3) // 4 * 4
+    share = _share_jit(M)
     for t in prange(SHARES):
         i0, i1 = min(M, t * share), min(M, (t + 1) * share)
         if i0 == i1:
             continue
         w_share = w[i0:i1]
-        Vp = np.empty((TILE_KC, TILE_NC + PAD), V.dtype)
-        Cp = np.empty((i1 - i0, TILE_NC + PAD), V.dtype)
+        Vp = Vbuf[t * TILE_KC:(t + 1) * TILE_KC]
+        Cp = Cbuf[t * share:t * share + (i1 - i0)]
         for jb in range(0, N, TILE_NC):
             nc = min(TILE_NC, N - jb)
             for r in range(i1 - i0):
@@ -183,7 +207,7 @@ def unblocked_product(w, V, C):
 
 
 @njit(**JIT)
-def matmul_tiled_kernel(A, B, C):
+def matmul_tiled_kernel(A, B, C, Vbuf, Cbuf):
     """Rung 4: C = A B in 4 x 8 register tiles; cache-blocked over packed blocks of B once B no
     longer fits in half of L2 (below that, packing costs more than it saves: n = 512 here,
     ~230 GFLOP/s unblocked against ~185 blocked; n = 1024: ~105 against ~170)."""
@@ -193,7 +217,7 @@ def matmul_tiled_kernel(A, B, C):
                 C[i, j] = 0
         unblocked_product(A, B, C)
     else:
-        blocked_product(A, B, C, False)
+        blocked_product(A, B, C, False, Vbuf, Cbuf)
 
 
 def _run(kernel, A, B):
@@ -220,4 +244,7 @@ def matmul_packed(A, B):
 
 def matmul(A, B):
     """C = A B with the fast kernel (rung 4). A: (M, K), B: (K, N), float32 or float64 -> (M, N)."""
-    return _run(matmul_tiled_kernel, A, B)
+    A, B = matmul_operands(A, B)
+    C = np.empty((A.shape[0], B.shape[1]), dtype=A.dtype)
+    matmul_tiled_kernel(A, B, C, *blocked_buffers(A.shape[0], A.dtype))
+    return C

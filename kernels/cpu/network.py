@@ -13,7 +13,7 @@ import numpy as np
 
 from kernels.cpu import layers
 from kernels.cpu.layers import ACTIVATION_CODES, COST_CODES
-from kernels.cpu.products import dzat, wtdz
+from kernels.cpu.products import buffers_for, dzat, wtdz
 from kernels.cpu.validate import contiguous
 from reference import checks
 from reference.network import initialize_parameters  # noqa: F401  (same weights on every path)
@@ -97,7 +97,8 @@ def _check_linear(A_prev, W, b):
 def _linear_activation_forward(A_prev, W, b, act):
     Z = np.empty((W.shape[0], A_prev.shape[1]), W.dtype)
     A = np.empty_like(Z)
-    layers.linear_activation_forward_into(A_prev, W, b, Z, A, act)
+    buffers = buffers_for([(W.shape[0], Z.size * W.shape[1])], W.dtype)
+    layers.linear_activation_forward_into(A_prev, W, b, Z, A, act, *buffers)
     return Z, A
 
 
@@ -117,7 +118,7 @@ def _linear_backward(dZ, A_prev, W, need_dA=True):
     dA_prev = None
     if need_dA:
         dA_prev = np.empty_like(A_prev)
-        wtdz(W, dZ, dA_prev)
+        wtdz(W, dZ, dA_prev, *buffers_for([(W.shape[1], dA_prev.size * W.shape[0])], W.dtype))
     return dA_prev, dW, db
 
 

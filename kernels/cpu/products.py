@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 from kernels.cpu.config import BLOCKED_MIN_MACS, JIT, JIT_PARALLEL, PARALLEL_MIN_MACS, SHARES
-from kernels.cpu.matmul_ladder import blocked_product
+from kernels.cpu.matmul_ladder import blocked_buffers, blocked_product, buffers_fit
 from kernels.cpu.tiles import accumulate_rows, dot_1x1, dot_4x4
 from kernels.cpu.validate import product_operands
 
@@ -114,11 +114,12 @@ numba.get_num_threads()
 
 
 @njit(**JIT)
-def wa(W, A, Z):
-    """Z += W A, on all cores when the product is large, cache-blocked when it is huge."""
+def wa(W, A, Z, Vbuf, Cbuf):
+    """Z += W A, on all cores when the product is large, cache-blocked when it is huge (and the
+    packing buffers Vbuf, Cbuf from blocked_buffers are large enough; see buffers_for)."""
     macs = W.shape[0] * W.shape[1] * A.shape[1]
-    if macs >= BLOCKED_MIN_MACS:
-        blocked_product(W, A, Z, True)
+    if macs >= BLOCKED_MIN_MACS and buffers_fit(W.shape[0], Vbuf, Cbuf):
+        blocked_product(W, A, Z, True, Vbuf, Cbuf)
     elif macs >= PARALLEL_MIN_MACS:
         wa_into_parallel(W, A, Z)
     else:
@@ -135,15 +136,25 @@ def dzat(dZ, A, dW):
 
 
 @njit(**JIT)
-def wtdz(W, dZ, dA):
+def wtdz(W, dZ, dA, Vbuf, Cbuf):
     """dA = W^T dZ, on all cores when the product is large, cache-blocked when it is huge."""
     macs = W.shape[0] * W.shape[1] * dZ.shape[1]
-    if macs >= BLOCKED_MIN_MACS:
-        blocked_product(W.T, dZ, dA, False)
+    if macs >= BLOCKED_MIN_MACS and buffers_fit(W.shape[1], Vbuf, Cbuf):
+        blocked_product(W.T, dZ, dA, False, Vbuf, Cbuf)
     elif macs >= PARALLEL_MIN_MACS:
         wtdz_into_parallel(W, dZ, dA)
     else:
         wtdz_into(W, dZ, dA)
+
+
+def buffers_for(products, dtype):
+    """Packing buffers for the blocked W A / W^T dZ of a network: products is a list of
+    (output rows, multiply-adds); buffers large enough for every product that will be blocked,
+    or 1 x 1 placeholders when none will (wa and wtdz check buffers_fit either way)."""
+    rows = [M for M, macs in products if macs >= BLOCKED_MIN_MACS]
+    if not rows:
+        return np.empty((1, 1), dtype), np.empty((1, 1), dtype)
+    return blocked_buffers(max(rows), dtype)
 
 
 # Python entry points (for tests and benchmarks): validate, allocate the result, run the kernel.
@@ -153,7 +164,7 @@ def w_a(W, A):
     """Z = W A.  W: (n, k), A: (k, m) -> (n, m)."""
     W, A = product_operands("W", W, "A", A, (1, 0))
     Z = np.zeros((W.shape[0], A.shape[1]), W.dtype)
-    wa(W, A, Z)
+    wa(W, A, Z, *buffers_for([(W.shape[0], Z.size * W.shape[1])], W.dtype))
     return Z
 
 
@@ -169,5 +180,5 @@ def wt_dz(W, dZ):
     """dA = W^T dZ.  W: (n, k), dZ: (n, m) -> (k, m)."""
     W, dZ = product_operands("W", W, "dZ", dZ, (0, 0))
     dA = np.empty((W.shape[1], dZ.shape[1]), W.dtype)
-    wtdz(W, dZ, dA)
+    wtdz(W, dZ, dA, *buffers_for([(W.shape[1], dA.size * W.shape[0])], W.dtype))
     return dA

@@ -28,7 +28,7 @@ from numba.typed import List
 from kernels.cpu import layers
 from kernels.cpu.config import JIT
 from kernels.cpu.layers import ACTIVATION_CODES, COST_CODES, CROSS_ENTROPY, MSE
-from kernels.cpu.products import dzat, wtdz
+from kernels.cpu.products import buffers_for, dzat, wtdz
 from kernels.cpu.validate import contiguous
 from reference import checks
 
@@ -59,7 +59,7 @@ def _labels_in_unit_interval(Y):
 
 
 # The kinds of workspace array, in their order in the List after the 2 L parameters.
-Z_, A_, DZ, DA, DW, DB = range(6)
+Z_, A_, DZ, DA, DW, DB, BUFFERS = range(7)
 
 
 @njit(inline="always", **JIT)
@@ -76,6 +76,7 @@ def train_step_kernel(arrays, L, X, Y, alpha, hidden, output, cost):
     DW: (n[l], n[l-1]); DB: (n[l], 1)) for layer l is arrays[_at(k, L, l - 1)].
     Returns (J before the update, OK), or (nan, BAD_VALUES) having written nothing.
     """
+    Vbuf, Cbuf = arrays[_at(BUFFERS, L, 0)], arrays[_at(BUFFERS, L, 1)]  # blocked products
     # Values (the wrapper has checked shapes, dtypes and layout).
     ok = _all_finite(X) and _all_finite(Y)
     if cost == CROSS_ENTROPY:
@@ -91,7 +92,7 @@ def train_step_kernel(arrays, L, X, Y, alpha, hidden, output, cost):
         act = hidden if l < L - 1 else output
         W, b = arrays[2 * l], arrays[2 * l + 1]
         Z, A = arrays[_at(Z_, L, l)], arrays[_at(A_, L, l)]
-        layers.linear_activation_forward_into(A_prev, W, b, Z, A, act)
+        layers.linear_activation_forward_into(A_prev, W, b, Z, A, act, Vbuf, Cbuf)
         A_prev = A
 
     # Cost before the update (cross-entropy from the logits Z[L]).
@@ -111,7 +112,7 @@ def train_step_kernel(arrays, L, X, Y, alpha, hidden, output, cost):
         layers.bias_gradient_into(dZ, arrays[_at(DB, L, l)])
         if l > 0:
             dA_prev, Z_prev = arrays[_at(DA, L, l - 1)], arrays[_at(Z_, L, l - 1)]
-            wtdz(arrays[2 * l], dZ, dA_prev)
+            wtdz(arrays[2 * l], dZ, dA_prev, Vbuf, Cbuf)
             layers.activation_backward_into(dA_prev, Z_prev, arrays[_at(DZ, L, l - 1)], hidden)
 
     # Update: W <- W - alpha dW, b <- b - alpha db.
@@ -130,7 +131,8 @@ def _typed_list(arrays):
 
 class Workspace:
     """Everything the kernel writes, for one (layer widths, m, dtype), in the order Z[1..L],
-    A[1..L], dZ[1..L], dA[1..L], dW[1..L], db[1..L] (see train_step_kernel)."""
+    A[1..L], dZ[1..L], dA[1..L], dW[1..L], db[1..L] (see train_step_kernel), then the two packing
+    buffers of the blocked products (products.buffers_for)."""
 
     def __init__(self, dims, m, dtype):
         L = len(dims) - 1
@@ -138,6 +140,9 @@ class Workspace:
         shapes += [(dims[l], dims[l - 1]) for l in range(1, L + 1)]
         shapes += [(dims[l], 1) for l in range(1, L + 1)]
         self.arrays = [np.zeros(s, dtype) for s in shapes]
+        products = [(dims[l], dims[l] * dims[l - 1] * m) for l in range(1, L + 1)]  # W A
+        products += [(dims[l - 1], dims[l] * dims[l - 1] * m) for l in range(2, L + 1)]  # W^T dZ
+        self.arrays += list(buffers_for(products, dtype))
 
 
 _WORKSPACES = OrderedDict()  # (dims, m, dtype) -> Workspace; the most recent few are kept
