@@ -42,7 +42,10 @@ MC = 64
 NC = 256
 PAD = 16
 # The network's products (products.py) use all cores from PARALLEL_MIN_MACS multiply-adds on.
-PARALLEL_MIN_MACS = 1 << 18  # measured crossover: ~130k (64 x 32 x 64); both ~4 us there
+PARALLEL_MIN_MACS = 1 << 20  # crossover ~1 << 17 (64 x 32 x 64, ~4 us) when the machine is quiet;
+# but a parallel region waits for its slowest thread: with the other core busy (a shared host),
+# a 6 us product took milliseconds (median step of [30, 16, 8, 1] 11 ms, best 48 us). Products
+# below 1 << 20 gain at most a few us from the second core, so they stay serial.
 # From this many multiply-adds on, W A and W^T dZ run as the blocked matmul (packing blocks of
 # the input costs ~SHARES k m copies: worth it once the rows of A_prev no longer fit in cache).
 BLOCKED_MIN_MACS = 1 << 26
