@@ -11,6 +11,8 @@ overflows: sigmoid and tanh stay finite and NaN-free for |z| up to 1e4 (and beyo
 
 import numpy as np
 
+from reference.checks import check_like
+
 
 def sigmoid(Z):
     """A = 1 / (1 + e^(-Z)), elementwise.    Z: (n, m) -> A: (n, m), values in [0, 1].
@@ -29,6 +31,7 @@ def sigmoid_backward(dA, Z):
     Computed as t / (1+t)^2 with t = e^(-|z|) (the same number, sigmoid' is even): where A is
     near 1, 1 - A would cancel and lose the digits that t still has.
     """
+    check_like("dA", dA, "Z", Z.shape, Z.dtype)
     t = np.exp(-np.abs(Z))
     return dA * (t / np.square(1 + t))
 
@@ -51,6 +54,7 @@ def tanh_backward(dA, Z):
     Computed as 4t / (1+t)^2 with t = e^(-2|z|) (the same number): for |A| near 1, 1 - A^2 would
     cancel (in float32 it is exactly 0 from |z| > 9 on, while the true slope is still 6e-8).
     """
+    check_like("dA", dA, "Z", Z.shape, Z.dtype)
     t = np.exp(-2 * np.abs(Z))
     return dA * (4 * t / np.square(1 + t))
 
@@ -66,6 +70,7 @@ def relu_backward(dA, Z):
     relu'(z) = 1 for z > 0 and 0 for z < 0; at the kink z = 0 we take 0, as torch does.
     The mask comes from Z (the cache), not from A.
     """
+    check_like("dA", dA, "Z", Z.shape, Z.dtype)
     return np.where(Z > 0, dA, 0).astype(dA.dtype, copy=False)
 
 

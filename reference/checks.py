@@ -19,8 +19,9 @@ def _name_shape(name, a):
     return f"{name} has shape {tuple(np.shape(a))}"
 
 
-def check_float_array(name, a, ndim=2, expected="a 2-D array"):
-    """A NumPy array of float32/float64 with `ndim` dimensions, at least one element, all finite.
+def check_float_array(name, a, ndim=2, expected="a 2-D array", finite=True):
+    """A NumPy array of float32/float64 with `ndim` dimensions, at least one element, all finite
+    (the last only with finite=True).
 
     `expected` describes the wanted shape in the message when the dimensions are wrong."""
     if not isinstance(a, np.ndarray):
@@ -31,7 +32,7 @@ def check_float_array(name, a, ndim=2, expected="a 2-D array"):
         raise ValueError(f"{_name_shape(name, a)}; expected {expected}")
     if a.size == 0:
         raise ValueError(f"{_name_shape(name, a)}; expected at least one element (empty batch?)")
-    if not np.isfinite(a).all():
+    if finite and not np.isfinite(a).all():
         raise ValueError(f"{name} contains NaN or inf ({_name_shape(name, a)})")
 
 
@@ -94,6 +95,31 @@ def check_X(X, parameters):
         raise ValueError(f"{_name_shape('X', X)}; expected ({n0}, m): n[0] = {n0} rows, one per feature")
     if X.dtype != parameters["W1"].dtype:
         raise TypeError(f"X has dtype {X.dtype} but the parameters have {parameters['W1'].dtype}")
+
+
+def check_linear(A_prev, W, b):
+    """The layer pieces' operands: A_prev (n[l-1], m), W (n[l], n[l-1]), b (n[l], 1), one dtype.
+
+    Shapes and dtypes only, cheap enough for every layer call; forward checks X's values once."""
+    for name, a in (("A_prev", A_prev), ("W", W), ("b", b)):
+        check_float_array(name, a, finite=False)
+    n_l, n_prev = W.shape
+    if A_prev.shape[0] != n_prev:
+        raise ValueError(f"{_name_shape('A_prev', A_prev)}; expected ({n_prev}, m) = (n[l-1], m), "
+                         f"n[l-1] = W.shape[1]")
+    if b.shape != (n_l, 1):
+        raise ValueError(f"{_name_shape('b', b)}; expected {(n_l, 1)} = (n[l], 1), n[l] = W.shape[0]")
+    if not A_prev.dtype == W.dtype == b.dtype:
+        raise TypeError(f"A_prev, W, b have dtypes {A_prev.dtype}, {W.dtype}, {b.dtype}; expected one")
+
+
+def check_like(name, a, like_name, shape, dtype):
+    """a has the shape and dtype of what it pairs with (dA and Z, dZ and Z, logits and AL)."""
+    check_float_array(name, a, finite=False)
+    if a.shape != tuple(shape):
+        raise ValueError(f"{_name_shape(name, a)}; expected {tuple(shape)}, the shape of {like_name}")
+    if a.dtype != dtype:
+        raise TypeError(f"{name} has dtype {a.dtype} but {like_name} has dtype {np.dtype(dtype)}")
 
 
 def check_activation(name, allowed, which):

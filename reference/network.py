@@ -59,6 +59,7 @@ def linear_forward(A_prev, W, b):
 
     A_prev: (n[l-1], m), W: (n[l], n[l-1]), b: (n[l], 1) -> Z: (n[l], m), cache = (A_prev, W, b).
     """
+    checks.check_linear(A_prev, W, b)
     Z = W @ A_prev + b
     return Z, (A_prev, W, b)
 
@@ -74,6 +75,8 @@ def linear_backward(dZ, cache):
     No 1/m here: it entered once, in dZ[L] (see backward), and the sums carry it through.
     """
     A_prev, W, b = cache
+    checks.check_linear(A_prev, W, b)
+    checks.check_like("dZ", dZ, "Z = W A_prev + b", (W.shape[0], A_prev.shape[1]), W.dtype)
     dW = dZ @ A_prev.T
     db = dZ.sum(axis=1, keepdims=True)
     dA_prev = W.T @ dZ
@@ -125,6 +128,7 @@ def compute_cost(AL, Y, cost="cross_entropy", logits=None):
     if cost == "mse":
         return float(mse(Y, AL))
     if logits is not None:
+        checks.check_like("logits", logits, "AL", AL.shape, AL.dtype)
         return float(cross_entropy_from_logits(logits, Y))
     return float(cross_entropy(AL, Y))
 

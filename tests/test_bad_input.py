@@ -173,3 +173,20 @@ def test_parameters_of_mixed_dtypes(net):
     parameters = dict(parameters, W2=parameters["W2"].astype(np.float32))
     with pytest.raises(TypeError, match="W2 has dtype float32; W1 has dtype float64"):
         path.forward(X, parameters)
+
+
+def test_layer_pieces_check_their_operands(path):
+    """linear_forward / linear_backward / *_backward: mismatched operands are named, not read."""
+    A_prev, W, b = np.ones((3, 4)), np.ones((2, 3)), np.ones((2, 1))
+    with pytest.raises(ValueError, match=r"A_prev has shape \(5, 4\); expected \(3, m\) = \(n\[l-1\], m\)"):
+        path.linear_forward(np.ones((5, 4)), W, b)
+    with pytest.raises(ValueError, match=r"b has shape \(3, 1\); expected \(2, 1\) = \(n\[l\], 1\)"):
+        path.linear_forward(A_prev, W, np.ones((3, 1)))
+    with pytest.raises(TypeError, match="A_prev, W, b have dtypes float32, float64, float64"):
+        path.linear_forward(A_prev.astype(np.float32), W, b)
+    _, cache = path.linear_forward(A_prev, W, b)
+    with pytest.raises(ValueError, match=r"dZ has shape \(2, 5\); expected \(2, 4\), the shape of Z"):
+        path.linear_backward(np.ones((2, 5)), cache)
+    for name in ("sigmoid", "tanh", "relu"):
+        with pytest.raises(ValueError, match=r"dA has shape \(2, 4\); expected \(4, 2\), the shape of Z"):
+            getattr(path, name + "_backward")(np.ones((2, 4)), np.ones((4, 2)))

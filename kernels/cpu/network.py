@@ -22,14 +22,6 @@ from reference.network import initialize_parameters  # noqa: F401  (same weights
 # Activations: A = g(Z) and dZ = dA * g'(Z), elementwise (the stable forms of layers.g).
 
 
-def _check_same_shape(name, a, like_name, like):
-    checks.check_float_array(name, a)
-    if a.shape != like.shape:
-        raise ValueError(f"{name} has shape {a.shape}; expected {like.shape}, the shape of {like_name}")
-    if a.dtype != like.dtype:
-        raise TypeError(f"{name} has dtype {a.dtype} but {like_name} has dtype {like.dtype}")
-
-
 def _activation(Z, name):
     checks.check_float_array("Z", Z)
     Z = contiguous(Z)
@@ -40,7 +32,7 @@ def _activation(Z, name):
 
 def _activation_backward(dA, Z, name):
     checks.check_float_array("Z", Z)
-    _check_same_shape("dA", dA, "Z", Z)
+    checks.check_like("dA", dA, "Z", Z.shape, Z.dtype)
     Z, dA = contiguous(Z), contiguous(dA)
     dZ = np.empty_like(Z)
     layers.activation_backward_into(dA, Z, dZ, ACTIVATION_CODES[name])
@@ -81,19 +73,6 @@ def relu_backward(dA, Z):
 # The linear layer.
 
 
-def _check_linear(A_prev, W, b):
-    checks.check_float_array("A_prev", A_prev)
-    checks.check_float_array("W", W)
-    checks.check_float_array("b", b)
-    n, k = W.shape
-    if A_prev.shape[0] != k:
-        raise ValueError(f"A_prev has shape {A_prev.shape}; expected ({k}, m) to match W {W.shape}")
-    if b.shape != (n, 1):
-        raise ValueError(f"b has shape {b.shape}; expected {(n, 1)} to match W {W.shape}")
-    if not A_prev.dtype == W.dtype == b.dtype:
-        raise TypeError(f"A_prev, W, b have dtypes {A_prev.dtype}, {W.dtype}, {b.dtype}; expected one")
-
-
 def _linear_activation_forward(A_prev, W, b, act):
     Z = np.empty((W.shape[0], A_prev.shape[1]), W.dtype)
     A = np.empty_like(Z)
@@ -104,7 +83,7 @@ def _linear_activation_forward(A_prev, W, b, act):
 
 def linear_forward(A_prev, W, b):
     """Z = W A_prev + b.  A_prev: (k, m), W: (n, k), b: (n, 1) -> Z: (n, m), cache (A_prev, W, b)."""
-    _check_linear(A_prev, W, b)
+    checks.check_linear(A_prev, W, b)
     A_prev, W, b = contiguous(A_prev), contiguous(W), contiguous(b)
     Z, _ = _linear_activation_forward(A_prev, W, b, layers.LINEAR)
     return Z, (A_prev, W, b)
@@ -125,13 +104,8 @@ def _linear_backward(dZ, A_prev, W, need_dA=True):
 def linear_backward(dZ, cache):
     """dW = dZ A_prev^T, db = sum over m of dZ, dA_prev = W^T dZ.  -> (dA_prev, dW, db)."""
     A_prev, W, b = cache
-    _check_linear(A_prev, W, b)
-    checks.check_float_array("dZ", dZ)
-    expected = (W.shape[0], A_prev.shape[1])
-    if dZ.shape != expected:
-        raise ValueError(f"dZ has shape {dZ.shape}; expected {expected} = (n[l], m)")
-    if dZ.dtype != W.dtype:
-        raise TypeError(f"dZ has dtype {dZ.dtype} but W has dtype {W.dtype}")
+    checks.check_linear(A_prev, W, b)
+    checks.check_like("dZ", dZ, "Z = W A_prev + b", (W.shape[0], A_prev.shape[1]), W.dtype)
     return _linear_backward(contiguous(dZ), contiguous(A_prev), contiguous(W))
 
 
@@ -164,7 +138,7 @@ def compute_cost(AL, Y, cost="cross_entropy", logits=None):
     if cost == "mse":
         return float(layers.mean_squared_error(AL, Y))
     if logits is not None:
-        _check_same_shape("logits", logits, "AL", AL)
+        checks.check_like("logits", logits, "AL", AL.shape, AL.dtype)
         return float(layers.cross_entropy_from_logits(contiguous(logits), Y))
     return float(layers.cross_entropy_from_probabilities(AL, Y))
 

@@ -22,28 +22,6 @@ from . import config, device, elementwise, gemm, reductions
 from .activations import CODES
 
 
-def _host_check_same_shape(name, a, expected_name, expected_shape):
-    checks.check_float_array(name, a)
-    if a.shape != tuple(expected_shape):
-        raise ValueError(
-            f"{name} has shape {a.shape}; expected {tuple(expected_shape)}, the shape of {expected_name}"
-        )
-
-
-def _check_linear(A_prev, W, b):
-    checks.check_float_array("A_prev", A_prev)
-    checks.check_float_array("W", W)
-    checks.check_float_array("b", b)
-    if A_prev.shape[0] != W.shape[1]:
-        raise ValueError(
-            f"A_prev has shape {A_prev.shape}; expected ({W.shape[1]}, m), n[l-1] = W.shape[1] rows"
-        )
-    if b.shape != (W.shape[0], 1):
-        raise ValueError(f"b has shape {b.shape}; expected {(W.shape[0], 1)} = (n[l], 1)")
-    if not A_prev.dtype == W.dtype == b.dtype:
-        raise TypeError(f"A_prev, W, b have dtypes {A_prev.dtype}, {W.dtype}, {b.dtype}; expected one")
-
-
 def _to_device(a, dtype=None):
     return cuda.to_device(np.ascontiguousarray(a, dtype=dtype))
 
@@ -55,7 +33,7 @@ def _to_device(a, dtype=None):
 def linear_forward(A_prev, W, b):
     """Z[l] = W[l] A[l-1] + b[l].  A_prev: (n[l-1], m), W: (n[l], n[l-1]), b: (n[l], 1)
     -> Z: (n[l], m), cache = (A_prev, W, b). One GEMM, then the bias kernel with a linear g."""
-    _check_linear(A_prev, W, b)
+    checks.check_linear(A_prev, W, b)
     Z = device.matmul(_to_device(W), _to_device(A_prev))
     elementwise.bias_activation_forward(Z, _to_device(b), Z, CODES["linear"])
     return Z.copy_to_host(), (A_prev, W, b)
@@ -64,8 +42,8 @@ def linear_forward(A_prev, W, b):
 def linear_backward(dZ, cache):
     """(dA_prev, dW, db) = (W^T dZ, dZ A_prev^T, sum over m of dZ), as reference.network."""
     A_prev, W, b = cache
-    _check_linear(A_prev, W, b)
-    _host_check_same_shape("dZ", dZ, "Z = W A_prev + b", (W.shape[0], A_prev.shape[1]))
+    checks.check_linear(A_prev, W, b)
+    checks.check_like("dZ", dZ, "Z = W A_prev + b", (W.shape[0], A_prev.shape[1]), W.dtype)
     dZ_d, A_prev_d, W_d = _to_device(dZ, W.dtype), _to_device(A_prev), _to_device(W)
     dW = device.matmul(dZ_d, A_prev_d, trans_b=True)
     db = cuda.device_array(b.shape, W.dtype)
@@ -85,7 +63,7 @@ def _activation(Z, name):
 
 def _activation_backward(dA, Z, name):
     checks.check_float_array("Z", Z)
-    _host_check_same_shape("dA", dA, "Z", Z.shape)
+    checks.check_like("dA", dA, "Z", Z.shape, Z.dtype)
     Z_d = _to_device(Z)
     dZ_d = _to_device(dA, Z.dtype)
     elementwise.activation_backward(dZ_d, Z_d, dZ_d, CODES[name])
@@ -157,7 +135,7 @@ def _check_logits(logits, AL):
                 f"logits has shape {tuple(logits.shape)}; expected {AL.shape}, the shape of AL"
             )
         return logits
-    _host_check_same_shape("logits", logits, "AL", AL.shape)
+    checks.check_like("logits", logits, "AL", AL.shape, AL.dtype)
     return _to_device(logits, AL.dtype)
 
 
