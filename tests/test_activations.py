@@ -56,3 +56,17 @@ def test_tanh_is_the_slides_formula(dtype):
     Z = np.linspace(-5, 5, 101).astype(dtype)[None, :]
     slide = 2 / (1 + np.exp(-2 * Z)) - 1
     np.testing.assert_allclose(tanh(Z), slide, rtol=0, atol=10 * np.finfo(dtype).eps)
+
+
+@pytest.mark.parametrize("name, exact", [
+    ("sigmoid", lambda Z: 1 / (4 * np.cosh(Z / 2) ** 2)),  # sigmoid'(z) = 1 / (4 cosh^2(z/2))
+    ("tanh", lambda Z: 1 / np.cosh(Z) ** 2),  # tanh'(z) = sech^2(z)
+])
+def test_derivatives_keep_their_digits_where_the_activation_saturates(path, dtype, name, exact):
+    """Where |A| rounds to 1, 1 - A^2 (or 1 - A) would be 0 or noise; the slope is still there.
+
+    The expected values come from cosh, a different formula with no cancellation, in float64."""
+    Z = np.array([[-15.0, -9.5, -4.0, 4.0, 9.5, 15.0]], dtype=dtype)
+    dZ = getattr(path, name + "_backward")(np.ones_like(Z), Z)
+    rtol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(dZ, exact(Z.astype(np.float64)), rtol=rtol, atol=0)

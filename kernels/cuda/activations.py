@@ -9,8 +9,10 @@ dtype so that every constant has the dtype of z: a float32 kernel never touches 
 The activation is chosen at run time by a small integer code (a warp-uniform branch, far cheaper
 than the memory traffic of the kernel around it). Forms as in reference/activations.py, written
 so no exp() overflows:
-    sigmoid  t = e^-|z|:  1/(1+t) for z >= 0, t/(1+t) for z < 0      sigmoid' = a (1 - a)
-    tanh     t = e^-2|z|: sign(z) (-expm1(-2|z|)) / (1 + t)           tanh'    = 1 - a^2
+    sigmoid  t = e^-|z|:  1/(1+t) for z >= 0, t/(1+t) for z < 0      sigmoid' = a (1 - a) = t/(1+t)^2
+    tanh     t = e^-2|z|: sign(z) (-expm1(-2|z|)) / (1 + t)           tanh'    = 1 - a^2 = 4t/(1+t)^2
+The derivatives use the t forms: where |a| is near 1, 1 - a and 1 - a^2 cancel (in float32
+1 - a^2 is exactly 0 from |z| > 9 on, while the true slope is still 6e-8).
     relu     z if z > 0 else 0                                         relu'    = 1 if z > 0 else 0
     linear   z                                                         linear'  = 1
 """
@@ -29,7 +31,7 @@ CODES = {"relu": RELU, "tanh": TANH, "sigmoid": SIGMOID, "linear": LINEAR}
 def scalar_activations(dtype):
     """(activate(z, code), derivative(z, code)) for scalars of `dtype` (float32 or float64)."""
     scalar = np.dtype(dtype).type
-    ZERO, ONE, TWO = scalar(0), scalar(1), scalar(2)
+    ZERO, ONE, TWO, FOUR = scalar(0), scalar(1), scalar(2), scalar(4)
 
     @numba.njit
     def activate(z, code):
@@ -51,11 +53,11 @@ def scalar_activations(dtype):
         if code == RELU:
             return ONE if z > ZERO else ZERO
         if code == SIGMOID:
-            a = activate(z, code)
-            return a * (ONE - a)
+            t = math.exp(-abs(z))
+            return t / ((ONE + t) * (ONE + t))
         if code == TANH:
-            a = activate(z, code)
-            return ONE - a * a
+            t = math.exp(-TWO * abs(z))
+            return FOUR * t / ((ONE + t) * (ONE + t))
         return ONE
 
     return activate, derivative
