@@ -57,8 +57,8 @@ def lint(c):
 
 @task
 def clean(c):
-    """Remove caches: pytest, ruff, numba's compiled kernels and __pycache__ folders."""
-    c.run("rm -rf .pytest_cache .ruff_cache")
+    """Remove caches (pytest, ruff, numba's compiled kernels, __pycache__) and invoke train's plots."""
+    c.run("rm -rf .pytest_cache .ruff_cache plots/runs")
     c.run("find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +")
 
 
