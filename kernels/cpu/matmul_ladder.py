@@ -134,25 +134,25 @@ def matmul_packed_kernel(A, B, C):
                         C[i0 + i, j] += dot_1x1(Ap[i], Bt[j], kc)
 
 
-def _share(M):
+def rows_per_share(M):
     """Rows per share: SHARES shares of a multiple of 4 rows cover M rows."""
     return ((M + SHARES - 1) // SHARES + 3) // 4 * 4
 
 
-_share_jit = njit(inline="always", **JIT)(_share)
+rows_per_share_jit = njit(inline="always", **JIT)(rows_per_share)
 
 
 def blocked_buffers(M, dtype):
     """The packing buffers blocked_product needs for a product with M output rows: per thread
     share, a block of V (TILE_KC rows) and a panel of C, stacked as 2-D arrays."""
     return (np.empty((SHARES * TILE_KC, TILE_NC + PAD), dtype),
-            np.empty((SHARES * _share(M), TILE_NC + PAD), dtype))
+            np.empty((SHARES * rows_per_share(M), TILE_NC + PAD), dtype))
 
 
 @njit(inline="always", **JIT)
 def buffers_fit(M, Vbuf, Cbuf):
     """Whether Vbuf, Cbuf (from blocked_buffers) are large enough for M output rows."""
-    return (Vbuf.shape[0] >= SHARES * TILE_KC and Cbuf.shape[0] >= SHARES * _share_jit(M)
+    return (Vbuf.shape[0] >= SHARES * TILE_KC and Cbuf.shape[0] >= SHARES * rows_per_share_jit(M)
             and Vbuf.shape[1] >= TILE_NC and Cbuf.shape[1] >= TILE_NC)
 
 
@@ -172,7 +172,7 @@ def blocked_product(w, V, C, accumulate, Vbuf, Cbuf):
     """
     M, K = w.shape
     N = V.shape[1]
-    share = _share_jit(M)
+    share = rows_per_share_jit(M)
     for t in prange(SHARES):
         i0, i1 = min(M, t * share), min(M, (t + 1) * share)
         if i0 == i1:
@@ -200,7 +200,7 @@ def blocked_product(w, V, C, accumulate, Vbuf, Cbuf):
 def unblocked_product(w, V, C):
     """C += w V in 4 x 8 tiles straight from V, prange over row shares (no packing)."""
     M = w.shape[0]
-    share = ((M + SHARES - 1) // SHARES + 3) // 4 * 4
+    share = rows_per_share_jit(M)
     for t in prange(SHARES):
         accumulate_rows(w, V, C, min(M, t * share), min(M, (t + 1) * share), 0, w.shape[1], 0, 0,
                         V.shape[1])

@@ -24,7 +24,13 @@ import numpy as np
 from numba import njit, prange
 
 from kernels.cpu.config import BLOCKED_MIN_MACS, JIT, JIT_PARALLEL, PARALLEL_MIN_MACS, SHARES
-from kernels.cpu.matmul_ladder import blocked_buffers, blocked_product, buffers_fit
+from kernels.cpu.matmul_ladder import (
+    blocked_buffers,
+    blocked_product,
+    buffers_fit,
+    rows_per_share_jit,
+    unblocked_product,
+)
 from kernels.cpu.tiles import accumulate_rows, dot_1x1, dot_4x4
 from kernels.cpu.validate import product_operands
 
@@ -35,14 +41,9 @@ def wa_into(W, A, Z):
     accumulate_rows(W, A, Z, 0, W.shape[0], 0, W.shape[1], 0, 0, A.shape[1])
 
 
-@njit(**JIT_PARALLEL)
-def wa_into_parallel(W, A, Z):
-    """wa_into with the rows of Z split into SHARES shares (multiples of 4), dealt to threads."""
-    n = W.shape[0]
-    share = ((n + SHARES - 1) // SHARES + 3) // 4 * 4
-    for t in prange(SHARES):
-        accumulate_rows(W, A, Z, min(n, t * share), min(n, (t + 1) * share), 0, W.shape[1], 0, 0,
-                        A.shape[1])
+# wa_into with the rows of Z split into SHARES shares (multiples of 4), dealt to threads: the
+# same loop as the matmul's unblocked rung, so the same compiled function.
+wa_into_parallel = unblocked_product
 
 
 @njit(inline="always", **JIT)
@@ -74,7 +75,7 @@ def dzat_into(dZ, A, dW):
 def dzat_into_parallel(dZ, A, dW):
     """dzat_into with the rows of dW split into SHARES shares of a multiple of 4 rows."""
     n = dZ.shape[0]
-    share = ((n + SHARES - 1) // SHARES + 3) // 4 * 4
+    share = rows_per_share_jit(n)
     for t in prange(SHARES):
         _dzat_rows(dZ, A, dW, min(n, t * share), min(n, (t + 1) * share))
 
@@ -99,7 +100,7 @@ def wtdz_into(W, dZ, dA):
 def wtdz_into_parallel(W, dZ, dA):
     """wtdz_into with the rows of dA split into SHARES shares (multiples of 4)."""
     k = W.shape[1]
-    share = ((k + SHARES - 1) // SHARES + 3) // 4 * 4
+    share = rows_per_share_jit(k)
     for t in prange(SHARES):
         _wtdz_rows(W, dZ, dA, min(k, t * share), min(k, (t + 1) * share))
 
