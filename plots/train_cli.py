@@ -11,9 +11,9 @@ from tqdm import tqdm
 
 from plots import datasets, figures
 from plots.experiments import train_run
-from plots.paths import PATH_MODULES, load_path
 from plots.style import save_figure
 from reference import checks
+from reference.api import PATHS, load_path
 
 RUNS_DIR = Path(__file__).resolve().parent / "runs"
 
@@ -43,8 +43,8 @@ def check_options(path, layers, hidden, output, cost, batch_size, epochs, learni
     The activation, cost and learning-rate checks are reference.checks', so the messages are
     the ones the network API itself gives.
     """
-    if path not in PATH_MODULES:
-        raise OptionError(f"--path {path!r}: expected one of {', '.join(PATH_MODULES)}")
+    if path not in PATHS:
+        raise OptionError(f"--path {path!r}: expected one of {', '.join(PATHS)}")
     if data not in datasets.DATASETS:
         raise OptionError(f"--data {data!r}: expected one of {', '.join(datasets.DATASETS)}")
     dims = parse_layers(layers)
