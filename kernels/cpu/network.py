@@ -13,7 +13,7 @@ import numpy as np
 
 from kernels import scalar
 from kernels.cpu import config, elementwise, reductions
-from kernels.cpu.products import buffers_for, dzat, wtdz
+from kernels.cpu.products import dzat, network_buffers, wtdz
 from kernels.scalar import ACTIVATION_CODES, COST_CODES
 from reference import checks
 from reference.network import initialize_parameters  # noqa: F401  (same weights on every path)
@@ -78,7 +78,7 @@ def relu_backward(dA, Z):
 def _linear_activation_forward(A_prev, W, b, act):
     Z = np.empty((W.shape[0], A_prev.shape[1]), W.dtype)
     A = np.empty_like(Z)
-    buffers = buffers_for([(W.shape[0], Z.size * W.shape[1])], W.dtype)
+    buffers = network_buffers([W.shape[1], W.shape[0]], A_prev.shape[1], W.dtype)
     elementwise.linear_activation_forward_into(A_prev, W, b, Z, A, act, *buffers)
     return Z, A
 
@@ -95,12 +95,14 @@ def linear_forward(A_prev, W, b):
 def _linear_backward(dZ, A_prev, W, need_dA=True):
     dW = np.empty_like(W)
     db = np.empty((W.shape[0], 1), W.dtype)
-    dzat(dZ, A_prev, dW)
+    # W as the second layer of a 2-layer net: the buffers cover both its dZ A^T and W^T dZ
+    buffers = network_buffers([1, W.shape[1], W.shape[0]], dZ.shape[1], W.dtype)
+    dzat(dZ, A_prev, dW, *buffers)
     reductions.bias_gradient_into(dZ, db)
     dA_prev = None
     if need_dA:
         dA_prev = np.empty_like(A_prev)
-        wtdz(W, dZ, dA_prev, *buffers_for([(W.shape[1], dA_prev.size * W.shape[0])], W.dtype))
+        wtdz(W, dZ, dA_prev, *buffers)
     return dA_prev, dW, db
 
 
