@@ -1,5 +1,6 @@
-"""The CPU path's own kernels against NumPy: every rung of the matmul ladder, the network's three
-products (serial and parallel), the fused train_step's fast path, and its steady-state memory.
+"""The CPU path's own kernels against NumPy: every rung of the matmul ladder, the engine's every
+size-chosen branch (packed or not, serial or parallel, rows or columns, blocked in K, M and N),
+the network's three products, the fused train_step's fast path, and its steady-state memory.
 
 The network API itself (forward, backward, train_step, ... against torch) is tested on this path
 by the parametrized tests in test_network.py, test_activations.py, test_bad_input.py and
@@ -19,21 +20,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kernels.cpu import matmul, matmul_ikj, matmul_naive, products, step
-from kernels.cpu.config import PARALLEL_MIN_MACS, TILE_KC, TILE_NC
-from kernels.cpu.gemm import blocked_buffers
+from kernels.cpu import config, gemm, matmul, matmul_ikj, matmul_naive, products, step
 from reference import network as reference
 from tests.torch_compare import TOLERANCES, assert_close
 
 ROOT = Path(__file__).resolve().parents[1]
 LADDER = {"naive": matmul_naive, "ikj": matmul_ikj, "tiled": matmul}
 
-# (M, K, N): ones, primes, and sizes just past the block sizes of the fast rung (K > TILE_KC:
-# two k-blocks with a short one; N > TILE_NC: a partial column block).
+F32_PLAN = config.PLANS[np.dtype(np.float32)]
+MR, NR = F32_PLAN.MR, F32_PLAN.NR  # the float32 micro-kernel's tile (float64's NR is half)
+
+# (M, K, N): ones, primes, and sizes just past the micro-kernel's tile (edge tiles).
 SHAPES = [(1, 1, 1), (1, 7, 1), (3, 5, 7), (4, 4, 4), (17, 131, 29), (5, 2, 3),
-          (67, 525, 261), (9, TILE_KC + 9, TILE_NC + 1)]
-LARGE = [(129, 1025, 515), (256, 256, 256), (130, 2 * TILE_KC + 7, 33),
-         (37, 700, 401)]  # the last one: B past UNBLOCKED_MAX_BYTES in float64 only
+          (67, 525, 261), (MR + 1, 9, NR + 1)]
+LARGE = [(129, 1025, 515), (256, 256, 256), (130, 2 * F32_PLAN.KC + 7, 33), (37, 700, 401)]
 
 
 def operands(shape_a, shape_b, dtype, seed=0):
@@ -91,7 +91,7 @@ def test_matmul_rejects_bad_operands():
 
 PRODUCT_SHAPES = [(1, 1, 1), (1, 3, 1), (3, 1, 5), (4, 8, 4), (10, 2, 100), (7, 17, 13),
                   (31, 30, 569), (9, 1000, 64)]
-BIG = (100, 1000, 64)  # 6.4e6 multiply-adds: past PARALLEL_MIN_MACS, so the prange kernels run
+BIG = (100, 1000, 64)  # 6.4e6 multiply-adds: past PARALLEL_MIN_MACS, so the parallel engine runs
 
 
 def product_operands(n, k, m, dtype):
@@ -108,43 +108,102 @@ def test_products_match_numpy(n, k, m, dtype):
     assert_close("W^T dZ", products.wt_dz(W, dZ), exact(W.T, dZ), tol, dtype)
 
 
-def blocked_wa(W, A, Z):
-    products.blocked_product(W, A, Z, True, *blocked_buffers(W.shape[0], W.dtype))
-
-
-def blocked_wtdz(W, dZ, dA):
-    products.blocked_product(W.T, dZ, dA, False, *blocked_buffers(W.shape[1], W.dtype))
-
-
-VARIANTS = {
-    "serial": (products.wa_into, products.dzat_into, products.wtdz_into),
-    "parallel": (products.wa_into_parallel, products.dzat_into_parallel,
-                 products.wtdz_into_parallel),
-    "blocked": (blocked_wa, products.dzat_into_parallel, blocked_wtdz),
-}
-
-
-@pytest.mark.parametrize("variant", list(VARIANTS))
-@pytest.mark.parametrize("n, k, m", [(7, 17, 13), (33, 9, 70), (13, TILE_KC + 3, TILE_NC + 9)])
-def test_serial_parallel_and_blocked_product_kernels_agree_with_numpy(variant, n, k, m, dtype):
-    """Every variant on the same shapes (the size rule would pick another for most of them)."""
-    W, A, dZ = product_operands(n, k, m, dtype)
-    wa_into, dzat_into, wtdz_into = VARIANTS[variant]
-    Z = np.full((n, m), 0.5, dtype)  # wa accumulates onto Z (it holds b in the network)
-    wa_into(W, A, Z)
-    dW = np.full((n, k), np.nan, dtype)  # dzat and wtdz overwrite every entry
-    dzat_into(dZ, A, dW)
-    dA = np.full((k, m), np.nan, dtype)
-    wtdz_into(W, dZ, dA)
-    tol = TOLERANCES[dtype][0]
-    assert_close("W A + 0.5", Z, exact(W, A) + 0.5, tol, dtype)
-    assert_close("dZ A^T", dW, exact(dZ, A.T), tol, dtype)
-    assert_close("W^T dZ", dA, exact(W.T, dZ), tol, dtype)
-
-
 def test_big_product_is_above_the_parallel_threshold():
     n, k, m = BIG
-    assert n * k * m >= PARALLEL_MIN_MACS
+    assert n * k * m >= config.PARALLEL_MIN_MACS
+
+
+# ---------------------------------------------------------------------------------------------
+# The engine's branches at small shapes: a plan with tiny blocks and the size thresholds set so
+# that each branch is taken (gemm.product reads them from the plan it is given), in both dtypes.
+
+
+def tiny_plan(dtype, pack_a, parallel):
+    p = config.PLANS[np.dtype(dtype)]
+    return tuple(p._replace(KC=16, MC=2 * p.MR, NC=2 * p.NR,
+                            PACK_A_MIN_MACS=0 if pack_a else 1 << 62,
+                            PARALLEL_MIN_MACS=0 if parallel else 1 << 62))
+
+
+def engine_shapes(dtype):
+    """(M, K, N): several blocks of MC, KC and NC with short last ones, edge tiles in both
+    directions; tall (cut into rows) and wide (cut into columns)."""
+    p = config.PLANS[np.dtype(dtype)]
+    return [(5 * p.MR + 3, 3 * 16 + 5, 3 * p.NR + 7), (p.MR - 1, 2 * 16 + 1, 7 * p.NR + 1),
+            (9 * p.MR, 16, p.NR), (1, 40, 3), (2 * p.MR + 1, 1, 5 * p.NR - 3)]
+
+
+LAYOUTS = {  # how each product hands its operands to the engine: op(A) op(B)
+    "W A": (False, False), "dZ A^T": (False, True), "W^T dZ": (True, False),
+    "A^T B^T": (True, True)}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+@pytest.mark.parametrize("pack_a", [False, True], ids=["A-unpacked", "A-packed"])
+def test_every_engine_branch_matches_numpy(pack_a, parallel, layout, dtype):
+    P = tiny_plan(dtype, pack_a, parallel)
+    ta, tb = LAYOUTS[layout]
+    tol = TOLERANCES[dtype][0]
+    for i, (M, K, N) in enumerate(engine_shapes(dtype)):
+        rng = np.random.default_rng(i)
+        A = rng.random((K, M) if ta else (M, K)).astype(dtype)
+        B = rng.random((N, K) if tb else (K, N)).astype(dtype)
+        A, B = (A.T if ta else A), (B.T if tb else B)
+        Vbuf, Cbuf = gemm.buffers([(M, K, N)], dtype, P, slabs=2)
+        C = np.full((M, N), 0.5, dtype)
+        gemm.product(A, B, C, True, Vbuf, Cbuf, P)  # C += A B
+        assert_close(f"{layout} {M}x{K}x{N} accumulated", C, exact(A, B) + 0.5, tol, dtype)
+        C = np.full((M, N), np.nan, dtype)
+        gemm.product(A, B, C, False, Vbuf, Cbuf, P)  # C = A B: every entry written
+        assert_close(f"{layout} {M}x{K}x{N}", C, exact(A, B), tol, dtype)
+
+
+def test_engine_takes_each_branch_by_size():
+    """The thresholds the tests above set to 0 or 2^62 are the ones gemm.product reads."""
+    fields = config.Plan._fields
+    assert fields.index("PACK_A_MIN_MACS") == 7 and fields.index("PARALLEL_MIN_MACS") == 8
+    P = tiny_plan(np.float32, pack_a=True, parallel=True)
+    assert P[7] == 0 and P[8] == 0 and P[4] == 16
+
+
+@pytest.mark.parametrize("M, N, packed, by_rows", [
+    (100 * MR, NR, True, True), (100 * MR, NR, False, True),  # one column of tiles: rows
+    (MR, 100 * NR, True, False), (MR, 100 * NR, False, False),  # one row of tiles: columns
+    (2 * MR, 2 * NR, True, True), (2 * MR, 2 * NR, False, False),  # a tie: by what is packed
+    (3 * MR, 4 * NR, True, False),  # 3 row tiles leave a slab half idle; 4 columns split evenly
+])
+def test_slabs_cut_the_side_that_splits_evenly(M, N, packed, by_rows):
+    rows, step = gemm._slabs(M, N, 2, MR, NR, packed)
+    assert rows == by_rows
+    assert step % (MR if rows else NR) == 0 and 2 * step >= (M if rows else N)
+
+
+def test_engine_with_an_empty_sum_and_with_buffers_too_small(dtype):
+    P = tuple(config.PLANS[np.dtype(dtype)])
+    Vbuf, Cbuf = gemm.buffers([(3, 1, 4)], dtype, P, slabs=1)
+    C = np.full((3, 4), np.nan, dtype)
+    gemm.product(np.ones((3, 0), dtype), np.ones((0, 4), dtype), C, False, Vbuf, Cbuf, P)
+    np.testing.assert_array_equal(C, 0)
+    # buffers too small to pack into: the unpacked loop, still no allocation
+    A, B = operands((7, 11), (11, 5), dtype)
+    small = np.zeros((1, 1), dtype)
+    C = np.full((7, 5), 1.0, dtype)
+    gemm.product(A, B, C, True, small, small, P)
+    assert_close("C += A B", C, exact(A, B) + 1, TOLERANCES[dtype][0], dtype)
+
+
+def test_plan_fits_the_registers_and_caches():
+    """The plan's arithmetic, for this machine and for an AVX2-only one (16 registers)."""
+    cache = config.caches()
+    for bits, registers in [(config.vector_bits(), config.vector_registers()), (256, 16), (128, 16)]:
+        for itemsize in (4, 8):
+            p = config.plan_for(itemsize, bits, registers, cache)
+            assert p.NR == p.NV * bits // (8 * itemsize)
+            assert p.MR * p.NV + p.NV + 1 <= registers < (p.MR + 1) * p.NV + p.NV + 1
+            assert p.MC % p.MR == 0 and p.NC % p.NR == 0
+            assert p.MC * p.KC * itemsize <= cache[2].size
+            assert p.KC * p.NC * itemsize <= cache[3].size
 
 
 def test_products_reject_mismatched_operands():

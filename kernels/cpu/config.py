@@ -1,4 +1,4 @@
-"""Compiler flags and block sizes of the numba CPU kernels, in one place, and `ready()`.
+"""Compiler flags, the machine's engine plan (micro-kernel shape, block sizes), and `ready()`.
 
 Every kernel in kernels/cpu is compiled with one of the two flag sets below:
 
@@ -10,39 +10,155 @@ Every kernel in kernels/cpu is compiled with one of the two flag sets below:
     error_model  "numpy": division by zero gives inf/NaN, without a ZeroDivisionError check.
     boundscheck  False: the Python wrappers validate shapes, dtypes and layout first
                  (reference/checks.py), so no index can be out of range.
-    parallel     prange over shares of a product's output rows.
+    parallel     prange over the slabs of a product's output.
 
-Why each size has its value, measured, is in docs/performance.md.
+The plan (`PLAN`) is derived from the machine the code runs on, read once at import (pure
+reads: LLVM's view of the CPU features, the OS's cache sizes); it is frozen into the compiled
+kernels, so the cache stamp (drop_stale_cache) includes it. Why each value, measured, is in
+docs/performance.md.
 """
 
 import hashlib
+import math
 from pathlib import Path
+from typing import NamedTuple
 
+import llvmlite.binding as llvm
 import numba
+import numpy as np
 
 FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 
 JIT = dict(fastmath=FASTMATH, cache=True, error_model="numpy", boundscheck=False, nogil=True)
 JIT_PARALLEL = dict(JIT, parallel=True)
 
-PAD = 16  # extra elements per packed row, so rows a power of two apart map to different cache sets
-PARALLEL_MIN_MACS = 1 << 20  # products from this many multiply-adds on use all cores
-BLOCKED_MIN_MACS = 1 << 26  # W A and W^T dZ from this many on run cache-blocked (gemm.blocked_product)
-SHARES = 4  # a parallel product splits its output rows into this many shares
-TILE_KC = 256  # blocked product: rows of the packed block of the right operand
-TILE_NC = 256  # ... and its columns
-UNBLOCKED_MAX_BYTES = 1 << 20  # the fast matmul packs B only when B is larger than this
+# ---------------------------------------------------------------------------------------------
+# The machine.
+
+
+def cpu_features():
+    """The CPU features LLVM compiles for (numba's NUMBA_CPU_FEATURES when set, else the host's)."""
+    features = numba.config.CPU_FEATURES or llvm.get_host_cpu_features().flatten()
+    return {f[1:] for f in features.split(",") if f.startswith("+")}
+
+
+def vector_bits(features=None):
+    """The widest vector registers the CPU has: 512 (AVX-512F), 256 (AVX) or 128 (SSE2)."""
+    features = cpu_features() if features is None else features
+    return 512 if "avx512f" in features else 256 if "avx" in features else 128
+
+
+def vector_registers(features=None):
+    features = cpu_features() if features is None else features
+    return 32 if "avx512f" in features else 16
+
+
+class Cache(NamedTuple):
+    size: int  # bytes
+    ways: int
+    line: int  # bytes
+    shared_by: int  # cores sharing it
+
+
+_FALLBACK = {1: Cache(32 << 10, 8, 64, 1), 2: Cache(1 << 20, 8, 64, 1), 3: Cache(8 << 20, 16, 64, 8)}
+
+
+def caches(root="/sys/devices/system/cpu/cpu0/cache"):
+    """{level: Cache} of the data caches of core 0, from the OS (Linux sysfs), else typical sizes."""
+    out = {}
+    for d in sorted(Path(root).glob("index*")):
+        try:
+            read = lambda name, d=d: (d / name).read_text().strip()  # noqa: E731
+            if read("type") == "Instruction":
+                continue
+            size = read("size")
+            scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(size[-1], 1)
+            size = int(size.rstrip("KMG")) * scale
+            shared = read("shared_cpu_list")
+            n = sum(int(b) - int(a) + 1 for a, _, b in (p.partition("-") for p in shared.split(","))
+                    if a) if "-" in shared or "," in shared else 1
+            out[int(read("level"))] = Cache(size, int(read("ways_of_associativity")) or 8,
+                                             int(read("coherency_line_size")) or 64, n)
+        except (OSError, ValueError):
+            continue
+    return {level: out.get(level, fallback) for level, fallback in _FALLBACK.items()}
+
+
+class Plan(NamedTuple):
+    """How the engine (gemm.py) multiplies, for one dtype: the micro-kernel's MR x NR register
+    tile (NR = NV vectors of LANES), the block sizes KC (L1), MC (L2), NC (L3), and the sizes
+    from which a product packs its left operand and uses every core."""
+
+    LANES: int
+    MR: int
+    NV: int
+    NR: int
+    KC: int
+    MC: int
+    NC: int
+    PACK_A_MIN_MACS: int
+    PARALLEL_MIN_MACS: int
+
+
+NV = 2  # vectors per row of the register tile (docs/performance.md: 1 is load-bound, 3 wastes edges)
+PACK_A_MIN_MACS = 1 << 28
+PARALLEL_MIN_MACS = 1 << 20
+
+
+def plan_for(itemsize, bits=None, registers=None, cache=None):
+    """The plan for elements of `itemsize` bytes, from the machine's vector registers and caches
+    (the loops are those of BLIS, gemm.py):
+
+    MR x NV accumulators + NV vectors of B + 1 broadcast of A fill the vector registers;
+    KC, MC: the packed block of A (MC x KC, square) fills L2's ways less two (one for the
+        micro-panel of B streaming through, one for C);
+    NC: the packed panel of B (KC x NC) fills L3's ways less two, of one core's share of L3.
+    (The L1 model of Low et al., 2016, which sizes KC for the micro-panels in L1, gave KC = 144
+    in float32 here, 6-8% slower than the square L2 block: docs/performance.md.)
+    """
+    bits = vector_bits() if bits is None else bits
+    registers = vector_registers() if registers is None else registers
+    cache = caches() if cache is None else cache
+    lanes = bits // (8 * itemsize)
+    mr = (registers - NV - 1) // NV
+    nr = NV * lanes
+    l2, l3 = cache[2], cache[3]
+    a_block = (l2.ways - 2) * (l2.size // l2.ways) // itemsize  # entries of A in L2
+    kc = max(16, math.isqrt(a_block) // 8 * 8)
+    mc = max(mr, a_block // kc // mr * mr)
+    b_panel = (l3.ways - 2) * (l3.size // l3.ways) // l3.shared_by // itemsize
+    nc = max(nr, b_panel // kc // nr * nr)
+    return Plan(lanes, mr, NV, nr, kc, mc, nc, PACK_A_MIN_MACS, PARALLEL_MIN_MACS)
+
+
+PLANS = {np.dtype(np.float32): plan_for(4), np.dtype(np.float64): plan_for(8)}
+
+
+def describe():
+    """The plan in words, for the benchmark report."""
+    f32, f64 = PLANS[np.dtype(np.float32)], PLANS[np.dtype(np.float64)]
+    c = caches()
+    return (f"{vector_bits()}-bit vectors, {vector_registers()} registers; L1d {c[1].size >> 10} "
+            f"KiB, L2 {c[2].size >> 10} KiB, L3 {c[3].size >> 20} MiB; float32 micro-kernel "
+            f"{f32.MR}x{f32.NR}, KC {f32.KC}, MC {f32.MC}, NC {f32.NC}; float64 {f64.MR}x{f64.NR}, "
+            f"KC {f64.KC}, MC {f64.MC}, NC {f64.NC}")
+
+
+# ---------------------------------------------------------------------------------------------
+# First use.
 
 
 def drop_stale_cache(package_dir=Path(__file__).parent):
-    """Delete the package's cached machine code when any of its sources changed.
+    """Delete the package's cached machine code when any of its sources, or the plan, changed.
 
     numba's cache=True checks only the file that defines a kernel, so a kernel calling a changed
-    kernel in another file would keep running the old machine code. So the package's cache is
-    keyed on a hash of all its sources (and kernels/scalar.py), kept next to it.
+    kernel in another file would keep running the old machine code; and the plan's sizes are
+    compiled in as constants. So the package's cache is keyed on a hash of all its sources (and
+    kernels/scalar.py) and of the plan, kept next to it.
     """
     sources = sorted(package_dir.glob("*.py")) + [package_dir.parent / "scalar.py"]
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
+    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)
+                            + repr(sorted(PLANS.items())).encode()).hexdigest()
     cache = package_dir / "__pycache__"
     stamp = cache / "numba_sources.sha256"
     try:
@@ -69,3 +185,4 @@ def ready():
         drop_stale_cache()
         numba.get_num_threads()
         _READY = True
+

@@ -7,10 +7,9 @@ Rung 1  matmul_naive   the definition: for i, for j, sum over k. The inner loop 
 Rung 2  matmul_ikj     the same sums, loops reordered i, k, j: the inner loop runs along a row
                        of B and a row of C (stride 1), so LLVM vectorises it; every multiply-add
                        still loads and stores C.
-Rung 3  matmul         the fast one, the network's engine (gemm.py): 4 x 8 register tiles (32
-                       entries of A in registers, 12 loads per 32 FMAs), cache-blocked over
-                       packed blocks of B once B no longer fits in half of L2, prange over
-                       shares of C's rows.
+Rung 3  matmul         the engine the network uses (gemm.py), BLIS-style: packed panels of A
+                       and B in micro-kernel order, an MR x NR register tile of vector FMAs,
+                       K blocked for L1, M for L2, N for L3, one slab of C per core.
 
 What each rung buys, measured, is in docs/performance.md.
 """
@@ -19,8 +18,8 @@ import numpy as np
 from numba import njit
 
 from kernels.cpu import config
-from kernels.cpu.config import JIT, UNBLOCKED_MAX_BYTES
-from kernels.cpu.gemm import blocked_buffers, blocked_product, unblocked_product
+from kernels.cpu.config import JIT
+from kernels.cpu.gemm import plan, product, scratch
 from reference.checks import check_matmul_operands
 
 
@@ -52,16 +51,9 @@ def matmul_ikj_kernel(A, B, C):
 
 
 @njit(**JIT)
-def matmul_tiled_kernel(A, B, C, Vbuf, Cbuf):
-    """Rung 3: C = A B in 4 x 8 register tiles; cache-blocked over packed blocks of B once B no
-    longer fits in half of L2 (below that, packing costs more than it saves)."""
-    if B.size * B.itemsize <= UNBLOCKED_MAX_BYTES:
-        for i in range(C.shape[0]):
-            for j in range(C.shape[1]):
-                C[i, j] = 0
-        unblocked_product(A, B, C)
-    else:
-        blocked_product(A, B, C, False, Vbuf, Cbuf)
+def matmul_fast_kernel(A, B, C, Vbuf, Cbuf):
+    """Rung 3: C = A B on the engine: packed, blocked, one slab per core (gemm.product)."""
+    product(A, B, C, False, Vbuf, Cbuf, plan(C))
 
 
 def _operands(A, B):
@@ -91,5 +83,5 @@ def matmul(A, B):
     """C = A B with the fast kernel (rung 3). A: (M, K), B: (K, N), float32 or float64 -> (M, N)."""
     A, B = _operands(A, B)
     C = np.empty((A.shape[0], B.shape[1]), dtype=A.dtype)
-    matmul_tiled_kernel(A, B, C, *blocked_buffers(A.shape[0], A.dtype))
+    matmul_fast_kernel(A, B, C, *scratch([(A.shape[0], A.shape[1], B.shape[1])], A.dtype))
     return C
