@@ -11,11 +11,12 @@ Each function takes `one`, 1 in the arrays' dtype, and builds every other consta
 turn float32 arithmetic into float64. Forms that never overflow (t = e^-|z| or e^-2|z| lies in (0, 1]):
 
     sigmoid  1/(1+t) for z >= 0, t/(1+t) for z < 0     sigmoid' = a (1 - a) = t/(1+t)^2
-    tanh     sign(z) (-expm1(-2|z|)) / (1+t)           tanh'    = 1 - a^2   = 4t/(1+t)^2
+    tanh     sign(z) (-em) / (2+em), em = expm1(-2|z|)  tanh'    = 1 - a^2   = 4t/(1+t)^2
     relu     z if z > 0 else 0                         relu'    = 1 if z > 0 else 0
     linear   z                                         linear'  = 1
 
 The derivatives use the t forms: near |a| = 1, 1 - a and 1 - a^2 cancel to few correct digits.
+The forms are written once, over whichever exp/expm1/log/log1p a path gives them (forms()).
 """
 
 import math
@@ -33,59 +34,66 @@ LOGITS_TERM, PROBABILITY_TERM, SQUARED_TERM = 0, 1, 2
 LOG_FLOOR = -100.0  # torch's binary_cross_entropy clamps each log here (reference/losses.py)
 
 
-@njit(inline="always")
-def g(z, act, one):
-    """A = g(Z) for one entry."""
-    if act == RELU:
-        return z if z > 0 else one - one
-    if act == SIGMOID:
-        t = math.exp(-abs(z))
-        return one / (one + t) if z >= 0 else t / (one + t)
-    if act == TANH:
-        u = -(abs(z) + abs(z))
-        a = -math.expm1(u) / (one + math.exp(u))
-        return a if z >= 0 else -a
-    return z
+def forms(exp, expm1, log, log1p):
+    """(g, g_prime, loss_term, output_gradient) written over the given exp, expm1, log, log1p:
+    the C library's (math.*, below: kernels.cuda, whose libdevice versions numba-cuda picks)
+    or kernels.cpu's vectorisable ones (kernels/cpu/vmath.py). The forms are the same."""
+
+    @njit(inline="always")
+    def g(z, act, one):
+        """A = g(Z) for one entry."""
+        if act == RELU:
+            return z if z > 0 else one - one
+        if act == SIGMOID:
+            t = exp(-abs(z))
+            return one / (one + t) if z >= 0 else t / (one + t)
+        if act == TANH:
+            em = expm1(-(abs(z) + abs(z)))  # e^-2|z| - 1, in (-1, 0]: 1 + e^-2|z| = 2 + em
+            a = -em / (one + one + em)
+            return a if z >= 0 else -a
+        return z
+
+    @njit(inline="always")
+    def g_prime(z, act, one):
+        """g'(z) for one entry, from the cached Z."""
+        if act == RELU:
+            return one if z > 0 else one - one
+        if act == SIGMOID:
+            t = exp(-abs(z))
+            return t / ((one + t) * (one + t))
+        if act == TANH:
+            t = exp(-(abs(z) + abs(z)))
+            return (t + t + t + t) / ((one + t) * (one + t))
+        return one
+
+    @njit(inline="always")
+    def loss_term(p, y, term, one, floor):
+        """One entry's share of the cost, before the mean over all n[L] m entries (floor:
+        LOG_FLOOR in the arrays' dtype):
+        LOGITS_TERM       p = z:  max(z, 0) - z y + log1p(e^-|z|)   (cross-entropy of sigmoid(z))
+        PROBABILITY_TERM  p = a:  -(y max(log a, -100) + (1 - y) max(log(1 - a), -100))
+        SQUARED_TERM      p = a:  (a - y)^2
+        """
+        if term == LOGITS_TERM:
+            return max(p, one - one) - p * y + log1p(exp(-abs(p)))
+        if term == PROBABILITY_TERM:
+            log_a = max(log(p), floor) if p > 0 else floor
+            log_1ma = max(log1p(-p), floor) if p < one else floor
+            return -(y * log_a + (one - y) * log_1ma)
+        d = p - y
+        return d * d
+
+    @njit(inline="always")
+    def output_gradient(a, y, z, act, cost, inv_N, one):
+        """dZ[L] for one entry (N = n[L] m):
+        sigmoid + cross-entropy: (a - y) / N (the a (1 - a) of dJ/da and of sigmoid' cancel);
+        mse: 2 (a - y) / N * g'(z)."""
+        d = (a - y) * inv_N
+        if cost == MSE:
+            d = (d + d) * g_prime(z, act, one)
+        return d
+
+    return g, g_prime, loss_term, output_gradient
 
 
-@njit(inline="always")
-def g_prime(z, act, one):
-    """g'(z) for one entry, from the cached Z."""
-    if act == RELU:
-        return one if z > 0 else one - one
-    if act == SIGMOID:
-        t = math.exp(-abs(z))
-        return t / ((one + t) * (one + t))
-    if act == TANH:
-        t = math.exp(-(abs(z) + abs(z)))
-        return (t + t + t + t) / ((one + t) * (one + t))
-    return one
-
-
-@njit(inline="always")
-def loss_term(p, y, term, one, floor):
-    """One entry's share of the cost, before the mean over all n[L] m entries (floor: LOG_FLOOR
-    in the arrays' dtype):
-    LOGITS_TERM       p = z:  max(z, 0) - z y + log1p(e^-|z|)   (cross-entropy of sigmoid(z))
-    PROBABILITY_TERM  p = a:  -(y max(log a, -100) + (1 - y) max(log(1 - a), -100))
-    SQUARED_TERM      p = a:  (a - y)^2
-    """
-    if term == LOGITS_TERM:
-        return max(p, one - one) - p * y + math.log1p(math.exp(-abs(p)))
-    if term == PROBABILITY_TERM:
-        log_a = max(math.log(p), floor) if p > 0 else floor
-        log_1ma = max(math.log1p(-p), floor) if p < one else floor
-        return -(y * log_a + (one - y) * log_1ma)
-    d = p - y
-    return d * d
-
-
-@njit(inline="always")
-def output_gradient(a, y, z, act, cost, inv_N, one):
-    """dZ[L] for one entry (N = n[L] m):
-    sigmoid + cross-entropy: (a - y) / N (the a (1 - a) of dJ/da and of sigmoid' cancel);
-    mse: 2 (a - y) / N * g'(z)."""
-    d = (a - y) * inv_N
-    if cost == MSE:
-        d = (d + d) * g_prime(z, act, one)
-    return d
+g, g_prime, loss_term, output_gradient = forms(math.exp, math.expm1, math.log, math.log1p)

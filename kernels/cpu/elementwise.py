@@ -2,12 +2,13 @@
 forward, the activation backward, dZ[L] and the update.
 
 Shapes as in the slides: W (n[l], n[l-1]), b (n[l], 1), Z, A, dZ, dA (n[l], m). The activation
-is a small integer code (kernels/scalar.py), and g, g' are scalar.py's, shared with kernels.cuda.
+is a small integer code (kernels/scalar.py); g, g' are scalar.py's forms over vmath.py's
+vectorisable exp and expm1 (kernels.cuda uses the same forms over the CUDA library's).
 """
 
 from numba import njit
 
-from kernels import scalar
+from kernels.cpu import vmath
 from kernels.cpu.config import JIT
 from kernels.cpu.products import wa
 from kernels.scalar import LINEAR, RELU, SIGMOID, TANH
@@ -18,7 +19,7 @@ def _apply(Z, A, act, one):
     n, m = Z.shape
     for i in range(n):
         for j in range(m):
-            A[i, j] = scalar.g(Z[i, j], act, one)
+            A[i, j] = vmath.g(Z[i, j], act, one)
 
 
 @njit(**JIT)
@@ -44,7 +45,7 @@ def _apply_backward(dA, Z, dZ, act, one):
     n, m = Z.shape
     for i in range(n):
         for j in range(m):
-            dZ[i, j] = dA[i, j] * scalar.g_prime(Z[i, j], act, one)
+            dZ[i, j] = dA[i, j] * vmath.g_prime(Z[i, j], act, one)
 
 
 @njit(**JIT)
@@ -92,4 +93,4 @@ def output_gradient_into(AL, Y, ZL, dZ, act, cost):
     inv_N = one / AL.dtype.type(n * m)
     for i in range(n):
         for j in range(m):
-            dZ[i, j] = scalar.output_gradient(AL[i, j], Y[i, j], ZL[i, j], act, cost, inv_N, one)
+            dZ[i, j] = vmath.output_gradient(AL[i, j], Y[i, j], ZL[i, j], act, cost, inv_N, one)

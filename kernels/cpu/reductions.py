@@ -5,13 +5,15 @@
     all_finite           no entry is NaN or inf
     labels_in_unit_interval   every y lies in [0, 1] (cross-entropy's labels)
 
-Sums run in the arrays' dtype, row by row; the loss terms are kernels/scalar.py's.
+Sums run in the arrays' dtype, row by row; the loss terms are kernels/scalar.py's forms over
+vmath.py's vectorisable exp, log and log1p.
 """
 
 import numpy as np
 from numba import njit
 
 from kernels import scalar
+from kernels.cpu import vmath
 from kernels.cpu.config import JIT
 
 
@@ -36,7 +38,7 @@ def cost(P, Y, term):
     s = P.dtype.type(0)
     for i in range(n):
         for j in range(m):
-            s += scalar.loss_term(P[i, j], Y[i, j], term, one, floor)
+            s += vmath.loss_term(P[i, j], Y[i, j], term, one, floor)
     return s / P.dtype.type(n * m)
 
 
