@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numba import njit
 
 from kernels.cpu import config, gemm, matmul, matmul_ikj, matmul_naive, products, step
 from reference import network as reference
@@ -363,3 +364,65 @@ def test_steady_state_train_step_allocates_nothing():
         # above the start is a few small Python objects, far below one workspace array.
         assert d["peak_bytes"] < 2048, dims
         assert d["workspace_bytes"] > 2048, dims
+
+
+# ---------------------------------------------------------------------------------------------
+# The micro-kernel's machine code: the vector FMAs of the plan's width, MR x NV of them per k.
+
+
+def micro_kernel_asm(dtype):
+    """The assembly of the packed micro-kernel, as compiled into the serial engine (compiled
+    afresh: numba cannot show the assembly of code loaded from its cache)."""
+    P = tuple(config.PLANS[np.dtype(dtype)])
+    fresh = njit(**dict(config.JIT, cache=False))(gemm._macro_kernel.py_func)
+    Ap, T = np.zeros(2 * P[1] * P[3], dtype), np.zeros(P[1] * P[3], dtype)
+    C = np.zeros((P[1], P[3]), dtype)
+    fresh(C, Ap, 0, True, 0, P[1], 0, 1, Ap, 0, 0, P[3], C, False, T, 0, P[1], P[3])
+    asm = fresh.inspect_asm(fresh.signatures[0])
+    start = asm.index("\nmicro_kernel_") + 1
+    body = asm[start:]
+    return body[:body.index(".Lfunc_end")]
+
+
+@pytest.mark.skipif(config.vector_bits() != 512,
+                    reason=f"no AVX-512 here ({config.vector_bits()}-bit vectors): the 512-bit FMA "
+                           "check needs an AVX-512 CPU")
+def test_micro_kernel_uses_512_bit_fmas(dtype):
+    p = config.PLANS[np.dtype(dtype)]
+    suffix = "ps" if dtype == np.float32 else "pd"
+    body = micro_kernel_asm(dtype)
+    zmm_fmas = [line for line in body.splitlines() if f"vfmadd231{suffix}" in line and "%zmm" in line]
+    assert len(zmm_fmas) >= p.MR * p.NV, body[:2000]
+    assert not any(f"vfmadd231{suffix}" in line and "%ymm" in line for line in body.splitlines())
+
+
+@pytest.mark.skipif(config.vector_bits() != 256, reason="the AVX2 fallback is checked on AVX2 CPUs")
+def test_micro_kernel_uses_256_bit_fmas_without_avx512(dtype):
+    p = config.PLANS[np.dtype(dtype)]
+    suffix = "ps" if dtype == np.float32 else "pd"
+    body = micro_kernel_asm(dtype)
+    assert sum(f"vfmadd231{suffix}" in line and "%ymm" in line for line in body.splitlines()) >= p.MR * p.NV
+
+
+PREFER_256_SCRIPT = """
+import numpy as np
+from tests.test_cpu_kernels import micro_kernel_asm
+body = micro_kernel_asm(np.float32)
+print(sum("vfmadd231ps" in line and "%zmm" in line for line in body.splitlines()))
+"""
+
+
+@pytest.mark.skipif(config.vector_bits() != 512, reason="no AVX-512 here: nothing to prefer over")
+def test_micro_kernel_keeps_512_bits_when_llvm_prefers_256(tmp_path):
+    """On CPUs whose LLVM tuning prefers 256-bit vectors (Intel's AVX-512 Xeons), or when another
+    module set NUMBA_CPU_FEATURES first, the micro-kernel's vectors are still the plan's."""
+    import llvmlite.binding as llvm
+
+    features = llvm.get_host_cpu_features().flatten() + ",+prefer-256-bit"
+    env = dict(os.environ, NUMBA_CPU_FEATURES=features, NUMBA_CACHE_DIR=str(tmp_path),
+               PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", PREFER_256_SCRIPT], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    p = config.PLANS[np.dtype(np.float32)]
+    assert int(result.stdout.split()[-1]) >= p.MR * p.NV
