@@ -12,6 +12,7 @@ so reference.network, kernels.cpu and kernels.cuda all train through it:
     mini-batch SGD           any batch size in between, samples shuffled every epoch
 """
 
+import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -73,10 +74,33 @@ def minibatch_sgd(train_step, parameters, X, Y, learning_rate, epochs, batch_siz
     return history
 
 
-def batch_gd(train_step, parameters, X, Y, learning_rate, epochs, **step_options):
-    """Batch gradient descent: every step uses all m samples, so one step is one epoch."""
-    return minibatch_sgd(train_step, parameters, X, Y, learning_rate, epochs, None,
-                         shuffle=False, **step_options)
+def batch_gd(train_step, parameters, X, Y, learning_rate, epochs, threshold=None, **step_options):
+    """Batch gradient descent: every step uses all m samples, so one step is one epoch.
+
+    threshold: the slides' "While (COST < threshold)" loop, read as what it means, "repeat until
+    the cost falls below threshold": each step computes the cost J in its forward pass, then
+    back-propagates and adjusts the weights, and the loop stops after the first step whose J is
+    below threshold. epochs is then a cap, so a rate that never gets there still stops.
+    threshold=None runs all epochs steps.
+    """
+    if threshold is None:
+        return minibatch_sgd(train_step, parameters, X, Y, learning_rate, epochs, None,
+                             shuffle=False, **step_options)
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 < threshold < np.inf:
+        raise ValueError(f"threshold = {threshold!r}; expected a finite number > 0 (the cost J to get below)")
+    if int(epochs) != epochs or epochs < 1:
+        raise ValueError(f"epochs = {epochs}; expected an integer >= 1 (the cap on steps)")
+    history = History()
+    start = time.perf_counter()
+    for _ in range(epochs):
+        step = minibatch_sgd(train_step, parameters, X, Y, learning_rate, 1, None, shuffle=False,
+                             **step_options)
+        history.step_costs += step.step_costs
+        history.epoch_costs += step.epoch_costs
+        history.epoch_times.append(time.perf_counter() - start)
+        if step.epoch_costs[-1] < threshold:
+            break
+    return history
 
 
 def sgd(train_step, parameters, X, Y, learning_rate, epochs, seed=0, **step_options):
