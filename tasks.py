@@ -83,8 +83,11 @@ def plots(c, seed=Int(0), folder=""):
     "epochs": "passes over the training set",
     "learning_rate": "gradient descent step size alpha (> 0)",
     "seed": "seed for the train/held-out split, initial weights and mini-batch order",
-    "data": "data set: breast_cancer (real, 30 features), blobs or rings (synthetic, 2 features)",
-    "plot": "PNG file for the convergence plot (default plots/runs/train_<data>_<path>.png)",
+    "data": "data set: breast_cancer (real, 30 features), blobs or rings (synthetic, 2 features), or "
+            "your own PATH.csv (numeric features, a 0/1 label in a column named label or the last one, "
+            "header line optional)",
+    "plot": "PNG file for the convergence plot (default plots/runs/train_<data>_<path>.png, <data> the "
+            "CSV file's name without .csv)",
 })
 def train(c, path="reference", layers="30,16,8,1", hidden="relu", output="sigmoid",
           cost="cross_entropy", batch_size=Int(32), epochs=Int(100), learning_rate=Float(0.05), seed=Int(0),
