@@ -138,3 +138,37 @@ def gpu_check(c, report="gpu_check_report.md"):
     """On a GPU machine: the CUDA tests and benchmarks (under 5 minutes) and one report file.
     Refuses to run in numba's simulator or without a GPU (no simulator timings as GPU timings)."""
     c.run(f"python -m kernels.cuda.gpu_check --report {report}", pty=False)
+
+
+@task(help={"folder": "where the student copy goes (a new folder, or one without reference/ in it)"})
+def exercises(c, folder):
+    """Write a student copy of reference/ into FOLDER: the functions a student derives have their
+    bodies replaced by `raise NotImplementedError` under their docstrings (FOLDER/EXERCISES.md lists them)."""
+    from invoke.exceptions import Exit
+
+    from exercises.student_copy import CopyError, write_student_copy
+
+    try:
+        written = write_student_copy(folder)
+    except CopyError as error:
+        raise Exit(f"invoke exercises: {error}", code=2) from None
+    print(f"student copy written: {len(written) - 1} files in {written[0].parent}, the list in {written[-1]}")
+    print(f"write the bodies, then: invoke grade --folder {folder}")
+
+
+@task(help={"folder": "the folder that `invoke exercises` wrote (it holds reference/)"})
+def grade(c, folder):
+    """Grade a student copy: the project's torch-pinned tests of each exercise against FOLDER/reference,
+    one line per exercise in the slides' order, then `K/N exercises pass` (exit code 1 unless all pass)."""
+    from invoke.exceptions import Exit
+
+    from exercises.grade import GradeError, report
+    from exercises.grade import grade as run_grading
+
+    try:
+        results = run_grading(folder)
+    except GradeError as error:
+        raise Exit(f"invoke grade: {error}", code=2) from None
+    print(report(results))
+    if any(result.failure for result in results):
+        raise Exit(code=1)
