@@ -128,7 +128,7 @@ def bench(c, k="", compare="", threads=Int(0)):
     if compare:
         args.append("--benchmark-compare" if compare == "last" else f"--benchmark-compare={compare}")
     result = c.run(" ".join(args), env=env, pty=False, warn=True)
-    c.run("python -m plots.bench_report", pty=False)  # the run just saved, even if some failed
+    c.run("python -m bench.report", pty=False)  # the run just saved, even if some failed
     if result.exited:
         raise Exit(f"invoke bench: pytest exited with {result.exited}", code=result.exited)
 
@@ -137,7 +137,7 @@ def bench(c, k="", compare="", threads=Int(0)):
 def gpu_check(c, report="gpu_check_report.md"):
     """On a GPU machine: the CUDA tests and benchmarks (under 5 minutes) and one report file.
     Refuses to run in numba's simulator or without a GPU (no simulator timings as GPU timings)."""
-    c.run(f"python -m kernels.cuda.gpu_check --report {report}", pty=False)
+    c.run(f"python tools/gpu_check.py --report {report}", pty=False)
 
 
 @task(help={"folder": "where the student copy goes (a new folder, or one without reference/ in it)"})

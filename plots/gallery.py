@@ -11,11 +11,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from plots import datasets, figures, paths
+from plots import datasets, figures
 from plots.experiments import train_run
 from plots.simulator import run_in_simulator
 from plots.style import save_figure
 from reference import slide_examples
+from reference.api import load_path
 
 GALLERY_DIR = Path(__file__).resolve().parent / "gallery"
 NETWORK = [30, 16, 8, 1]  # the breast-cancer classifier: 30 features in, one probability out
@@ -61,7 +62,7 @@ TINY = dict(layer_dims=[2, 3, 1], m=16, epochs=3, batch_size=8, learning_rate=0.
 def tiny_simulated_runs(seed):
     """Without a GPU: reference, kernels.cpu (where it runs) and kernels.cuda in numba's
     simulator on a tiny network, for figure 7's third panel; None when a GPU ran the full size."""
-    if paths.load_path("cuda")[0] is not None:  # a GPU (or the simulator) ran the full size
+    if load_path("cuda")[0] is not None:  # a GPU (or the simulator) ran the full size
         return None
     data = datasets.two_blobs(m=2 * TINY["m"], seed=seed, held_out_fraction=0.5)
     X, Y = data.X_train, data.Y_train
@@ -69,7 +70,7 @@ def tiny_simulated_runs(seed):
                    batch_size=TINY["batch_size"], seed=seed)
     runs = {}
     for name in ("reference", "cpu"):
-        module, _ = paths.load_path(name)
+        module, _ = load_path(name)
         if module is not None:
             runs[name] = train_run(module, X, Y, TINY["layer_dims"], label=name, **options)
     try:

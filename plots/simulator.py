@@ -1,8 +1,9 @@
 """Train through kernels.cuda in numba's CUDA simulator, from a process that has no GPU.
 
-numba decides on the simulator once, when it is first imported (NUMBA_ENABLE_CUDASIM=1), so
-the run happens in a fresh Python process started with that variable set. The simulator runs one
-Python thread per CUDA thread: only tiny networks and a few steps are affordable (seconds).
+numba.cuda decides on the simulator once, when it is first imported, so the run happens in a
+fresh Python process that switches the simulator on first (kernels.simulator.use_simulator).
+The simulator runs one Python thread per CUDA thread: only tiny networks and a few steps are
+affordable (seconds).
 The arguments and the resulting `Run` travel as pickles through files.
 """
 
@@ -24,7 +25,7 @@ def run_in_simulator(X, Y, layer_dims, learning_rate, epochs, batch_size, seed=0
     """
     arguments = dict(X=X, Y=Y, layer_dims=layer_dims, learning_rate=learning_rate,
                      epochs=epochs, batch_size=batch_size, seed=seed, label="cuda")
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1",
+    env = dict(os.environ,
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     with tempfile.TemporaryDirectory() as folder:
         inbox, outbox = Path(folder) / "in.pickle", Path(folder) / "out.pickle"
@@ -39,8 +40,11 @@ def run_in_simulator(X, Y, layer_dims, learning_rate, epochs, batch_size, seed=0
 
 def child_main():
     """In the simulator process: argv = (arguments pickle, result pickle)."""
+    from kernels.simulator import use_simulator
+
+    use_simulator()  # before anything imports numba.cuda
     from plots.experiments import train_run
-    from plots.paths import load_path
+    from reference.api import load_path
 
     inbox, outbox = sys.argv[1:3]
     arguments = pickle.loads(Path(inbox).read_bytes())

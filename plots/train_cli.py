@@ -12,9 +12,9 @@ from tqdm import tqdm
 from plots import datasets, figures
 from plots.csv_data import CsvError, load_csv
 from plots.experiments import train_run
-from plots.paths import PATH_MODULES, load_path
 from plots.style import save_figure
 from reference import checks
+from reference.api import PATHS, load_path
 
 RUNS_DIR = Path(__file__).resolve().parent / "runs"
 
@@ -44,8 +44,8 @@ def check_options(path, layers, hidden, output, cost, batch_size, epochs, learni
     The activation, cost and learning-rate checks are reference.checks', so the messages are
     the ones the network API itself gives.
     """
-    if path not in PATH_MODULES:
-        raise OptionError(f"--path {path!r}: expected one of {', '.join(PATH_MODULES)}")
+    if path not in PATHS:
+        raise OptionError(f"--path {path!r}: expected one of {', '.join(PATHS)}")
     csv_file = data not in datasets.DATASETS and data.lower().endswith(".csv")
     if data not in datasets.DATASETS and not csv_file:
         raise OptionError(f"--data {data!r}: expected one of {', '.join(datasets.DATASETS)}, "

@@ -168,6 +168,34 @@ def check_learning_rate(learning_rate):
         raise ValueError(f"learning_rate = {learning_rate}; expected a finite number > 0")
 
 
+def _check_matrix(name, a):
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {type(a).__name__}")
+    if a.dtype.type not in FLOAT_DTYPES:
+        raise TypeError(f"{name} has dtype {a.dtype}; expected float32 or float64")
+    if a.ndim != 2:
+        raise ValueError(f"{_name_shape(name, a)}; expected a 2-D array")
+
+
+def check_product_operands(name_a, a, name_b, b, axes):
+    """Two 2-D float arrays of one dtype whose dimensions a.shape[axes[0]] and b.shape[axes[1]]
+    are summed over together (the operands of a matrix product; any size, empty included)."""
+    _check_matrix(name_a, a)
+    _check_matrix(name_b, b)
+    if a.dtype != b.dtype:
+        raise TypeError(f"{name_a} has dtype {a.dtype} but {name_b} has dtype {b.dtype}")
+    ia, ib = axes
+    if a.shape[ia] != b.shape[ib]:
+        expected = list(b.shape)
+        expected[ib] = a.shape[ia]
+        raise ValueError(f"{_name_shape(name_b, b)}; expected {tuple(expected)} to match {name_a} {a.shape}")
+
+
+def check_matmul_operands(A, B):
+    """C = A B: A (M, K), B (K, N), float32 or float64, one dtype."""
+    check_product_operands("A", A, "B", B, (1, 0))
+
+
 def check_network_call(X, parameters, hidden, output):
     """Everything forward needs: parameters, X against them, and the activation names."""
     L = check_parameters(parameters)

@@ -20,20 +20,19 @@ import numpy as np
 import pytest
 
 from kernels.cpu import matmul, matmul_ikj, matmul_naive, products, step
-from kernels.cpu.config import KC, MC, NC, PARALLEL_MIN_MACS, TILE_KC, TILE_NC
-from kernels.cpu.matmul_ladder import blocked_buffers, matmul_packed
+from kernels.cpu.config import PARALLEL_MIN_MACS, TILE_KC, TILE_NC
+from kernels.cpu.gemm import blocked_buffers
 from reference import network as reference
 from tests.torch_compare import TOLERANCES, assert_close
 
 ROOT = Path(__file__).resolve().parents[1]
-LADDER = {"naive": matmul_naive, "ikj": matmul_ikj, "packed": matmul_packed, "tiled": matmul}
+LADDER = {"naive": matmul_naive, "ikj": matmul_ikj, "tiled": matmul}
 
-# (M, K, N): ones, primes, and sizes just past the block sizes of rungs 3 and 4 (K > KC: two
-# k-slices with a short one; M > MC: several row blocks and a partial one; N > NC: a partial
-# column block; likewise TILE_KC, TILE_NC).
+# (M, K, N): ones, primes, and sizes just past the block sizes of the fast rung (K > TILE_KC:
+# two k-blocks with a short one; N > TILE_NC: a partial column block).
 SHAPES = [(1, 1, 1), (1, 7, 1), (3, 5, 7), (4, 4, 4), (17, 131, 29), (5, 2, 3),
-          (MC + 3, KC + 13, NC + 5), (9, TILE_KC + 9, TILE_NC + 1)]
-LARGE = [(2 * MC + 1, 2 * KC + 1, 2 * NC + 3), (256, 256, 256), (130, 2 * TILE_KC + 7, 33),
+          (67, 525, 261), (9, TILE_KC + 9, TILE_NC + 1)]
+LARGE = [(129, 1025, 515), (256, 256, 256), (130, 2 * TILE_KC + 7, 33),
          (37, 700, 401)]  # the last one: B past UNBLOCKED_MAX_BYTES in float64 only
 
 
@@ -56,7 +55,7 @@ def test_every_rung_of_the_matmul_ladder_matches_numpy(rung, M, K, N, dtype):
     assert_close(f"{rung} C", C, exact(A, B), TOLERANCES[dtype][0], dtype)
 
 
-@pytest.mark.parametrize("rung", ["packed", "tiled"])
+@pytest.mark.parametrize("rung", ["tiled"])
 @pytest.mark.parametrize("M, K, N", LARGE)
 def test_fast_rungs_on_large_shapes(rung, M, K, N, dtype):
     A, B = operands((M, K), (K, N), dtype)

@@ -56,7 +56,7 @@ def check_gemm(kc, rung, layout, dtype, M, N, K, monkeypatch):
         rung = "register"
     trans_a, trans_b = LAYOUTS[layout]
     A, B, expected = operands(M, N, K, trans_a, trans_b, dtype)
-    C = kc.device.matmul(cuda.to_device(A), cuda.to_device(B), trans_a=trans_a, trans_b=trans_b,
+    C = kc.step.matmul(cuda.to_device(A), cuda.to_device(B), trans_a=trans_a, trans_b=trans_b,
                          rung=rung).copy_to_host()
     assert C.dtype == dtype and C.shape == (M, N)
     err = rel_error(C, expected, entrywise=False)
@@ -89,7 +89,7 @@ def test_public_matmul_matches_numpy(kc, rung):
 
 
 def test_public_matmul_rejects_mismatched_shapes(kc):
-    with pytest.raises(ValueError, match=r"B has shape \(4, 2\); expected \(3, N\)"):
+    with pytest.raises(ValueError, match=r"B has shape \(4, 2\); expected \(3, 2\) to match A \(2, 3\)"):
         kc.matmul(np.ones((2, 3)), np.ones((4, 2)))
     with pytest.raises(TypeError, match="float32"):
         kc.matmul(np.ones((2, 3)), np.ones((3, 2), np.float32))
@@ -163,16 +163,18 @@ def test_cross_entropy_from_saturated_outputs_is_clamped_like_torch(kc):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("name", ["relu", "tanh", "sigmoid", "linear"])
-def test_scalar_activation_helpers_match_the_reference(kc, name, dtype):
-    from kernels.cuda.activations import CODES, scalar_activations
+def test_scalar_activation_helpers_match_the_reference(name, dtype):
+    from kernels.scalar import ACTIVATION_CODES as CODES
+    from kernels.scalar import g as activate
+    from kernels.scalar import g_prime as derivative
 
-    activate, derivative = scalar_activations(dtype)
+    one = np.dtype(dtype).type(1)
     # |z| <= 7.5: further out g'(z) = a (1 - a) or 1 - a^2 cancels, and one ulp of a (exp's
     # last bit, which differs between libraries) moves g' by more than the 1e-9 tolerance
     Z = np.array([[-7.5, -2.5, -1e-6, 0.0, 1e-6, 0.7, 3.0, 7.5]], dtype)
     g, g_backward = ACTIVATIONS[name]
-    ours = np.array([[activate(z, CODES[name]) for z in Z[0]]])
-    ours_prime = np.array([[derivative(z, CODES[name]) for z in Z[0]]])
+    ours = np.array([[activate(z, CODES[name], one) for z in Z[0]]])
+    ours_prime = np.array([[derivative(z, CODES[name], one) for z in Z[0]]])
     value_tol, grad_tol = TOLERANCES[np.dtype(dtype)]
     assert_close(f"{name}", ours, g(Z), value_tol, dtype)
     assert_close(f"{name}'", ours_prime, g_backward(np.ones_like(Z), Z), grad_tol, dtype)
@@ -254,7 +256,7 @@ def test_device_train_step_copies_only_the_cost_it_is_asked_for(kc, monkeypatch)
     from numba import cuda
 
     dims, X, Y = tiny_problem()
-    parameters_d = kc.device.to_device(ref.initialize_parameters(dims))
+    parameters_d = kc.step.to_device(ref.initialize_parameters(dims))
     X_d, Y_d = cuda.to_device(X), cuda.to_device(Y)
     copies = Copies(monkeypatch)
     assert kc.train_step_device(parameters_d, X_d, Y_d, 0.1, return_cost=False) is None
@@ -267,10 +269,10 @@ class Launches:
     """Counts kernel launches made by the kernels.cuda launchers."""
 
     def __init__(self, monkeypatch):
-        from kernels.cuda import elementwise, gemm, reductions
+        from kernels.cuda import elementwise, ladder, reductions
 
         self.count = 0
-        for module in (elementwise, gemm, reductions):
+        for module in (elementwise, ladder, reductions):
             compiled = module.kernel
 
             def counting_kernel(*settings, compiled=compiled):
@@ -299,7 +301,7 @@ def test_train_step_launches_7L_minus_1_kernels_and_2_more_for_the_cost(
 
     parameters = ref.initialize_parameters([3, 4, 2, 1])  # L = 3
     _, X, Y = tiny_problem()
-    parameters_d, X_d, Y_d = kc.device.to_device(parameters), cuda.to_device(X), cuda.to_device(Y)
+    parameters_d, X_d, Y_d = kc.step.to_device(parameters), cuda.to_device(X), cuda.to_device(Y)
     counter = Launches(monkeypatch)
     kc.train_step_device(parameters_d, X_d, Y_d, 0.1, return_cost=return_cost)
     assert counter.count == launches
@@ -346,7 +348,7 @@ def test_gpu_train_step_matches_the_reference(gpu, rung, monkeypatch):
 
 
 def test_report_script_refuses_without_a_real_gpu(kc, monkeypatch):
-    from kernels.cuda import gpu_check
+    from tools import gpu_check
 
     if SIMULATED:
         assert "simulator" in gpu_check.refuse_without_a_gpu()
@@ -356,7 +358,7 @@ def test_report_script_refuses_without_a_real_gpu(kc, monkeypatch):
 
 
 def test_report_script_leaves_out_timings_when_the_gpu_tests_did_not_run(tmp_path):
-    from kernels.cuda import gpu_check
+    from tools import gpu_check
 
     bench = {"fullname": "test_bench_matmul.py::test_matmul_square[cuda-square-4096]",
              "stats": {"min": 0.01, "median": 0.011, "rounds": 5}, "extra_info": {"gflops": 1e4}}

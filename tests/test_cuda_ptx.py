@@ -4,7 +4,7 @@ and float32 kernels do no float64 arithmetic. No GPU needed: numba-cuda's NVVM c
 The simulator (which the other CUDA tests use without a GPU) accepts Python the CUDA compiler
 rejects, so this is the test that catches it. compile_ptx is not available while the simulator
 is on, so the compilation runs once, in a subprocess with the real CUDA target
-(`python -m kernels.cuda.ptx_check --json`), and each test reads its kernel's result.
+(`python tools/ptx_check.py --json`), and each test reads its kernel's result.
 """
 
 import json
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kernels.cuda import ptx_check
+from tools import ptx_check
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [
@@ -32,7 +32,7 @@ def ptx_results(tmp_path_factory):
     out = tmp_path_factory.mktemp("ptx") / "ptx.json"
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM="0")
     run = subprocess.run(
-        [sys.executable, "-m", "kernels.cuda.ptx_check", "--json", str(out)],
+        [sys.executable, "tools/ptx_check.py", "--json", str(out)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
     if not out.exists():

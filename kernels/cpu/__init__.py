@@ -2,19 +2,22 @@
 
 The same public API as reference.network (initialize_parameters, forward, compute_cost,
 backward, update_parameters, train_step, linear_forward / linear_backward, the activations and
-their *_backward) plus the matmul ladder. Files:
+their *_backward) plus the matmul ladder. Rooms (the same as kernels.cuda's):
 
-    config.py     compiler flags and block sizes, in one place
-    validate.py   wrapper-side input checks (with reference/checks.py): nothing unchecked reaches a kernel
-    tiles.py      the register tiles: 4 x 4 dot products, 4 x 8 outer products
-    matmul_ladder.py  C = A B: naive -> loop-reordered -> packed dot tiles -> blocked 4 x 8 tiles
-    products.py   W A, dZ A^T, W^T dZ without transposes
-    layers.py     activations, fused linear+bias+activation, db, costs, dZ[L], update
-    network.py    the public network API, layer by layer
-    step.py       train_step fused into one compiled call over a cached workspace
+    config.py       compiler flags and block sizes, in one place; ready() before the first kernel
+    ladder.py       C = A B, the teaching ladder: naive -> loop-reordered -> the engine
+    gemm.py         the engine: register tiles, cache blocking, per-thread packing
+    products.py     the layer's products W A, dZ A^T, W^T dZ on the engine, without transposes
+    elementwise.py  activations, the fused linear + bias + activation forward, dZ[L], update
+    reductions.py   db, the costs, the value checks of the fused step
+    network.py      the public network API, layer by layer
+    step.py         train_step fused into one compiled call over a cached workspace
+
+The scalar math (g, g', the loss terms) is kernels/scalar.py, shared with kernels.cuda; every
+input check is reference/checks.py, shared with every path.
 """
 
-from kernels.cpu.matmul_ladder import matmul, matmul_ikj, matmul_naive
+from kernels.cpu.ladder import matmul, matmul_ikj, matmul_naive
 from kernels.cpu.network import (
     backward,
     compute_cost,

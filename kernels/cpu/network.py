@@ -11,31 +11,33 @@ and batch size, so steady-state training allocates nothing.
 
 import numpy as np
 
-from kernels.cpu import layers
-from kernels.cpu.layers import ACTIVATION_CODES, COST_CODES
+from kernels import scalar
+from kernels.cpu import config, elementwise, reductions
 from kernels.cpu.products import buffers_for, dzat, wtdz
-from kernels.cpu.validate import contiguous
+from kernels.scalar import ACTIVATION_CODES, COST_CODES
 from reference import checks
 from reference.network import initialize_parameters  # noqa: F401  (same weights on every path)
 
 # ---------------------------------------------------------------------------------------------
-# Activations: A = g(Z) and dZ = dA * g'(Z), elementwise (the stable forms of layers.g).
+# Activations: A = g(Z) and dZ = dA * g'(Z), elementwise (kernels/scalar.py's g, g').
 
 
 def _activation(Z, name):
     checks.check_float_array("Z", Z)
-    Z = contiguous(Z)
+    config.ready()
+    Z = np.ascontiguousarray(Z)
     A = np.empty_like(Z)
-    layers.activation_into(Z, A, ACTIVATION_CODES[name])
+    elementwise.activation_into(Z, A, ACTIVATION_CODES[name])
     return A
 
 
 def _activation_backward(dA, Z, name):
     checks.check_float_array("Z", Z)
     checks.check_like("dA", dA, "Z", Z.shape, Z.dtype)
-    Z, dA = contiguous(Z), contiguous(dA)
+    config.ready()
+    Z, dA = np.ascontiguousarray(Z), np.ascontiguousarray(dA)
     dZ = np.empty_like(Z)
-    layers.activation_backward_into(dA, Z, dZ, ACTIVATION_CODES[name])
+    elementwise.activation_backward_into(dA, Z, dZ, ACTIVATION_CODES[name])
     return dZ
 
 
@@ -77,15 +79,16 @@ def _linear_activation_forward(A_prev, W, b, act):
     Z = np.empty((W.shape[0], A_prev.shape[1]), W.dtype)
     A = np.empty_like(Z)
     buffers = buffers_for([(W.shape[0], Z.size * W.shape[1])], W.dtype)
-    layers.linear_activation_forward_into(A_prev, W, b, Z, A, act, *buffers)
+    elementwise.linear_activation_forward_into(A_prev, W, b, Z, A, act, *buffers)
     return Z, A
 
 
 def linear_forward(A_prev, W, b):
     """Z = W A_prev + b.  A_prev: (k, m), W: (n, k), b: (n, 1) -> Z: (n, m), cache (A_prev, W, b)."""
     checks.check_linear(A_prev, W, b)
-    A_prev, W, b = contiguous(A_prev), contiguous(W), contiguous(b)
-    Z, _ = _linear_activation_forward(A_prev, W, b, layers.LINEAR)
+    config.ready()
+    A_prev, W, b = np.ascontiguousarray(A_prev), np.ascontiguousarray(W), np.ascontiguousarray(b)
+    Z, _ = _linear_activation_forward(A_prev, W, b, scalar.LINEAR)
     return Z, (A_prev, W, b)
 
 
@@ -93,7 +96,7 @@ def _linear_backward(dZ, A_prev, W, need_dA=True):
     dW = np.empty_like(W)
     db = np.empty((W.shape[0], 1), W.dtype)
     dzat(dZ, A_prev, dW)
-    layers.bias_gradient_into(dZ, db)
+    reductions.bias_gradient_into(dZ, db)
     dA_prev = None
     if need_dA:
         dA_prev = np.empty_like(A_prev)
@@ -106,7 +109,9 @@ def linear_backward(dZ, cache):
     A_prev, W, b = cache
     checks.check_linear(A_prev, W, b)
     checks.check_like("dZ", dZ, "Z = W A_prev + b", (W.shape[0], A_prev.shape[1]), W.dtype)
-    return _linear_backward(contiguous(dZ), contiguous(A_prev), contiguous(W))
+    config.ready()
+    A_prev, W, dZ = np.ascontiguousarray(A_prev), np.ascontiguousarray(W), np.ascontiguousarray(dZ)
+    return _linear_backward(dZ, A_prev, W)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,11 +124,12 @@ def forward(X, parameters, hidden="relu", output="sigmoid"):
     caches[l-1] = ((A[l-1], W[l], b[l]), Z[l], activation), as in the reference.
     """
     L = checks.check_network_call(X, parameters, hidden, output)
-    A = contiguous(X)
+    config.ready()
+    A = np.ascontiguousarray(X)
     caches = []
     for l in range(1, L + 1):
         activation = hidden if l < L else output
-        W, b = contiguous(parameters[f"W{l}"]), contiguous(parameters[f"b{l}"])
+        W, b = np.ascontiguousarray(parameters[f"W{l}"]), np.ascontiguousarray(parameters[f"b{l}"])
         Z, A_next = _linear_activation_forward(A, W, b, ACTIVATION_CODES[activation])
         caches.append(((A, W, b), Z, activation))
         A = A_next
@@ -134,13 +140,14 @@ def compute_cost(AL, Y, cost="cross_entropy", logits=None):
     """J over the batch: cross-entropy (from the logits Z[L] when given) or MSE.  AL, Y: (n[L], m)."""
     checks.check_float_array("AL", AL)
     checks.check_Y(Y, AL, cost)
-    AL, Y = contiguous(AL), contiguous(Y.astype(AL.dtype, copy=False))
+    config.ready()
+    AL, Y = np.ascontiguousarray(AL), np.ascontiguousarray(Y.astype(AL.dtype, copy=False))
     if cost == "mse":
-        return float(layers.mean_squared_error(AL, Y))
+        return float(reductions.cost(AL, Y, scalar.SQUARED_TERM))
     if logits is not None:
         checks.check_like("logits", logits, "AL", AL.shape, AL.dtype)
-        return float(layers.cross_entropy_from_logits(contiguous(logits), Y))
-    return float(layers.cross_entropy_from_probabilities(AL, Y))
+        return float(reductions.cost(np.ascontiguousarray(logits), Y, scalar.LOGITS_TERM))
+    return float(reductions.cost(AL, Y, scalar.PROBABILITY_TERM))
 
 
 def backward(AL, Y, caches, cost="cross_entropy"):
@@ -151,18 +158,19 @@ def backward(AL, Y, caches, cost="cross_entropy"):
     *_, (_, ZL, output) = caches
     checks.check_cost_name(cost, output)
     checks.check_Y(Y, AL, cost)
-    AL, Y = contiguous(AL), contiguous(Y.astype(AL.dtype, copy=False))
+    config.ready()
+    AL, Y = np.ascontiguousarray(AL), np.ascontiguousarray(Y.astype(AL.dtype, copy=False))
     L = len(caches)
     grads = {}
     dZ = np.empty_like(ZL)
-    layers.output_gradient_into(AL, Y, ZL, dZ, ACTIVATION_CODES[output], COST_CODES[cost])
+    elementwise.output_gradient_into(AL, Y, ZL, dZ, ACTIVATION_CODES[output], COST_CODES[cost])
     for l in range(L, 0, -1):
         (A_prev, W, _), _, _ = caches[l - 1]
         dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = _linear_backward(dZ, A_prev, W, need_dA=l > 1)
         if l > 1:
             _, Z_prev, activation = caches[l - 2]
             dZ_prev = np.empty_like(dA_prev)
-            layers.activation_backward_into(dA_prev, Z_prev, dZ_prev, ACTIVATION_CODES[activation])
+            elementwise.activation_backward_into(dA_prev, Z_prev, dZ_prev, ACTIVATION_CODES[activation])
             dZ = dZ_prev
     return grads
 
@@ -171,13 +179,14 @@ def update_parameters(parameters, grads, learning_rate):
     """W[l] <- W[l] - alpha dW[l], b[l] <- b[l] - alpha db[l], in place; returns parameters."""
     checks.check_grads(grads, parameters)
     checks.check_learning_rate(learning_rate)
+    config.ready()
     for key, P in parameters.items():
-        dP = contiguous(grads["d" + key].astype(P.dtype, copy=False))
+        dP = np.ascontiguousarray(grads["d" + key].astype(P.dtype, copy=False))
         if P.flags.c_contiguous:
-            layers.update_into(P, dP, learning_rate)
+            elementwise.update_into(P, dP, learning_rate)
         else:  # update a contiguous copy and write it back, so the caller's array changes
             Pc = np.ascontiguousarray(P)
-            layers.update_into(Pc, dP, learning_rate)
+            elementwise.update_into(Pc, dP, learning_rate)
             P[...] = Pc
     return parameters
 

@@ -7,32 +7,34 @@
 n = n[l] units, k = n[l-1] inputs, m samples. Each loop order is chosen so that its inner loop
 runs along rows (stride 1, vectorised by LLVM) of the arrays as they are stored:
 - dW: row i of dZ and row p of A_prev are both contiguous over m, so each entry is a dot product
-  and the 4 x 4 register tile of tiles.dot_4x4 applies as in matmul.
+  and the 4 x 4 register tile gemm.dot_4x4 applies.
 - Z and dA: the sum runs over the rows of A_prev (resp. dZ), so 4 output rows are built at
-  once from 8 input rows (the 4 x 8 register tile of tiles.tile_4x8): Z[i:i+4, :] += W[i:i+4, p:p+8]
+  once from 8 input rows (the 4 x 8 register tile gemm.tile_4x8): Z[i:i+4, :] += W[i:i+4, p:p+8]
   A_prev[p:p+8, :]. dA uses the same tiles with the weights W.T, a transposed view of W.
 
 Each product comes serial and parallel (the output rows split into SHARES contiguous shares,
 which numba deals out to the threads in contiguous runs), and W A, W^T dZ also cache-blocked
-as matmul's rung 4 (matmul_ladder.blocked_product: it packs blocks of the input rows, which pays
-only for large products). wa, dzat and wtdz pick one by size (PARALLEL_MIN_MACS,
+as the fast matmul (gemm.blocked_product: it packs blocks of the input rows, which pays only for
+large products). wa, dzat and wtdz pick one by size (PARALLEL_MIN_MACS,
 BLOCKED_MIN_MACS).
 """
 
-import numba
 import numpy as np
 from numba import njit, prange
 
+from kernels.cpu import config
 from kernels.cpu.config import BLOCKED_MIN_MACS, JIT, JIT_PARALLEL, PARALLEL_MIN_MACS, SHARES
-from kernels.cpu.matmul_ladder import (
+from kernels.cpu.gemm import (
+    accumulate_rows,
     blocked_buffers,
     blocked_product,
     buffers_fit,
+    dot_1x1,
+    dot_4x4,
     rows_per_share_jit,
     unblocked_product,
 )
-from kernels.cpu.tiles import accumulate_rows, dot_1x1, dot_4x4
-from kernels.cpu.validate import product_operands
+from reference.checks import check_product_operands
 
 
 @njit(**JIT)
@@ -48,7 +50,7 @@ wa_into_parallel = unblocked_product
 
 @njit(inline="always", **JIT)
 def _dzat_rows(dZ, A, dW, i0, i1):
-    """dW[i0:i1] = dZ[i0:i1] A^T: 4 x 4 register tiles (tiles.dot_4x4), single dots at the edges."""
+    """dW[i0:i1] = dZ[i0:i1] A^T: 4 x 4 register tiles (gemm.dot_4x4), single dots at the edges."""
     m = dZ.shape[1]
     k = A.shape[0]
     i4 = i0 + (i1 - i0) // 4 * 4
@@ -105,11 +107,6 @@ def wtdz_into_parallel(W, dZ, dA):
         _wtdz_rows(W, dZ, dA, min(k, t * share), min(k, (t + 1) * share))
 
 
-# numba starts its worker threads when a parallel kernel is first called from Python; here the
-# parallel kernels are called from other kernels (and loaded from the cache), which never starts
-# them: the first parallel loop then crashes. get_num_threads() starts them, once, at import.
-numba.get_num_threads()
-
 # Serial or parallel by size: handing work to the other thread costs a few microseconds per
 # call, which only products of at least PARALLEL_MIN_MACS multiply-adds win back.
 
@@ -163,7 +160,9 @@ def buffers_for(products, dtype):
 
 def w_a(W, A):
     """Z = W A.  W: (n, k), A: (k, m) -> (n, m)."""
-    W, A = product_operands("W", W, "A", A, (1, 0))
+    check_product_operands("W", W, "A", A, (1, 0))
+    config.ready()
+    W, A = np.ascontiguousarray(W), np.ascontiguousarray(A)
     Z = np.zeros((W.shape[0], A.shape[1]), W.dtype)
     wa(W, A, Z, *buffers_for([(W.shape[0], Z.size * W.shape[1])], W.dtype))
     return Z
@@ -171,7 +170,9 @@ def w_a(W, A):
 
 def dz_at(dZ, A):
     """dW = dZ A^T.  dZ: (n, m), A: (k, m) -> (n, k)."""
-    dZ, A = product_operands("dZ", dZ, "A", A, (1, 1))
+    check_product_operands("dZ", dZ, "A", A, (1, 1))
+    config.ready()
+    dZ, A = np.ascontiguousarray(dZ), np.ascontiguousarray(A)
     dW = np.empty((dZ.shape[0], A.shape[0]), dZ.dtype)
     dzat(dZ, A, dW)
     return dW
@@ -179,7 +180,9 @@ def dz_at(dZ, A):
 
 def wt_dz(W, dZ):
     """dA = W^T dZ.  W: (n, k), dZ: (n, m) -> (k, m)."""
-    W, dZ = product_operands("W", W, "dZ", dZ, (0, 0))
+    check_product_operands("W", W, "dZ", dZ, (0, 0))
+    config.ready()
+    W, dZ = np.ascontiguousarray(W), np.ascontiguousarray(dZ)
     dA = np.empty((W.shape[1], dZ.shape[1]), W.dtype)
     wtdz(W, dZ, dA, *buffers_for([(W.shape[1], dA.size * W.shape[0])], W.dtype))
     return dA

@@ -25,37 +25,14 @@ import numpy as np
 from numba import njit
 from numba.typed import List
 
-from kernels.cpu import layers
+from kernels import scalar
+from kernels.cpu import config, elementwise, reductions
 from kernels.cpu.config import JIT
-from kernels.cpu.layers import ACTIVATION_CODES, COST_CODES, CROSS_ENTROPY, MSE
 from kernels.cpu.products import buffers_for, dzat, wtdz
-from kernels.cpu.validate import contiguous
+from kernels.scalar import ACTIVATION_CODES, COST_CODES, CROSS_ENTROPY, MSE
 from reference import checks
 
 OK, BAD_VALUES = 0, 1
-
-
-@njit(**JIT)
-def _all_finite(a):
-    """True when no entry of the 2-D array a is NaN or inf. No early exit, so the loop
-    vectorises: 4 us for 100k entries here (a loop over a.ravel() took 22 us). The fastmath
-    flags leave out "nnan"/"ninf" (config.py), else LLVM could fold isfinite to True."""
-    ok = True
-    n, m = a.shape
-    for i in range(n):
-        for j in range(m):
-            ok &= np.isfinite(a[i, j])
-    return ok
-
-
-@njit(**JIT)
-def _labels_in_unit_interval(Y):
-    ok = True
-    n, m = Y.shape
-    for i in range(n):
-        for j in range(m):
-            ok &= (Y[i, j] >= 0) & (Y[i, j] <= 1)
-    return ok
 
 
 # The kinds of workspace array, in their order in the List after the 2 L parameters.
@@ -78,11 +55,11 @@ def train_step_kernel(arrays, L, X, Y, alpha, hidden, output, cost):
     """
     Vbuf, Cbuf = arrays[_at(BUFFERS, L, 0)], arrays[_at(BUFFERS, L, 1)]  # blocked products
     # Values (the wrapper has checked shapes, dtypes and layout).
-    ok = _all_finite(X) and _all_finite(Y)
+    ok = reductions.all_finite(X) and reductions.all_finite(Y)
     if cost == CROSS_ENTROPY:
-        ok = ok and _labels_in_unit_interval(Y)
+        ok = ok and reductions.labels_in_unit_interval(Y)
     for q in range(2 * L):
-        ok = ok and _all_finite(arrays[q])
+        ok = ok and reductions.all_finite(arrays[q])
     if not ok:
         return np.nan, BAD_VALUES
 
@@ -92,33 +69,33 @@ def train_step_kernel(arrays, L, X, Y, alpha, hidden, output, cost):
         act = hidden if l < L - 1 else output
         W, b = arrays[2 * l], arrays[2 * l + 1]
         Z, A = arrays[_at(Z_, L, l)], arrays[_at(A_, L, l)]
-        layers.linear_activation_forward_into(A_prev, W, b, Z, A, act, Vbuf, Cbuf)
+        elementwise.linear_activation_forward_into(A_prev, W, b, Z, A, act, Vbuf, Cbuf)
         A_prev = A
 
     # Cost before the update (cross-entropy from the logits Z[L]).
     AL, ZL = arrays[_at(A_, L, L - 1)], arrays[_at(Z_, L, L - 1)]
     if cost == MSE:
-        J = layers.mean_squared_error(AL, Y)
+        J = reductions.cost(AL, Y, scalar.SQUARED_TERM)
     else:
-        J = layers.cross_entropy_from_logits(ZL, Y)
+        J = reductions.cost(ZL, Y, scalar.LOGITS_TERM)
 
     # Backward: dZ[L], then dW[l] = dZ[l] A[l-1]^T, db[l] = sum_m dZ[l],
     # dZ[l-1] = (W[l]^T dZ[l]) * g'(Z[l-1]). dA[0] is never needed, so never computed.
-    layers.output_gradient_into(AL, Y, ZL, arrays[_at(DZ, L, L - 1)], output, cost)
+    elementwise.output_gradient_into(AL, Y, ZL, arrays[_at(DZ, L, L - 1)], output, cost)
     for l in range(L - 1, -1, -1):
         A_prev = X if l == 0 else arrays[_at(A_, L, l - 1)]
         dZ = arrays[_at(DZ, L, l)]
         dzat(dZ, A_prev, arrays[_at(DW, L, l)])
-        layers.bias_gradient_into(dZ, arrays[_at(DB, L, l)])
+        reductions.bias_gradient_into(dZ, arrays[_at(DB, L, l)])
         if l > 0:
             dA_prev, Z_prev = arrays[_at(DA, L, l - 1)], arrays[_at(Z_, L, l - 1)]
             wtdz(arrays[2 * l], dZ, dA_prev, Vbuf, Cbuf)
-            layers.activation_backward_into(dA_prev, Z_prev, arrays[_at(DZ, L, l - 1)], hidden)
+            elementwise.activation_backward_into(dA_prev, Z_prev, arrays[_at(DZ, L, l - 1)], hidden)
 
     # Update: W <- W - alpha dW, b <- b - alpha db.
     for l in range(L):
-        layers.update_into(arrays[2 * l], arrays[_at(DW, L, l)], alpha)
-        layers.update_into(arrays[2 * l + 1], arrays[_at(DB, L, l)], alpha)
+        elementwise.update_into(arrays[2 * l], arrays[_at(DW, L, l)], alpha)
+        elementwise.update_into(arrays[2 * l + 1], arrays[_at(DB, L, l)], alpha)
     return J, OK
 
 
@@ -206,16 +183,17 @@ def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
                 # reference's checks below raise the reference's error.
 
     L = _check_all(parameters, X, Y, learning_rate, hidden, output, cost)
+    config.ready()
     dtype = X.dtype
     dims = [X.shape[0]] + [parameters[f"W{l}"].shape[0] for l in range(1, L + 1)]
     ws = workspace(dims, X.shape[1], dtype)
     names = [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"]
-    work = [contiguous(parameters[k]) for k in names]  # a non-contiguous parameter is updated via a copy
+    work = [np.ascontiguousarray(parameters[k]) for k in names]  # non-contiguous: updated via a copy
     arrays = _typed_list(work + ws.arrays)
     codes = (ACTIVATION_CODES[hidden], ACTIVATION_CODES[output], COST_CODES[cost])
     key = (id(parameters), X.shape, Y.shape, X.dtype, Y.dtype, hidden, output, cost)
-    X = contiguous(X)
-    Y = contiguous(Y.astype(dtype, copy=False))
+    X = np.ascontiguousarray(X)
+    Y = np.ascontiguousarray(Y.astype(dtype, copy=False))
     J, status = train_step_kernel(arrays, L, X, Y, learning_rate, *codes)
     if status != OK:  # the checks above passed, so this cannot happen; never return garbage
         raise RuntimeError("train_step kernel rejected inputs that passed the checks")

@@ -1,33 +1,31 @@
 """The GPU path: numba.cuda kernels for every step of the network, in three layers.
 
-    kernels.cuda.gemm, .elementwise, .reductions   the kernels and their launchers
-    kernels.cuda.device                            the network on device arrays (no copies)
-    kernels.cuda (this module)                     the reference's API, NumPy in / NumPy out
-    kernels.cuda.training                          mini-batch SGD with everything on the device
+    config.py       launch settings (GPU and simulator), in one place
+    compile.py      one cache of compiled kernels, built from factories per dtype and setting
+    ladder.py       C = op(A) op(B), the GEMM ladder: naive -> shared-memory tiled -> register-tiled
+    elementwise.py  fused bias + activation, activation backward, dZ[L], update, column gather
+    reductions.py   db and the cost as deterministic tree reductions
+    step.py         the network on device arrays: workspace, forward, cost, backward, train_step
+    network.py      the reference's API, NumPy in / NumPy out (this package's public names)
+    training.py     mini-batch SGD with everything on the device
+
+The same rooms as kernels.cpu (plus compile.py and training.py); the scalar math (g, g', the
+loss terms) is kernels/scalar.py, shared with kernels.cpu.
 
 Timing on a GPU (the benchmarks): keep the operands on the device and wait for the kernels,
-    parameters_d = device.to_device(parameters); X_d, Y_d = cuda.to_device(X), cuda.to_device(Y)
-    device.train_step(parameters_d, X_d, Y_d, alpha, return_cost=False); synchronize()
-    device.matmul(A_d, B_d, out=C_d, trans_a=False, trans_b=False, rung="register"); synchronize()
+    parameters_d = step.to_device(parameters); X_d, Y_d = cuda.to_device(X), cuda.to_device(Y)
+    step.train_step(parameters_d, X_d, Y_d, alpha, return_cost=False); synchronize()
+    step.matmul(A_d, B_d, out=C_d, trans_a=False, trans_b=False, rung="register"); synchronize()
 Launches are asynchronous; only a returned cost (or copy_to_host) waits for the device.
 
-Without a GPU it runs in numba's CUDA simulator when NUMBA_ENABLE_CUDASIM=1 is set before numba
-is first imported (tests/conftest.py does that on machines without an NVIDIA driver).
+Without a GPU it runs in numba's CUDA simulator: call kernels.simulator.use_simulator() before
+kernels.cuda is first imported (tests/conftest.py does that on machines without an NVIDIA driver).
 """
 
-import numba.core.config
+from numba.cuda import synchronize  # noqa: F401  (wait for queued kernels, e.g. around timings)
 
-# numba reads NUMBA_ENABLE_CUDASIM when numba itself is first imported, and numba.cuda picks the
-# simulator or the real target from it on its own first import. Something may import numba
-# earlier (pytest resolving a numba warning class in its filterwarnings setting, before
-# tests/conftest.py sets the variable), so re-read the environment before numba.cuda is imported.
-numba.core.config.reload_config()
-
-from numba.cuda import synchronize  # noqa: E402, F401  (wait for queued kernels, e.g. around timings)
-
-from . import config, device  # noqa: E402, F401
-from .device import train_step as train_step_device  # noqa: E402, F401
-from .network import (  # noqa: E402, F401
+from . import config, step  # noqa: F401
+from .network import (  # noqa: F401
     backward,
     compute_cost,
     forward,
@@ -44,6 +42,7 @@ from .network import (  # noqa: E402, F401
     train_step,
     update_parameters,
 )
-from .training import minibatch_sgd_on_device  # noqa: E402, F401
+from .step import train_step as train_step_device  # noqa: F401
+from .training import minibatch_sgd_on_device  # noqa: F401
 
 SIMULATOR = config.SIMULATOR

@@ -13,6 +13,10 @@ from functools import lru_cache
 import numpy as np
 from numba import cuda, types
 
+from kernels import simulator
+
+from . import config
+
 NUMBA_TYPES = {np.dtype(np.float32): types.float32, np.dtype(np.float64): types.float64}
 
 
@@ -33,5 +37,9 @@ def vector_type(dtype):
 
 @lru_cache(maxsize=None)
 def kernel(factory, *settings):
-    """The compiled CUDA kernel `factory(*settings)`, built once per combination of settings."""
+    """The compiled CUDA kernel `factory(*settings)`, built once per combination of settings.
+    In the simulator, the first kernel built also makes its shared arrays thread-safe
+    (kernels/simulator.py)."""
+    if config.SIMULATOR:
+        simulator.install_shared_array_fix()
     return cuda.jit(factory(*settings))

@@ -5,22 +5,9 @@ is a Python thread, so the same kernels run with tiny blocks there. Kernels are 
 setting and the launchers read these values at call time, so a test may change them.
 """
 
-import sys
-
 from numba.cuda.core import config as _numba_config
 
 SIMULATOR = bool(_numba_config.ENABLE_CUDASIM)
-
-if SIMULATOR:
-    # The simulator's block manager polls its Python threads until all of them wait at
-    # syncthreads(); each poll round waits for the GIL to switch threads, 5 ms by default. At
-    # 0.2 ms the simulated tests run about 3x faster (same results: only the polling is faster).
-    sys.setswitchinterval(min(sys.getswitchinterval(), 2e-4))
-    # More thread switches also make a race in the simulator's cuda.shared.array (threads of one
-    # block given different arrays) likelier: simulator_fix closes it.
-    from . import simulator_fix
-
-    simulator_fix.install()
 
 # Settings for a real GPU (also what the PTX test compiles).
 GPU_ELEMENTWISE_BLOCK = (32, 8)  # (threads over the m columns, threads over the n rows)

@@ -12,18 +12,17 @@ Scalars that enter a kernel (1/N, alpha) are passed in the arrays' dtype, so flo
 import math
 
 import numpy as np
-from numba import cuda, types
+from numba import cuda
+
+from kernels import scalar
+from kernels.scalar import COST_CODES
 
 from . import config
-from .activations import scalar_activations
-from .compile import kernel, matrix_type, numba_type
-
-CROSS_ENTROPY, MSE = 0, 1
-COST_CODES = {"cross_entropy": CROSS_ENTROPY, "mse": MSE}
+from .compile import kernel
 
 
 def _bias_activation_forward(dtype):
-    activate, _ = scalar_activations(dtype)
+    ONE = np.dtype(dtype).type(1)
 
     def bias_activation_forward(Z, b, A, code):
         # on entry Z holds W A_prev; afterwards Z = W A_prev + b (cached for backward), A = g(Z)
@@ -31,36 +30,30 @@ def _bias_activation_forward(dtype):
         if i < Z.shape[0] and j < Z.shape[1]:
             z = Z[i, j] + b[i, 0]
             Z[i, j] = z
-            A[i, j] = activate(z, code)
+            A[i, j] = scalar.g(z, code, ONE)
 
     return bias_activation_forward
 
 
 def _activation_backward(dtype):
-    _, derivative = scalar_activations(dtype)
+    ONE = np.dtype(dtype).type(1)
 
     def activation_backward(dA, Z, dZ, code):
         j, i = cuda.grid(2)
         if i < Z.shape[0] and j < Z.shape[1]:
-            dZ[i, j] = dA[i, j] * derivative(Z[i, j], code)
+            dZ[i, j] = dA[i, j] * scalar.g_prime(Z[i, j], code, ONE)
 
     return activation_backward
 
 
 def _output_gradient(dtype):
-    _, derivative = scalar_activations(dtype)
-    TWO = np.dtype(dtype).type(2)
+    ONE = np.dtype(dtype).type(1)
 
     def output_gradient(AL, Y, ZL, dZ, inv_N, cost, code):
-        # cross_entropy through a sigmoid: dZ = (A - Y) / N (the a (1 - a) cancel)
-        # mse: dA = 2 (A - Y) / N, then dZ = dA * g'(Z)
+        # scalar.output_gradient: (A - Y) / N for a sigmoid with cross-entropy, 2 (A - Y) / N g'(Z) for mse
         j, i = cuda.grid(2)
         if i < AL.shape[0] and j < AL.shape[1]:
-            diff = AL[i, j] - Y[i, j]
-            if cost == CROSS_ENTROPY:
-                dZ[i, j] = diff * inv_N
-            else:
-                dZ[i, j] = TWO * diff * inv_N * derivative(ZL[i, j], code)
+            dZ[i, j] = scalar.output_gradient(AL[i, j], Y[i, j], ZL[i, j], code, cost, inv_N, ONE)
 
     return output_gradient
 
@@ -123,14 +116,3 @@ def gather_columns(X, order, first, Xb, stream=0):
     """Xb[:, k] = X[:, order[first + k]] for k < Xb.shape[1] (order: int64 device vector)."""
     grid, block = _grid(Xb.shape)
     kernel(_gather_columns, np.dtype(X.dtype))[grid, block, stream](X, order, first, Xb)
-
-
-def ptx_cases(dtype):
-    """(name, source function, argument types) of every elementwise kernel."""
-    mat, s, code = matrix_type(dtype), numba_type(dtype), types.int64
-    yield "bias_activation_forward", _bias_activation_forward(dtype), (mat, mat, mat, code)
-    yield "activation_backward", _activation_backward(dtype), (mat, mat, mat, code)
-    yield "output_gradient", _output_gradient(dtype), (mat, mat, mat, mat, s, code, code)
-    yield "update", _update(dtype), (mat, mat, mat, mat, s)
-    order = types.Array(types.int64, 1, "C")
-    yield "gather_columns", _gather_columns(dtype), (mat, order, types.int64, mat)

@@ -2,9 +2,9 @@
 
 Each function validates its inputs with reference.checks (word-for-word the same errors as the
 other paths; no bad input reaches a kernel, which has no bounds checks), copies the arrays to the
-device, runs the kernels of kernels.cuda.device, and copies the result back. The copies make this
+device, runs the kernels of kernels.cuda.step, and copies the result back. The copies make this
 API slow for training; it exists so the torch-pinned tests and reference.training's loops run on
-this path. To keep everything on the device use kernels.cuda.device (train_step on device arrays)
+this path. To keep everything on the device use kernels.cuda.step (train_step on device arrays)
 or kernels.cuda.training.minibatch_sgd_on_device.
 
 Caches are this path's own: forward returns a list shaped like the reference's, one
@@ -15,11 +15,13 @@ attached so backward continues where forward stopped.
 import numpy as np
 from numba import cuda
 
+from kernels import scalar
+from kernels.scalar import ACTIVATION_CODES as CODES
 from reference import checks
 from reference.network import initialize_parameters  # noqa: F401  (host-side, same on every path)
 
-from . import config, device, elementwise, gemm, reductions
-from .activations import CODES
+from . import config, elementwise, reductions, step
+from .ladder import RUNGS
 
 
 def _to_device(a, dtype=None):
@@ -34,7 +36,7 @@ def linear_forward(A_prev, W, b):
     """Z[l] = W[l] A[l-1] + b[l].  A_prev: (n[l-1], m), W: (n[l], n[l-1]), b: (n[l], 1)
     -> Z: (n[l], m), cache = (A_prev, W, b). One GEMM, then the bias kernel with a linear g."""
     checks.check_linear(A_prev, W, b)
-    Z = device.matmul(_to_device(W), _to_device(A_prev))
+    Z = step.matmul(_to_device(W), _to_device(A_prev))
     elementwise.bias_activation_forward(Z, _to_device(b), Z, CODES["linear"])
     return Z.copy_to_host(), (A_prev, W, b)
 
@@ -45,10 +47,10 @@ def linear_backward(dZ, cache):
     checks.check_linear(A_prev, W, b)
     checks.check_like("dZ", dZ, "Z = W A_prev + b", (W.shape[0], A_prev.shape[1]), W.dtype)
     dZ_d, A_prev_d, W_d = _to_device(dZ, W.dtype), _to_device(A_prev), _to_device(W)
-    dW = device.matmul(dZ_d, A_prev_d, trans_b=True)
+    dW = step.matmul(dZ_d, A_prev_d, trans_b=True)
     db = cuda.device_array(b.shape, W.dtype)
     reductions.bias_gradient(dZ_d, db)
-    dA_prev = device.matmul(W_d, dZ_d, trans_a=True)
+    dA_prev = step.matmul(W_d, dZ_d, trans_a=True)
     return dA_prev.copy_to_host(), dW.copy_to_host(), db.copy_to_host()
 
 
@@ -115,10 +117,10 @@ def forward(X, parameters, hidden="relu", output="sigmoid"):
     X: (n[0], m) -> AL: (n[L], m) (host), caches (device; see DeviceCaches).
     """
     L = checks.check_network_call(X, parameters, hidden, output)
-    parameters_d = device.to_device(parameters)
+    parameters_d = step.to_device(parameters)
     X_d = _to_device(X)
-    ws = device.Workspace(checks.layer_dims_of(parameters), X.shape[1], X.dtype)
-    AL_d = device.forward_into(X_d, parameters_d, ws, hidden, output)
+    ws = step.Workspace(checks.layer_dims_of(parameters), X.shape[1], X.dtype)
+    AL_d = step.forward_into(X_d, parameters_d, ws, hidden, output)
     caches = DeviceCaches(
         ((X_d if l == 1 else ws.A[l - 1], parameters_d[f"W{l}"], parameters_d[f"b{l}"]), ws.Z[l],
          hidden if l < L else output)
@@ -151,11 +153,11 @@ def compute_cost(AL, Y, cost="cross_entropy", logits=None):
     out = cuda.device_array(1, AL.dtype)
     Y_d = _to_device(Y, AL.dtype)
     if cost == "mse":
-        reductions.cost(_to_device(AL), Y_d, reductions.MSE, partials, out)
+        reductions.cost(_to_device(AL), Y_d, scalar.SQUARED_TERM, partials, out)
     elif logits is not None:
-        reductions.cost(_check_logits(logits, AL), Y_d, reductions.LOGITS_CROSS_ENTROPY, partials, out)
+        reductions.cost(_check_logits(logits, AL), Y_d, scalar.LOGITS_TERM, partials, out)
     else:
-        reductions.cost(_to_device(AL), Y_d, reductions.CROSS_ENTROPY, partials, out)
+        reductions.cost(_to_device(AL), Y_d, scalar.PROBABILITY_TERM, partials, out)
     return float(out.copy_to_host()[0])
 
 
@@ -172,7 +174,7 @@ def backward(AL, Y, caches, cost="cross_entropy"):
     ws = caches.workspace
     if AL.shape != (ws.layer_dims[-1], ws.m):
         raise ValueError(f"AL has shape {AL.shape}; expected {(ws.layer_dims[-1], ws.m)} from forward")
-    device.backward_into(caches.X_d, _to_device(Y, ws.dtype), caches.parameters_d, ws,
+    step.backward_into(caches.X_d, _to_device(Y, ws.dtype), caches.parameters_d, ws,
                          caches.hidden, output, cost, AL_d=_to_device(AL, ws.dtype))
     grads = {}
     for l in range(1, len(ws.layer_dims)):
@@ -192,8 +194,8 @@ def update_parameters(parameters, grads, learning_rate):
         W_d, b_d = _to_device(W), _to_device(b)
         elementwise.update(W_d, _to_device(grads[f"dW{l}"], W.dtype), b_d,
                            _to_device(grads[f"db{l}"], b.dtype), learning_rate)
-        device.copy_into(W, W_d)
-        device.copy_into(b, b_d)
+        step.copy_into(W, W_d)
+        step.copy_into(b, b_d)
     return parameters
 
 
@@ -201,7 +203,7 @@ def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
     """One step on the batch (X, Y): forward, cost (from the logits), backward, update, on the GPU.
 
     Copies parameters, X, Y to the device and the new parameters back (in place); returns the
-    cost before the update. kernels.cuda.device.train_step is the same step without the copies.
+    cost before the update. kernels.cuda.step.train_step is the same step without the copies.
     """
     checks.check_cost_name(cost, output)
     checks.check_learning_rate(learning_rate)
@@ -210,22 +212,17 @@ def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
     AL_shape = np.broadcast_to(np.zeros((), X.dtype), (n_L, X.shape[1]))  # for check_Y's messages
     checks.check_float_array("AL", AL_shape)
     checks.check_Y(Y, AL_shape, cost)
-    parameters_d = device.to_device(parameters)
-    J = device.train_step(parameters_d, _to_device(X), _to_device(Y, X.dtype), learning_rate,
+    parameters_d = step.to_device(parameters)
+    J = step.train_step(parameters_d, _to_device(X), _to_device(Y, X.dtype), learning_rate,
                           hidden, output, cost)
-    device.to_host(parameters_d, out=parameters)
+    step.to_host(parameters_d, out=parameters)
     return J
 
 
 def matmul(A, B, rung=None):
     """C = A B on the GPU with the GEMM ladder's `rung` (default config.GEMM_RUNG).
     A: (M, K), B: (K, N), one float dtype -> C: (M, N)."""
-    checks.check_float_array("A", A)
-    checks.check_float_array("B", B)
-    if B.shape[0] != A.shape[1]:
-        raise ValueError(f"B has shape {B.shape}; expected ({A.shape[1]}, N): A has {A.shape[1]} columns")
-    if A.dtype != B.dtype:
-        raise TypeError(f"A has dtype {A.dtype} and B has {B.dtype}; expected one dtype")
-    if rung is not None and rung not in gemm.RUNGS:
-        raise ValueError(f"rung must be one of {gemm.RUNGS}, got {rung!r}")
-    return device.matmul(_to_device(A), _to_device(B), rung=rung).copy_to_host()
+    checks.check_matmul_operands(A, B)
+    if rung is not None and rung not in RUNGS:
+        raise ValueError(f"rung must be one of {RUNGS}, got {rung!r}")
+    return step.matmul(_to_device(A), _to_device(B), rung=rung).copy_to_host()

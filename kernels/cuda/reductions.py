@@ -8,21 +8,18 @@ The order of every addition depends only on the shapes and the launch settings, 
     bias_gradient   db[i] = sum over the m columns of dZ[i, :]     one block per row i
     cost            J = (1/N) sum of a loss term over all N = n m entries, in two passes:
                     COST_BLOCKS blocks write partial sums, then one block adds those
-Loss terms (as reference.losses):
-    cross-entropy from logits z:  max(z, 0) - z y + log1p(e^-|z|)
-    cross-entropy from a:         -(y max(log a, -100) + (1 - y) max(log(1 - a), -100))
-    mse:                          (a - y)^2
+The loss terms are kernels/scalar.py's loss_term (shared with kernels.cpu).
 """
 
-import math
+
 
 import numpy as np
 from numba import cuda
 
-from . import config
-from .compile import kernel, matrix_type, numba_type, vector_type
+from kernels import scalar
 
-LOGITS_CROSS_ENTROPY, CROSS_ENTROPY, MSE = 0, 1, 2
+from . import config
+from .compile import kernel, numba_type
 
 
 def _bias_gradient(dtype, THREADS):
@@ -54,11 +51,11 @@ def _bias_gradient(dtype, THREADS):
 def _cost_partials(dtype, THREADS):
     ZERO = np.dtype(dtype).type(0)
     ONE = np.dtype(dtype).type(1)
-    LOG_FLOOR = np.dtype(dtype).type(-100)
+    LOG_FLOOR = np.dtype(dtype).type(scalar.LOG_FLOOR)
     nb_dtype = numba_type(dtype)
 
-    def cost_partials(P, Y, partials, kind):
-        # P holds the logits Z[L] (kind 0) or the outputs A[L] (kinds 1, 2)
+    def cost_partials(P, Y, partials, term):
+        # P holds the logits Z[L] (scalar.LOGITS_TERM) or the outputs A[L] (the other terms)
         partial = cuda.shared.array(THREADS, nb_dtype)
         t = cuda.threadIdx.x
         m = P.shape[1]
@@ -67,16 +64,7 @@ def _cost_partials(dtype, THREADS):
         for e in range(cuda.grid(1), N, cuda.gridsize(1)):
             i = e // m
             j = e - i * m
-            p = P[i, j]
-            y = Y[i, j]
-            if kind == LOGITS_CROSS_ENTROPY:
-                acc += max(p, ZERO) - p * y + math.log1p(math.exp(-abs(p)))
-            elif kind == CROSS_ENTROPY:
-                log_a = max(math.log(p), LOG_FLOOR) if p > ZERO else LOG_FLOOR
-                log_1ma = max(math.log1p(-p), LOG_FLOOR) if p < ONE else LOG_FLOOR
-                acc -= y * log_a + (ONE - y) * log_1ma
-            else:
-                acc += (p - y) * (p - y)
+            acc += scalar.loss_term(P[i, j], Y[i, j], term, ONE, LOG_FLOOR)
         partial[t] = acc
         cuda.syncthreads()
         s = THREADS // 2
@@ -122,22 +110,12 @@ def bias_gradient(dZ, db, stream=0):
     kernel(_bias_gradient, np.dtype(dZ.dtype), T)[dZ.shape[0], T, stream](dZ, db)
 
 
-def cost(P, Y, kind, partials, out, k=0, stream=0):
+def cost(P, Y, term, partials, out, k=0, stream=0):
     """out[k] = the cost of P against Y (device arrays); `partials` is a device vector of
-    config.COST_BLOCKS entries. kind: LOGITS_CROSS_ENTROPY, CROSS_ENTROPY or MSE. Two launches;
-    nothing comes back to the host."""
+    config.COST_BLOCKS entries. term: scalar.LOGITS_TERM, PROBABILITY_TERM or SQUARED_TERM.
+    Two launches; nothing comes back to the host."""
     dtype = np.dtype(P.dtype)
     T = config.REDUCE_THREADS
-    kernel(_cost_partials, dtype, T)[partials.shape[0], T, stream](P, Y, partials, kind)
+    kernel(_cost_partials, dtype, T)[partials.shape[0], T, stream](P, Y, partials, term)
     inv_N = dtype.type(1.0 / P.size)
     kernel(_cost_total, dtype, T)[1, T, stream](partials, inv_N, out, k)
-
-
-def ptx_cases(dtype):
-    """(name, source function, argument types) of every reduction kernel at the GPU settings."""
-    from numba import types
-
-    mat, vec, s, T = matrix_type(dtype), vector_type(dtype), numba_type(dtype), config.GPU_REDUCE_THREADS
-    yield "bias_gradient", _bias_gradient(dtype, T), (mat, mat)
-    yield "cost_partials", _cost_partials(dtype, T), (mat, mat, vec, types.int64)
-    yield "cost_total", _cost_total(dtype, T), (vec, s, vec, types.int64)

@@ -2,7 +2,7 @@
 
 Before the loop: X, Y, the parameters and every epoch's sample order are copied to the device
 once. In the loop each step gathers its mini-batch on the device (one kernel per array), runs
-kernels.cuda.device.train_step, and leaves its cost in a device vector. After the loop the step
+kernels.cuda.step.train_step, and leaves its cost in a device vector. After the loop the step
 costs and the parameters come back. No host <-> device copy happens inside the loop.
 
 Same schedule as reference.training.minibatch_sgd (same rng, same permutation per epoch, the
@@ -18,7 +18,7 @@ from numba import cuda
 from reference import checks
 from reference.training import History
 
-from . import device, elementwise
+from . import elementwise, step
 
 
 def _check(parameters, X, Y, learning_rate, epochs, batch_size, hidden, output, cost):
@@ -51,7 +51,7 @@ def minibatch_sgd_on_device(parameters, X, Y, learning_rate, epochs, batch_size=
     steps_per_epoch = -(-m // batch_size)
 
     # everything the loop touches, copied once
-    parameters_d = device.to_device(parameters)
+    parameters_d = step.to_device(parameters)
     X_d = cuda.to_device(np.ascontiguousarray(X))
     Y_d = cuda.to_device(np.ascontiguousarray(Y, dtype=X.dtype))
     orders_d = cuda.to_device(orders.astype(np.int64))
@@ -59,14 +59,14 @@ def minibatch_sgd_on_device(parameters, X, Y, learning_rate, epochs, batch_size=
     dims = checks.layer_dims_of(parameters)
     batches = {}  # batch size -> (workspace, X batch buffer, Y batch buffer)
     for size in {batch_size, m % batch_size or batch_size}:
-        ws = device.Workspace(dims, size, X.dtype)
+        ws = step.Workspace(dims, size, X.dtype)
         ws.costs = costs_d
         batches[size] = (ws, cuda.device_array((X.shape[0], size), X.dtype),
                          cuda.device_array((Y.shape[0], size), X.dtype))
 
     history = History()
     start = time.perf_counter()
-    step = 0
+    k = 0  # the step's index, its cost's slot
     for epoch in range(epochs):
         for first in range(0, m, batch_size):
             size = min(batch_size, m - first)
@@ -76,9 +76,9 @@ def minibatch_sgd_on_device(parameters, X, Y, learning_rate, epochs, batch_size=
             else:
                 elementwise.gather_columns(X_d, orders_d[epoch], first, Xb)
                 elementwise.gather_columns(Y_d, orders_d[epoch], first, Yb)
-            device.train_step(parameters_d, Xb, Yb, learning_rate, hidden, output, cost,
-                              workspace=ws, return_cost=False, cost_slot=step)
-            step += 1
+            step.train_step(parameters_d, Xb, Yb, learning_rate, hidden, output, cost,
+                              workspace=ws, return_cost=False, cost_slot=k)
+            k += 1
         cuda.synchronize()  # waits for the epoch's kernels; copies nothing
         history.epoch_times.append(time.perf_counter() - start)
 
@@ -87,5 +87,5 @@ def minibatch_sgd_on_device(parameters, X, Y, learning_rate, epochs, batch_size=
         float(np.mean(history.step_costs[e * steps_per_epoch:(e + 1) * steps_per_epoch]))
         for e in range(epochs)
     ]
-    device.to_host(parameters_d, out=parameters)
+    step.to_host(parameters_d, out=parameters)
     return history

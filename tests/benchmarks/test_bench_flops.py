@@ -4,9 +4,10 @@ arithmetic is done, so the large network costs nothing)."""
 
 import pytest
 import torch
-import torch_network
 from torch.utils.flop_counter import FlopCounterMode
-from workloads import (
+
+from bench import torch_network
+from bench.workloads import (
     NETWORKS,
     Network,
     epoch_flops,

@@ -9,9 +9,10 @@ from functools import cache
 
 import numpy as np
 import pytest
-from paths import MATMUL_PATHS, require
 from torch_compare import TOLERANCES, assert_close
-from workloads import NETWORK_GEMMS, SQUARE_GEMMS
+
+from bench.paths import MATMUL_PATHS, require
+from bench.workloads import NETWORK_GEMMS, SQUARE_GEMMS
 
 F32_TOL = TOLERANCES[np.dtype(np.float32)][0]
 

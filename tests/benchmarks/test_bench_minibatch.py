@@ -12,11 +12,11 @@ from functools import cache
 
 import numpy as np
 import pytest
-from paths import NETWORK_PATHS, require
 from test_bench_train_step import check_parameters, float64
 from torch_compare import TOLERANCES, assert_close
-from workloads import BATCH_SIZES, EPOCH_NETWORK, LEARNING_RATE, batch_label, epoch_flops
 
+from bench.paths import NETWORK_PATHS, require
+from bench.workloads import BATCH_SIZES, EPOCH_NETWORK, LEARNING_RATE, batch_label, epoch_flops
 from reference import network as ref
 from reference.training import minibatch_sgd
 

@@ -7,10 +7,10 @@ tiny shapes; torch-cuda needs a CUDA build of torch and is skipped without one.
 
 import numpy as np
 import pytest
-from paths import PATHS, CudaKernelsPath
 from torch_compare import TOLERANCES, assert_close
-from workloads import Gemm, Network, layer_gemms
 
+from bench.paths import PATHS, CudaKernelsPath
+from bench.workloads import Gemm, Network, layer_gemms
 from reference import network as ref
 
 F32_TOL = TOLERANCES[np.dtype(np.float32)][0]

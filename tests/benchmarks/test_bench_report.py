@@ -1,9 +1,9 @@
-"""plots/bench_report.py renders a saved run: a hand-made pytest-benchmark JSON in, the table's
+"""bench/report.py renders a saved run: a hand-made pytest-benchmark JSON in, the table's
 numbers (worked out by hand below) and the three PNGs out."""
 
 import json
 
-from plots import bench_report
+from bench import report as bench_report
 
 MACHINE = {"cpu_model": "Test CPU", "cpu_cores": 2, "gpu": "no GPU", "threads": 2,
            "thread_counts": {"numpy_blas": 2, "numba": 2, "torch": 2},

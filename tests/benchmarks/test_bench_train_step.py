@@ -12,10 +12,10 @@ from functools import cache
 
 import numpy as np
 import pytest
-from paths import NETWORK_PATHS, require
 from torch_compare import TOLERANCES, assert_close
-from workloads import LEARNING_RATE, NETWORKS
 
+from bench.paths import NETWORK_PATHS, require
+from bench.workloads import LEARNING_RATE, NETWORKS
 from reference import network as ref
 
 F32_TOL = TOLERANCES[np.dtype(np.float32)][0]

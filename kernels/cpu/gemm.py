@@ -1,18 +1,18 @@
-"""Register tiles: the micro-kernels shared by the matmul ladder and the network's products.
+"""The matrix-product engine the network and the fast matmul use: register tiles and cache blocking.
 
-dot_4x4 (dot-product form): C[i, j] = sum_k P[i, k] Q[j, k] where row i of P and row j of Q are
-    contiguous over k (no stride in the inner loop). It takes 4 rows of P and 4 rows of Q and
-    keeps the 4 x 4 sums in 16 local variables: every number loaded is used 4 times, and LLVM
-    vectorises the k loop (fastmath "reassoc" allows the partial sums), so the 16 sums become 16
-    SIMD registers. Used by dW = dZ A^T and by rung 3 of the matmul ladder.
+    dot_4x4      C[i:i+4, j:j+4] = P[i:i+4] . Q[j:j+4]^T, rows contiguous over k (dW = dZ A^T)
+    tile_4x8     C[i:i+4, :] += w[i:i+4, p:p+8] V[q:q+8, :], the inner loop along rows (W A, W^T dZ)
+    accumulate_rows     a block of C += w V in 4 x 8 tiles and their edges
+    unblocked_product   C += w V, prange over shares of C's rows, straight from V
+    blocked_product     C (+)= w V over per-thread packed blocks of V, for large products
 
-tile_4x8 (outer-product form): C[i:i+4, :] += w[i:i+4, p:p+8] V[q:q+8, :], the inner loop
-    along rows of V and C (stride 1). Used by Z = W A, dA = W^T dZ and rung 4 (the fast matmul).
+What each piece buys, measured, is in docs/performance.md.
 """
 
-from numba import njit
+import numpy as np
+from numba import njit, prange
 
-from kernels.cpu.config import JIT
+from kernels.cpu.config import JIT, JIT_PARALLEL, PAD, SHARES, TILE_KC, TILE_NC
 
 
 @njit(inline="always", **JIT)
@@ -141,3 +141,75 @@ def accumulate_rows(w, V, C, i0, i1, p0, p1, q0, c0, n):
             tile_1x8(w, i, p, V, q0 + p - p0, C, c0, n)
         for p in range(p8, p1):
             tile_1x1(w, i, p, V, q0 + p - p0, C, c0, n)
+
+
+def rows_per_share(M):
+    """Rows per share: SHARES shares of a multiple of 4 rows cover M rows."""
+    return ((M + SHARES - 1) // SHARES + 3) // 4 * 4
+
+
+rows_per_share_jit = njit(inline="always", **JIT)(rows_per_share)
+
+
+def blocked_buffers(M, dtype):
+    """The packing buffers blocked_product needs for a product with M output rows: per thread
+    share, a block of V (TILE_KC rows) and a panel of C, stacked as 2-D arrays."""
+    return (np.empty((SHARES * TILE_KC, TILE_NC + PAD), dtype),
+            np.empty((SHARES * rows_per_share(M), TILE_NC + PAD), dtype))
+
+
+@njit(inline="always", **JIT)
+def buffers_fit(M, Vbuf, Cbuf):
+    """Whether Vbuf, Cbuf (from blocked_buffers) are large enough for M output rows."""
+    return (Vbuf.shape[0] >= SHARES * TILE_KC and Cbuf.shape[0] >= SHARES * rows_per_share_jit(M)
+            and Vbuf.shape[1] >= TILE_NC and Cbuf.shape[1] >= TILE_NC)
+
+
+@njit(**JIT_PARALLEL)
+def blocked_product(w, V, C, accumulate, Vbuf, Cbuf):
+    """C = w V (accumulate False) or C += w V (True): rung 4, also the network's large products.
+
+    w: (M, K) weights, any strides (A, W or the view W.T); V: (K, N), C: (M, N) C-contiguous;
+    Vbuf, Cbuf: packing buffers from blocked_buffers(M) (callers check buffers_fit), passed in
+    so that a training step allocates nothing.
+    Each thread takes contiguous shares of C's rows. For each strip of TILE_NC columns it sums
+    into its own panel Cp, and for each block V[kb:kb+TILE_KC, strip] it first copies the block
+    into its own Vp: rows TILE_NC + PAD apart, so the 8 rows a tile reads never share a cache set
+    whatever N is, and both Cp and Vp start at column 0 (a column offset inside the tile's inner
+    loop makes numba check it for negative indices, which stops LLVM from vectorising). The tiles
+    (tiles.tile_4x8) then read the block from L2 and 8 rows of Vp and 4 of Cp from L1.
+    """
+    M, K = w.shape
+    N = V.shape[1]
+    share = rows_per_share_jit(M)
+    for t in prange(SHARES):
+        i0, i1 = min(M, t * share), min(M, (t + 1) * share)
+        if i0 == i1:
+            continue
+        w_share = w[i0:i1]
+        Vp = Vbuf[t * TILE_KC:(t + 1) * TILE_KC]
+        Cp = Cbuf[t * share:t * share + (i1 - i0)]
+        for jb in range(0, N, TILE_NC):
+            nc = min(TILE_NC, N - jb)
+            for r in range(i1 - i0):
+                for j in range(nc):
+                    Cp[r, j] = C[i0 + r, jb + j] if accumulate else 0
+            for kb in range(0, K, TILE_KC):
+                kc = min(TILE_KC, K - kb)
+                for q in range(kc):
+                    for j in range(nc):
+                        Vp[q, j] = V[kb + q, jb + j]
+                accumulate_rows(w_share, Vp, Cp, 0, i1 - i0, kb, kb + kc, 0, 0, nc)
+            for r in range(i1 - i0):
+                for j in range(nc):
+                    C[i0 + r, jb + j] = Cp[r, j]
+
+
+@njit(**JIT_PARALLEL)
+def unblocked_product(w, V, C):
+    """C += w V in 4 x 8 tiles straight from V, prange over row shares (no packing)."""
+    M = w.shape[0]
+    share = rows_per_share_jit(M)
+    for t in prange(SHARES):
+        accumulate_rows(w, V, C, min(M, t * share), min(M, (t + 1) * share), 0, w.shape[1], 0, 0,
+                        V.shape[1])

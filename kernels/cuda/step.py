@@ -20,8 +20,11 @@ asked for (copying one number back waits for the step); call `numba.cuda.synchro
 import numpy as np
 from numba import cuda
 
-from . import config, elementwise, gemm, reductions
-from .activations import CODES
+from kernels import scalar
+from kernels.scalar import ACTIVATION_CODES as CODES
+
+from . import config, elementwise, reductions
+from .ladder import gemm
 
 
 def to_device(parameters):
@@ -99,7 +102,7 @@ def forward_into(X_d, parameters_d, ws, hidden="relu", output="sigmoid", rung=No
     A_prev = X_d
     for l in range(1, L + 1):
         code = CODES[hidden if l < L else output]
-        gemm.gemm(parameters_d[f"W{l}"], A_prev, ws.Z[l], rung=rung)
+        gemm(parameters_d[f"W{l}"], A_prev, ws.Z[l], rung=rung)
         elementwise.bias_activation_forward(ws.Z[l], parameters_d[f"b{l}"], ws.A[l], code)
         A_prev = ws.A[l]
     return ws.A[L]
@@ -109,9 +112,9 @@ def cost_into(Y_d, ws, cost="cross_entropy", k=0):
     """costs[k] = J of the last forward: cross-entropy from the logits Z[L], or the mse."""
     L = len(ws.layer_dims) - 1
     if cost == "cross_entropy":
-        reductions.cost(ws.Z[L], Y_d, reductions.LOGITS_CROSS_ENTROPY, ws.partials, ws.costs, k)
+        reductions.cost(ws.Z[L], Y_d, scalar.LOGITS_TERM, ws.partials, ws.costs, k)
     else:
-        reductions.cost(ws.A[L], Y_d, reductions.MSE, ws.partials, ws.costs, k)
+        reductions.cost(ws.A[L], Y_d, scalar.SQUARED_TERM, ws.partials, ws.costs, k)
     return ws.costs
 
 
@@ -129,10 +132,10 @@ def backward_into(X_d, Y_d, parameters_d, ws, hidden="relu", output="sigmoid",
     elementwise.output_gradient(AL, Y_d, ws.Z[L], ws.dZ[L], cost, CODES[output])
     for l in range(L, 0, -1):
         A_prev = X_d if l == 1 else ws.A[l - 1]
-        gemm.gemm(ws.dZ[l], A_prev, ws.dW[l], trans_b=True, rung=rung)
+        gemm(ws.dZ[l], A_prev, ws.dW[l], trans_b=True, rung=rung)
         reductions.bias_gradient(ws.dZ[l], ws.db[l])
         if l > 1:
-            gemm.gemm(parameters_d[f"W{l}"], ws.dZ[l], ws.dZ[l - 1], trans_a=True, rung=rung)
+            gemm(parameters_d[f"W{l}"], ws.dZ[l], ws.dZ[l - 1], trans_a=True, rung=rung)
             elementwise.activation_backward(ws.dZ[l - 1], ws.Z[l - 1], ws.dZ[l - 1], CODES[hidden])
 
 
@@ -170,4 +173,4 @@ def matmul(A_d, B_d, out=None, trans_a=False, trans_b=False, rung=None):
     M = A_d.shape[1] if trans_a else A_d.shape[0]
     N = B_d.shape[0] if trans_b else B_d.shape[1]
     C = cuda.device_array((M, N), A_d.dtype) if out is None else out
-    return gemm.gemm(A_d, B_d, C, trans_a, trans_b, rung)
+    return gemm(A_d, B_d, C, trans_a, trans_b, rung)

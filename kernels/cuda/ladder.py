@@ -237,15 +237,3 @@ def gemm(A, B, C, trans_a=False, trans_b=False, rung=None, stream=0):
         return C
     kernel(fn, *settings)[grid, block, stream](A, B, C)
     return C
-
-
-def ptx_cases(dtype):
-    """(name, source function, argument types) of every GEMM kernel at the GPU launch settings."""
-    mat = matrix_type(dtype)
-    dt = np.dtype(dtype)
-    for ta, tb, label in ((False, False, "W A"), (False, True, "dZ A^T"), (True, False, "W^T dZ")):
-        yield f"gemm_naive[{label}]", _naive(dt, ta, tb), (mat, mat, mat)
-        yield f"gemm_tiled[{label}]", _tiled(dt, ta, tb, config.GPU_GEMM_TILE), (mat, mat, mat)
-        yield f"gemm_register[{label}]", _register(dt, ta, tb, *config.GPU_GEMM_REGISTER), (mat, mat, mat)
-        small = _register(dt, ta, tb, *config.GPU_GEMM_REGISTER_SMALL)
-        yield f"gemm_register_small[{label}]", small, (mat, mat, mat)

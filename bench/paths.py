@@ -26,10 +26,11 @@ import copy
 import importlib
 from contextlib import contextmanager
 
-import machine
 import numpy as np
 import pytest
-from workloads import gemm_flops
+
+from bench import machine
+from bench.workloads import gemm_flops
 
 
 def _import(module):
@@ -104,9 +105,9 @@ class NumpyPath:
 
 
 class CudaKernelsPath(NumpyPath):
-    """kernels.cuda on device arrays (kernels.cuda.device): parameters live on the GPU, a
+    """kernels.cuda on device arrays (kernels.cuda.step): parameters live on the GPU, a
     train_step copies in only what is still on the host; matrix products through
-    kernels.cuda.device.matmul, one row per rung of its GEMM ladder."""
+    kernels.cuda.step.matmul, one row per rung of its GEMM ladder."""
 
     device = "gpu"
 
@@ -119,13 +120,13 @@ class CudaKernelsPath(NumpyPath):
             return "no real CUDA GPU here (numba's simulator is never timed)"
         if kind != "matmul" and self.rung is not None:
             return "the lower GEMM rungs are shown for matrix products only"
-        _, reason = _import("kernels.cuda.device")
+        _, reason = _import("kernels.cuda.step")
         return reason
 
     def matmul(self, gemm, A, B):
         from numba import cuda
 
-        from kernels.cuda.device import matmul
+        from kernels.cuda.step import matmul
 
         # the stored arrays behind the views: op(A) = S^T is passed as S with trans_a=True
         dA = cuda.to_device(np.ascontiguousarray(A.T if gemm.a_transposed else A))
@@ -142,23 +143,23 @@ class CudaKernelsPath(NumpyPath):
     @staticmethod
     def train_step(parameters_d, X, Y, learning_rate, hidden="relu", output="sigmoid",
                    cost="cross_entropy"):
-        """kernels.cuda.device.train_step; the returned cost is copied back, so it waits for
+        """kernels.cuda.step.train_step; the returned cost is copied back, so it waits for
         the step to finish."""
         from numba import cuda
 
-        from kernels.cuda import device
+        from kernels.cuda import step as device
 
         X_d = cuda.to_device(X) if isinstance(X, np.ndarray) else X  # a host batch is copied in
         Y_d = cuda.to_device(Y) if isinstance(Y, np.ndarray) else Y
         return device.train_step(parameters_d, X_d, Y_d, learning_rate, hidden, output, cost)
 
     def load(self, parameters):
-        from kernels.cuda import device
+        from kernels.cuda import step as device
 
         return device.to_device(parameters)
 
     def unload(self, parameters):
-        from kernels.cuda import device
+        from kernels.cuda import step as device
 
         return device.to_host(parameters)
 
@@ -216,7 +217,7 @@ class TorchPath:
     def train_step(self, parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
                    cost="cross_entropy"):
         """torch_network.train_step; on CUDA with TF32 off, like every float32 GEMM here."""
-        import torch_network
+        from bench import torch_network
 
         if self.torch_device != "cuda":
             return torch_network.train_step(parameters, X, Y, learning_rate, hidden, output, cost)
@@ -224,12 +225,12 @@ class TorchPath:
             return torch_network.train_step(parameters, X, Y, learning_rate, hidden, output, cost)
 
     def load(self, parameters):
-        import torch_network
+        from bench import torch_network
 
         return torch_network.to_torch(parameters, self.torch_device)
 
     def unload(self, parameters):
-        import torch_network
+        from bench import torch_network
 
         return torch_network.to_numpy(parameters)
 

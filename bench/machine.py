@@ -18,6 +18,8 @@ from functools import cache
 
 import numpy as np
 
+from kernels import simulator
+
 BENCH_THREADS = int(os.environ.get("BENCH_THREADS") or os.cpu_count())
 
 
@@ -70,11 +72,7 @@ def cpu_model():
 def real_gpu():
     """True only for a real CUDA device: numba's simulator (tests/conftest.py turns it on where
     there is no driver) is never timed."""
-    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
-        return False
-    from numba import cuda
-
-    return bool(cuda.is_available())
+    return not simulator.simulator_on() and simulator.unavailable_reason() is None
 
 
 @cache

@@ -1,4 +1,4 @@
-"""Compile every kernel of this package to PTX, without a GPU: `python -m kernels.cuda.ptx_check`.
+"""Compile every kernel of kernels.cuda to PTX, without a GPU: `python tools/ptx_check.py`.
 
 The simulator runs Python that the CUDA compiler would reject (a non-constant shared-array
 shape, a call with no device implementation, an accidental float64); this check is what catches
@@ -21,8 +21,11 @@ import sys
 import time
 import types as pytypes
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, when run as a script
 
 CCS = ((8, 0), (9, 0))
 DTYPES = (np.float32, np.float64)
@@ -30,12 +33,31 @@ F64_INSTRUCTION = re.compile(r"^\s*[a-z][\w.]*\.f64\b|cvt\.\w*\.f64|\.reg \.f64"
 
 
 def cases(dtype):
-    """Every kernel of the package as (name, source function, argument types)."""
-    from . import elementwise, gemm, reductions
+    """Every kernel of kernels.cuda as (name, source function, argument types), at the GPU settings."""
+    from numba import types
 
-    yield from gemm.ptx_cases(dtype)
-    yield from elementwise.ptx_cases(dtype)
-    yield from reductions.ptx_cases(dtype)
+    from kernels.cuda import config, elementwise, ladder, reductions
+    from kernels.cuda.compile import matrix_type, numba_type, vector_type
+
+    mat, vec, s, code = matrix_type(dtype), vector_type(dtype), numba_type(dtype), types.int64
+    dt = np.dtype(dtype)
+    for ta, tb, label in ((False, False, "W A"), (False, True, "dZ A^T"), (True, False, "W^T dZ")):
+        yield f"gemm_naive[{label}]", ladder._naive(dt, ta, tb), (mat, mat, mat)
+        yield f"gemm_tiled[{label}]", ladder._tiled(dt, ta, tb, config.GPU_GEMM_TILE), (mat, mat, mat)
+        register = ladder._register(dt, ta, tb, *config.GPU_GEMM_REGISTER)
+        yield f"gemm_register[{label}]", register, (mat, mat, mat)
+        small = ladder._register(dt, ta, tb, *config.GPU_GEMM_REGISTER_SMALL)
+        yield f"gemm_register_small[{label}]", small, (mat, mat, mat)
+    yield "bias_activation_forward", elementwise._bias_activation_forward(dt), (mat, mat, mat, code)
+    yield "activation_backward", elementwise._activation_backward(dt), (mat, mat, mat, code)
+    yield "output_gradient", elementwise._output_gradient(dt), (mat, mat, mat, mat, s, code, code)
+    yield "update", elementwise._update(dt), (mat, mat, mat, mat, s)
+    order = types.Array(types.int64, 1, "C")
+    yield "gather_columns", elementwise._gather_columns(dt), (mat, order, types.int64, mat)
+    T = config.GPU_REDUCE_THREADS
+    yield "bias_gradient", reductions._bias_gradient(dt, T), (mat, mat)
+    yield "cost_partials", reductions._cost_partials(dt, T), (mat, mat, vec, types.int64)
+    yield "cost_total", reductions._cost_total(dt, T), (vec, s, vec, types.int64)
 
 
 @contextmanager
@@ -55,7 +77,7 @@ def canary_f64_lines(cc=CCS[-1]):
     float64): must not be empty, or the check would pass every kernel without looking."""
     from numba import cuda
 
-    from .compile import matrix_type
+    from kernels.cuda.compile import matrix_type
 
     def canary(A):
         i = cuda.grid(1)
@@ -77,13 +99,8 @@ def run():
 
     if numba_config.ENABLE_CUDASIM:
         raise SystemExit("ptx_check needs the real CUDA target: run it with NUMBA_ENABLE_CUDASIM=0")
-    from .activations import scalar_activations
-
     results = []
     for cc in CCS:
-        # fresh activation helpers per target: numba-cuda keeps one device compilation per
-        # helper and argument types, which would otherwise be the first target's
-        scalar_activations.cache_clear()
         for dtype in DTYPES:
             for name, fn, argtypes in cases(dtype):
                 start = time.perf_counter()

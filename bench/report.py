@@ -1,12 +1,12 @@
 """Render a saved pytest-benchmark run into plots/bench/: a markdown table and three PNG plots.
 
-    python -m plots.bench_report [RUN.json] [--out plots/bench]
+    python -m bench.report [RUN.json] [--out plots/bench]
 
 RUN.json defaults to the newest run under .benchmarks/ (pytest-benchmark's storage, where
 `invoke bench` autosaves). Everything comes from the JSON: timings from `stats`, the path,
 workload, FLOPs, GFLOP/s and fraction of peak from each benchmark's `extra_info`, the machine
 (CPU model, cores, threads, GPU, measured peaks) from `machine_info["bench"]`
-(tests/benchmarks/conftest.py writes them). Written:
+(bench/fixtures.py writes them). Written:
 
     results.md                 one table per workload group, the headline ratios, the machine
     README-section.md          README's Performance section: README-section.template.md with
@@ -192,7 +192,7 @@ def markdown(machine, rows, run, others=()):
         f"Run {run['file']} ({run['datetime']}, commit {str(run['commit'])[:10]}"
         f"{' with uncommitted changes' if run['dirty'] else ''}). Times are the fastest of "
         "`rounds` calls after warm-up; GFLOP/s use that time and the FLOP counts of "
-        "tests/benchmarks/workloads.py; % of peak is against the device's measured peak above; "
+        "bench/workloads.py; % of peak is against the device's measured peak above; "
         "`vs reference` is the NumPy reference's time over the path's time (higher is faster).",
         "",
         "## Headlines",

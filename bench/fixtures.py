@@ -1,0 +1,110 @@
+"""Benchmark set-up: the `bench` fixture that checks a result, then times it, and the machine
+description saved with every run.
+
+Timing rules, the same for every path:
+- the first call compiles (numba JIT, CUDA kernels) and its result is checked against the
+  reference before anything is timed;
+- then `benchmark.pedantic` with one more warm-up round and as many rounds as fit in about
+  BENCH_TARGET_S seconds (at least MIN_ROUNDS), one call per round; a GPU call synchronizes
+  inside (paths.py);
+- GFLOP/s and samples/s use the fastest round (the least disturbed by other processes), the
+  median is saved beside it; both go into `benchmark.extra_info`, with the fraction of the
+  measured peak of the path's device (machine.py).
+
+With --benchmark-disable (the CI correctness run) each benchmark calls its workload once and
+checks it; workloads over CI_MAX_FLOPS are skipped there (the same code runs at smaller sizes).
+"""
+
+import math
+import os
+import time
+
+import pytest
+
+from bench import machine
+
+TARGET_SECONDS = float(os.environ.get("BENCH_TARGET_S") or 1.0)
+MIN_ROUNDS, MAX_ROUNDS = 5, 1000
+CI_MAX_FLOPS = 2 * 1024**3  # a 1024 x 1024 x 1024 product: well under a second on any path here
+
+
+def pytest_benchmark_update_machine_info(config, machine_info):
+    """Saved in the JSON's machine_info, read back by bench/report.py."""
+    info = machine.describe()
+    info["thread_counts"] = machine.set_threads()
+    info["cpu_peak_gflops"] = machine.cpu_peak_gflops()
+    info["gpu_peak_gflops"] = machine.gpu_peak_gflops()
+    machine_info["bench"] = info
+
+
+@pytest.fixture(scope="session")
+def thread_counts():
+    return machine.set_threads()
+
+
+class Bench:
+    """Check once, then time: `bench(run, check, path=..., workload=..., flops=...)`."""
+
+    def __init__(self, benchmark, thread_counts):
+        self.benchmark = benchmark
+        self.thread_counts = thread_counts
+
+    def skip_if_too_big_for_ci(self, flops):
+        if self.benchmark.disabled and flops > CI_MAX_FLOPS:
+            pytest.skip(
+                f"--benchmark-disable: {flops / 1e9:.1f} GFLOP is over the CI limit of "
+                f"{CI_MAX_FLOPS / 1e9:.1f} GFLOP (the same code is checked at smaller sizes)"
+            )
+
+    def __call__(self, run, check, *, group, path, workload, flops, samples=None, **details):
+        """details (size, layer_dims, m, batch_size) go into extra_info for the report's axes."""
+        benchmark = self.benchmark
+        benchmark.group = group
+        if benchmark.disabled:  # one call, checked: nothing is timed
+            benchmark.pedantic(run, rounds=1)
+            check()
+            return
+        run()  # compiles, warms caches; this is the call whose result is checked
+        check()
+        seconds = _probe_seconds(run)
+        rounds = MAX_ROUNDS if seconds <= 0 else math.ceil(TARGET_SECONDS / seconds)
+        rounds = max(MIN_ROUNDS, min(MAX_ROUNDS, rounds))
+        benchmark.pedantic(run, rounds=rounds, warmup_rounds=1, iterations=1)
+        stats = benchmark.stats.stats
+        peak = machine.cpu_peak_gflops() if path.device == "cpu" else machine.gpu_peak_gflops()
+        gflops = flops / stats.min / 1e9
+        info = {
+            "path": path.name,
+            "device": path.device,
+            "workload": workload,
+            "flops": flops,
+            "gflops": gflops,
+            "gflops_median": flops / stats.median / 1e9,
+            "peak_gflops": peak,
+            "fraction_of_peak": None if peak is None else gflops / peak,
+            "threads": self.thread_counts,
+            **details,
+        }
+        if samples is not None:
+            info["samples"] = samples
+            info["samples_per_second"] = samples / stats.min
+        benchmark.extra_info.update(info)
+
+
+def _probe_seconds(run, probes=3, long_call=0.2):
+    """The time of one call, to size the rounds: the fastest of a few, so that one call slowed
+    by another process does not cut the rounds short (a long call is probed once)."""
+    best = float("inf")
+    for _ in range(probes):
+        t0 = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - t0)
+        if best > long_call:
+            break
+    return best
+
+
+@pytest.fixture
+def bench(benchmark, thread_counts):
+    """Requested after `benchmark`, so an ordinary (--benchmark-skip) run skips before any set-up."""
+    return Bench(benchmark, thread_counts)

@@ -1,0 +1,63 @@
+"""Reductions of one layer and the step: db, the cost, and the value checks of the fused step.
+
+    bias_gradient_into   db = sum over the m columns of dZ          (n, m) -> (n, 1)
+    cost                 J = (1/N) sum of a loss term over all N = n[L] m entries
+    all_finite           no entry is NaN or inf
+    labels_in_unit_interval   every y lies in [0, 1] (cross-entropy's labels)
+
+Sums run in the arrays' dtype, row by row; the loss terms are kernels/scalar.py's.
+"""
+
+import numpy as np
+from numba import njit
+
+from kernels import scalar
+from kernels.cpu.config import JIT
+
+
+@njit(**JIT)
+def bias_gradient_into(dZ, db):
+    """db = sum over the m columns of dZ.  dZ: (n, m) -> db: (n, 1)."""
+    n, m = dZ.shape
+    for i in range(n):
+        s = dZ.dtype.type(0)
+        for j in range(m):
+            s += dZ[i, j]
+        db[i, 0] = s
+
+
+@njit(**JIT)
+def cost(P, Y, term):
+    """J = mean over all n m entries of scalar.loss_term(P, Y, term): P holds the logits Z[L]
+    (LOGITS_TERM) or the outputs A[L] (PROBABILITY_TERM, SQUARED_TERM).  P, Y: (n, m)."""
+    n, m = P.shape
+    one = P.dtype.type(1)
+    floor = P.dtype.type(scalar.LOG_FLOOR)
+    s = P.dtype.type(0)
+    for i in range(n):
+        for j in range(m):
+            s += scalar.loss_term(P[i, j], Y[i, j], term, one, floor)
+    return s / P.dtype.type(n * m)
+
+
+@njit(**JIT)
+def all_finite(a):
+    """True when no entry of the 2-D array a is NaN or inf. No early exit, so the loop vectorises
+    (the fastmath flags leave out "nnan"/"ninf", see config.py, or isfinite would fold to True)."""
+    ok = True
+    n, m = a.shape
+    for i in range(n):
+        for j in range(m):
+            ok &= np.isfinite(a[i, j])
+    return ok
+
+
+@njit(**JIT)
+def labels_in_unit_interval(Y):
+    """True when every entry of Y lies in [0, 1]."""
+    ok = True
+    n, m = Y.shape
+    for i in range(n):
+        for j in range(m):
+            ok &= (Y[i, j] >= 0) & (Y[i, j] <= 1)
+    return ok

@@ -1,0 +1,91 @@
+"""The scalar math of both fast paths, written once: g(z), g'(z) and the cost terms.
+
+Slides: "Neuron's Activation Functions", "Forward Propagation - Cost Function". These are plain
+`numba.njit` functions: an @njit kernel of kernels.cpu inlines them, and numba-cuda compiles
+them as device functions when a @cuda.jit kernel of kernels.cuda calls them (numba-cuda's
+`test_cpu_gpu_compat.py`). The NumPy forms for reading stay in reference/activations.py and
+reference/losses.py; the tests pin these to those.
+
+Each function takes `one`, 1 in the arrays' dtype, and builds every other constant from it
+(zero is `one - one`): numba types `z * 0` for a float32 z as float64, so a bare literal would
+turn float32 arithmetic into float64. Forms that never overflow (t = e^-|z| or e^-2|z| lies in (0, 1]):
+
+    sigmoid  1/(1+t) for z >= 0, t/(1+t) for z < 0     sigmoid' = a (1 - a) = t/(1+t)^2
+    tanh     sign(z) (-expm1(-2|z|)) / (1+t)           tanh'    = 1 - a^2   = 4t/(1+t)^2
+    relu     z if z > 0 else 0                         relu'    = 1 if z > 0 else 0
+    linear   z                                         linear'  = 1
+
+The derivatives use the t forms: near |a| = 1, 1 - a and 1 - a^2 cancel to few correct digits.
+"""
+
+import math
+
+from numba import njit
+
+# Activation codes: a kernel takes the activation as a small integer, not a string.
+RELU, TANH, SIGMOID, LINEAR = 0, 1, 2, 3
+ACTIVATION_CODES = {"relu": RELU, "tanh": TANH, "sigmoid": SIGMOID, "linear": LINEAR}
+
+# Cost codes: the cost named by the user, and the three per-entry loss terms the reductions sum.
+CROSS_ENTROPY, MSE = 0, 1
+COST_CODES = {"cross_entropy": CROSS_ENTROPY, "mse": MSE}
+LOGITS_TERM, PROBABILITY_TERM, SQUARED_TERM = 0, 1, 2
+LOG_FLOOR = -100.0  # torch's binary_cross_entropy clamps each log here (reference/losses.py)
+
+
+@njit(inline="always")
+def g(z, act, one):
+    """A = g(Z) for one entry."""
+    if act == RELU:
+        return z if z > 0 else one - one
+    if act == SIGMOID:
+        t = math.exp(-abs(z))
+        return one / (one + t) if z >= 0 else t / (one + t)
+    if act == TANH:
+        u = -(abs(z) + abs(z))
+        a = -math.expm1(u) / (one + math.exp(u))
+        return a if z >= 0 else -a
+    return z
+
+
+@njit(inline="always")
+def g_prime(z, act, one):
+    """g'(z) for one entry, from the cached Z."""
+    if act == RELU:
+        return one if z > 0 else one - one
+    if act == SIGMOID:
+        t = math.exp(-abs(z))
+        return t / ((one + t) * (one + t))
+    if act == TANH:
+        t = math.exp(-(abs(z) + abs(z)))
+        return (t + t + t + t) / ((one + t) * (one + t))
+    return one
+
+
+@njit(inline="always")
+def loss_term(p, y, term, one, floor):
+    """One entry's share of the cost, before the mean over all n[L] m entries (floor: LOG_FLOOR
+    in the arrays' dtype):
+    LOGITS_TERM       p = z:  max(z, 0) - z y + log1p(e^-|z|)   (cross-entropy of sigmoid(z))
+    PROBABILITY_TERM  p = a:  -(y max(log a, -100) + (1 - y) max(log(1 - a), -100))
+    SQUARED_TERM      p = a:  (a - y)^2
+    """
+    if term == LOGITS_TERM:
+        return max(p, one - one) - p * y + math.log1p(math.exp(-abs(p)))
+    if term == PROBABILITY_TERM:
+        log_a = max(math.log(p), floor) if p > 0 else floor
+        log_1ma = max(math.log1p(-p), floor) if p < one else floor
+        return -(y * log_a + (one - y) * log_1ma)
+    d = p - y
+    return d * d
+
+
+@njit(inline="always")
+def output_gradient(a, y, z, act, cost, inv_N, one):
+    """dZ[L] for one entry (N = n[L] m):
+    sigmoid + cross-entropy: (a - y) / N (the a (1 - a) of dJ/da and of sigmoid' cancel);
+    mse: 2 (a - y) / N * g'(z)."""
+    d = (a - y) * inv_N
+    if cost == MSE:
+        d = (d + d) * g_prime(z, act, one)
+    return d
