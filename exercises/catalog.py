@@ -1,9 +1,11 @@
 """The exercises, in the order of the slides of "ML and PyTorch Basics" (HPML course).
 
-Each names the reference function whose body the student writes (a dotted name for a method or a
-closure inside one), the slide it comes from, a hint, and the existing torch-pinned tests that grade
-it: a test function, and optionally a pattern its parameter id must contain (only the reference path
-is graded, so kernels.cpu and kernels.cuda are never needed).
+Each names the reference function whose body the student writes: a dotted name for a method or a
+closure inside one; where a public function checks its inputs and then calls an unchecked core,
+the core (`_linear_backward` behind `linear_backward`). Each also names the slide it comes from, a
+hint, and the existing torch-pinned tests that grade it: a test function, and optionally a pattern
+its parameter id must contain (only the reference path is graded, so kernels.cpu and kernels.cuda
+are never needed).
 """
 
 from dataclasses import dataclass, field
@@ -30,9 +32,9 @@ class Exercise:
 
 def _activation(name, derivative):
     return Exercise(
-        f"{name}_backward", "reference/activations.py", f"{name}_backward",
+        f"{name}' ({name}_prime, behind {name}_backward)", "reference/activations.py", f"{name}_prime",
         "Neuron's Activation Functions",
-        f"dZ = dA * g'(Z) with g'(z) = {derivative}; keep the input's dtype.",
+        f"g'(z) = {derivative}; {name}_backward multiplies it into dA (dZ = dA * g'(Z)); keep Z's dtype.",
         (Check("tests/test_activations.py", "test_activation_and_backward_match_torch", name),
          Check("tests/test_activations.py", "test_saturated_inputs_stay_finite_and_match_torch", name))
         + ((Check("tests/test_activations.py",
@@ -68,19 +70,21 @@ EXERCISES = (
     Exercise(
         "output_gradient (dZ[L])", "reference/network.py", "output_gradient",
         "Backward Propagation - Parameter Updates (where backward starts)",
-        "N = Y.size entries in the mean; for mse use the output's backward from ACTIVATIONS.",
+        "N = Y.size entries in the mean; for mse, ACTIVATIONS[output] holds (g, g') of the output.",
         (Check("tests/test_network.py", "test_output_gradient_is_torchs_dJ_dZL"),),
     ),
     Exercise(
-        "linear_backward", "reference/network.py", "linear_backward",
+        "linear_backward (its math, _linear_backward)", "reference/network.py", "_linear_backward",
         "Backward Propagation - Parameter Updates (dJ/dW[l], dJ/db[l])",
-        "three lines: dW, db (keepdims), dA_prev; no 1/m here.",
+        "the derivation is linear_backward's docstring, just above: dW, db (keepdims), dA_prev; "
+        "no 1/m here.",
         (Check("tests/test_network.py", "test_linear_forward_backward_match_torch", "reference"),),
     ),
     Exercise(
-        "update_parameters", "reference/network.py", "update_parameters",
+        "update_parameters (its math, _update)", "reference/network.py", "_update",
         "Backward Propagation - Parameter Updates",
-        "update each array in place (-=), so the caller's dict sees the new values; return parameters.",
+        "update_parameters' docstring, just above: W[l] <- W[l] - alpha dW[l] for every key, in "
+        "place (-=), so the caller's dict sees the new values; return parameters.",
         (Check("tests/test_network.py", "test_update_parameters_is_gradient_descent", "reference"),),
     ),
     Exercise(

@@ -31,7 +31,8 @@ def activation_functions(z_min=-5.0, z_max=5.0, points=401):
         2, title="Activation functions g(z) and their derivatives g'(z)"
     )
     for name in ("sigmoid", "tanh", "relu"):
-        g, g_backward = activations.ACTIVATIONS[name]
+        g, _ = activations.ACTIVATIONS[name]
+        g_backward = activations.BACKWARDS[name]
         (line,) = ax_g.plot(Z[0], g(Z)[0], label=name)
         ax_dg.plot(Z[0], g_backward(ones, Z)[0], color=line.get_color(), label=f"{name}'")
     ax_g.set(title="g(z)", xlabel="pre-activation z (a.u.)", ylabel="activation g(z) (a.u.)")

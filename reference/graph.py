@@ -21,11 +21,9 @@ This is the computation graph, not a neural network (as the slide warns): one no
 Values keep the dtype they were made with (float64 by default, float32 on request).
 """
 
-import numbers
-
 import numpy as np
 
-from reference.checks import check_dtype
+from reference import activations, checks
 
 
 class Node:
@@ -36,12 +34,10 @@ class Node:
     """
 
     def __init__(self, value, dtype=np.float64, parents=(), op=""):
-        if isinstance(value, Node):
-            raise TypeError("Node value must be a number, got a Node")
-        self.dtype = check_dtype(dtype)
+        checks.check_node_value(value, Node)
+        self.dtype = checks.check_dtype(dtype)
         self.value = self.dtype.type(value)
-        if not np.isfinite(self.value):
-            raise ValueError(f"Node value {value!r} is not finite")
+        checks.check_node_finite(self.value, value)
         self.grad = self.dtype.type(0)
         self.parents = tuple(parents)
         self.op = op
@@ -53,8 +49,7 @@ class Node:
     def _lift(self, other):
         """Constants (2 in 2x^2) become leaves of this node's dtype."""
         if isinstance(other, Node):
-            if other.dtype != self.dtype:
-                raise TypeError(f"cannot combine Nodes of dtypes {self.dtype} and {other.dtype}")
+            checks.check_same_dtype(self.dtype, other.dtype)
             return other
         return Node(other, dtype=self.dtype)
 
@@ -87,8 +82,7 @@ class Node:
 
     # y = x^k for a constant k: dy/dx = k x^(k-1).
     def __pow__(self, k):
-        if isinstance(k, bool) or not isinstance(k, numbers.Real):
-            raise TypeError(f"Node ** k needs a constant int or float k, got {type(k).__name__}")
+        checks.check_exponent(k)
         k = self.dtype.type(k)
         out = self._make(self.value**k, (self,), f"**{k}")
 
@@ -110,8 +104,7 @@ class Node:
 
     # y = log x (x > 0): dy/dx = 1 / x.
     def log(self):
-        if self.value <= 0:
-            raise ValueError(f"log of {self.value}: the argument must be > 0")
+        checks.check_log_argument(self.value)
         out = self._make(np.log(self.value), (self,), "log")
 
         def local_backward():
@@ -131,28 +124,22 @@ class Node:
         return out
 
     # y = sigmoid(x) = 1 / (1 + e^-x): dy/dx = e^-x / (1 + e^-x)^2 = y (1 - y).
+    # Value and slope are reference/activations.py's stable forms, on one number.
     def sigmoid(self):
-        # t = e^(-|x|) never overflows; for x < 0, sigmoid(x) = e^x / (1 + e^x) = t / (1 + t).
-        t = np.exp(-abs(self.value))
-        out = self._make(1 / (1 + t) if self.value >= 0 else t / (1 + t), (self,), "sigmoid")
+        out = self._make(activations.sigmoid(self.value), (self,), "sigmoid")
 
         def local_backward():
-            # y (1 - y) = t / (1 + t)^2 (sigmoid' is even); written with t, not 1 - y, which
-            # cancels to few correct digits in float32 once y is near 1.
-            self.grad += t / (1 + t) ** 2 * out.grad
+            self.grad += activations.sigmoid_prime(self.value) * out.grad
 
         out.local_backward = local_backward
         return out
 
-    # y = tanh(x) = 2 / (1 + e^-2x) - 1: dy/dx = 1 - y^2.
+    # y = tanh(x) = 2 / (1 + e^-2x) - 1: dy/dx = 1 - y^2 (reference/activations.py's forms).
     def tanh(self):
-        out = self._make(np.tanh(self.value), (self,), "tanh")
+        out = self._make(activations.tanh(self.value), (self,), "tanh")
 
         def local_backward():
-            # 1 - y^2 = 4 t / (1 + t)^2 with t = e^(-2|x|) (tanh' is even): the same value without
-            # the cancellation of 1 - y^2 when |y| is near 1 (few correct digits left in float32).
-            t = np.exp(-2 * abs(self.value))
-            self.grad += 4 * t / (1 + t) ** 2 * out.grad
+            self.grad += activations.tanh_prime(self.value) * out.grad
 
         out.local_backward = local_backward
         return out

@@ -114,7 +114,7 @@ def wtdz_into_parallel(W, dZ, dA):
 @njit(**JIT)
 def wa(W, A, Z, Vbuf, Cbuf):
     """Z += W A, on all cores when the product is large, cache-blocked when it is huge (and the
-    packing buffers Vbuf, Cbuf from blocked_buffers are large enough; see buffers_for)."""
+    packing buffers Vbuf, Cbuf are large enough; see network_buffers)."""
     macs = W.shape[0] * W.shape[1] * A.shape[1]
     if macs >= BLOCKED_MIN_MACS and buffers_fit(W.shape[0], Vbuf, Cbuf):
         blocked_product(W, A, Z, True, Vbuf, Cbuf)
@@ -125,8 +125,9 @@ def wa(W, A, Z, Vbuf, Cbuf):
 
 
 @njit(**JIT)
-def dzat(dZ, A, dW):
-    """dW = dZ A^T, on all cores when the product is large."""
+def dzat(dZ, A, dW, Vbuf, Cbuf):
+    """dW = dZ A^T, on all cores when the product is large (Vbuf, Cbuf: unused so far; the
+    three products take the same packing buffers)."""
     if dZ.shape[0] * dZ.shape[1] * A.shape[0] >= PARALLEL_MIN_MACS:
         dzat_into_parallel(dZ, A, dW)
     else:
@@ -145,11 +146,15 @@ def wtdz(W, dZ, dA, Vbuf, Cbuf):
         wtdz_into(W, dZ, dA)
 
 
-def buffers_for(products, dtype):
-    """Packing buffers for the blocked W A / W^T dZ of a network: products is a list of
-    (output rows, multiply-adds); buffers large enough for every product that will be blocked,
-    or 1 x 1 placeholders when none will (wa and wtdz check buffers_fit either way)."""
-    rows = [M for M, macs in products if macs >= BLOCKED_MIN_MACS]
+def network_buffers(dims, m, dtype):
+    """(Vbuf, Cbuf): the packing buffers that wa, dzat and wtdz take, large enough for every
+    product of a network of layer widths dims = [n[0], ..., n[L]] on batches of m samples
+    (1 x 1 placeholders when no product is blocked; the products check buffers_fit)."""
+    rows = []
+    for l in range(1, len(dims)):
+        macs = dims[l] * dims[l - 1] * m
+        if macs >= BLOCKED_MIN_MACS:
+            rows += [dims[l]] + ([dims[l - 1]] if l > 1 else [])  # W A; W^T dZ (never for l = 1)
     if not rows:
         return np.empty((1, 1), dtype), np.empty((1, 1), dtype)
     return blocked_buffers(max(rows), dtype)
@@ -164,7 +169,7 @@ def w_a(W, A):
     config.ready()
     W, A = np.ascontiguousarray(W), np.ascontiguousarray(A)
     Z = np.zeros((W.shape[0], A.shape[1]), W.dtype)
-    wa(W, A, Z, *buffers_for([(W.shape[0], Z.size * W.shape[1])], W.dtype))
+    wa(W, A, Z, *network_buffers([W.shape[1], W.shape[0]], A.shape[1], W.dtype))
     return Z
 
 
@@ -174,7 +179,7 @@ def dz_at(dZ, A):
     config.ready()
     dZ, A = np.ascontiguousarray(dZ), np.ascontiguousarray(A)
     dW = np.empty((dZ.shape[0], A.shape[0]), dZ.dtype)
-    dzat(dZ, A, dW)
+    dzat(dZ, A, dW, *network_buffers([A.shape[0], dZ.shape[0]], dZ.shape[1], dZ.dtype))
     return dW
 
 
@@ -184,5 +189,5 @@ def wt_dz(W, dZ):
     config.ready()
     W, dZ = np.ascontiguousarray(W), np.ascontiguousarray(dZ)
     dA = np.empty((W.shape[1], dZ.shape[1]), W.dtype)
-    wtdz(W, dZ, dA, *buffers_for([(W.shape[1], dA.size * W.shape[0])], W.dtype))
+    wtdz(W, dZ, dA, *network_buffers([1, W.shape[1], W.shape[0]], dZ.shape[1], W.dtype))
     return dA

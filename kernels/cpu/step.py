@@ -28,7 +28,7 @@ from numba.typed import List
 from kernels import scalar
 from kernels.cpu import config, elementwise, reductions
 from kernels.cpu.config import JIT
-from kernels.cpu.products import buffers_for, dzat, wtdz
+from kernels.cpu.products import dzat, network_buffers, wtdz
 from kernels.scalar import ACTIVATION_CODES, COST_CODES, CROSS_ENTROPY, MSE
 from reference import checks
 
@@ -85,7 +85,7 @@ def train_step_kernel(arrays, L, X, Y, alpha, hidden, output, cost):
     for l in range(L - 1, -1, -1):
         A_prev = X if l == 0 else arrays[_at(A_, L, l - 1)]
         dZ = arrays[_at(DZ, L, l)]
-        dzat(dZ, A_prev, arrays[_at(DW, L, l)])
+        dzat(dZ, A_prev, arrays[_at(DW, L, l)], Vbuf, Cbuf)
         reductions.bias_gradient_into(dZ, arrays[_at(DB, L, l)])
         if l > 0:
             dA_prev, Z_prev = arrays[_at(DA, L, l - 1)], arrays[_at(Z_, L, l - 1)]
@@ -109,7 +109,7 @@ def _typed_list(arrays):
 class Workspace:
     """Everything the kernel writes, for one (layer widths, m, dtype), in the order Z[1..L],
     A[1..L], dZ[1..L], dA[1..L], dW[1..L], db[1..L] (see train_step_kernel), then the two packing
-    buffers of the blocked products (products.buffers_for)."""
+    buffers of the blocked products (products.network_buffers)."""
 
     def __init__(self, dims, m, dtype):
         L = len(dims) - 1
@@ -117,9 +117,7 @@ class Workspace:
         shapes += [(dims[l], dims[l - 1]) for l in range(1, L + 1)]
         shapes += [(dims[l], 1) for l in range(1, L + 1)]
         self.arrays = [np.zeros(s, dtype) for s in shapes]
-        products = [(dims[l], dims[l] * dims[l - 1] * m) for l in range(1, L + 1)]  # W A
-        products += [(dims[l - 1], dims[l] * dims[l - 1] * m) for l in range(2, L + 1)]  # W^T dZ
-        self.arrays += list(buffers_for(products, dtype))
+        self.arrays += list(network_buffers(dims, m, dtype))
 
 
 _WORKSPACES = OrderedDict()  # (dims, m, dtype) -> Workspace; the most recent few are kept
@@ -142,16 +140,6 @@ def workspace(dims, m, dtype):
 # -> ((name, array, shape) of every parameter, typed List of parameters + workspace, L, codes).
 # Kept small: one entry per live training loop.
 _VALIDATED = OrderedDict()
-
-
-def _check_all(parameters, X, Y, learning_rate, hidden, output, cost):
-    """The reference's checks, in the reference's order (train_step, forward, compute_cost)."""
-    checks.check_cost_name(cost, output)
-    checks.check_learning_rate(learning_rate)
-    L = checks.check_network_call(X, parameters, hidden, output)
-    AL_shape = np.empty((parameters[f"W{L}"].shape[0], X.shape[1]), X.dtype)
-    checks.check_Y(Y, AL_shape, cost)
-    return L
 
 
 _PLAIN_NUMBERS = (float, int, np.floating)
@@ -182,7 +170,7 @@ def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
                 # A value is NaN/inf or a label is outside [0, 1]: nothing was written; the
                 # reference's checks below raise the reference's error.
 
-    L = _check_all(parameters, X, Y, learning_rate, hidden, output, cost)
+    L = checks.check_step(parameters, X, Y, learning_rate, hidden, output, cost)
     config.ready()
     dtype = X.dtype
     dims = [X.shape[0]] + [parameters[f"W{l}"].shape[0] for l in range(1, L + 1)]
