@@ -67,18 +67,19 @@ def test_the_figure_has_six_labelled_panels(tiny):
 
 
 def test_the_guides_statements_hold_on_the_data():
-    """docs/derivation.md's batch-size paragraph, seed 0 (the gallery's figure): the qualitative
-    statements it makes from the numbers."""
+    """docs/derivation.md's batch-size paragraph, seed 0 (the gallery's figure): the statements it
+    makes from that seed's numbers."""
     choices = batch_size.study(seed=0)
     by_size = {c.batch_size: c for c in choices}
     sgd, full = by_size[1], by_size[365]
     rates = [c.learning_rate for c in choices]
     assert rates == sorted(rates) and rates[0] < rates[-1], "the chosen rate grows with the batch"
     assert sgd.learning_rate <= 0.01 < full.learning_rate
-    assert sgd.run.cost[5] < full.run.cost[5], "per epoch the small batch is ahead"
-    assert full.run.cost[5] < sgd.run.cost[1], "per update batch GD is ahead (5 updates vs 365)"
+    assert full.run.cost[-1] < sgd.run.cost[1], "per update batch GD is ahead: 60 updates vs 365"
     assert full.run.seconds[-1] < sgd.run.seconds[-1] / 10, "so is it per second"
-    assert batch_size.cost_rises(full.run) <= batch_size.cost_rises(sgd.run)
+    assert batch_size.cost_rises(full.run) == 0
+    held = [c.run.held_cost[-1] for c in choices]
+    assert min(held) == full.run.held_cost[-1] and sorted(held)[1] - min(held) < 0.003
     accuracies = [c.run.held_accuracy[-1] for c in choices]
     assert max(accuracies) - min(accuracies) <= 2 / 113 + 1e-12, "within two held-out samples"
     assert full.step_bytes > 20 * sgd.step_bytes
