@@ -102,7 +102,15 @@ def describe():
         "cpu_cores": os.cpu_count(),
         "gpu": gpu_name(),
         "threads": BENCH_THREADS,
+        "cpu_engine": cpu_engine(),
     }
+
+
+def cpu_engine():
+    """kernels.cpu's plan for this CPU: vector width, cache sizes, micro-kernel and block sizes."""
+    from kernels.cpu import config
+
+    return config.describe()
 
 
 # ---------------------------------------------------------------------------------------------

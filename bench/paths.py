@@ -1,6 +1,8 @@
 """Every implementation the benchmarks time, behind one small interface.
 
     reference        reference.network (NumPy), and `A @ B` (OpenBLAS) for a matrix product
+    reference-unchecked  the reference's train_step without its one input check at the door
+                     (its unchecked cores): what the checks cost, measured beside it
     cpu              kernels.cpu: numba @njit explicit loops (matmul: its fast, packed rung);
                      cpu-ikj and cpu-naive: the lower rungs of its matmul ladder (products only)
     cuda             kernels.cuda: numba.cuda kernels, real GPU only (never timed in the simulator);
@@ -102,6 +104,30 @@ class NumpyPath:
 
     def data(self, X, Y):
         return X, Y
+
+
+class UncheckedReferencePath(NumpyPath):
+    """reference.network.train_step less its door check (checks.check_step): the same cores in
+    the same order, so its time against the reference's row is the validation's cost."""
+
+    def __init__(self, name="reference-unchecked"):
+        super().__init__(name, "reference.network")
+
+    def skip_reason(self, kind):
+        return "the checks' cost is shown for train_step only" if kind != "train_step" else None
+
+    @property
+    def train_step(self):
+        ref = self.module
+
+        def step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
+                 cost="cross_entropy"):
+            AL, caches = ref._forward(X, parameters, len(parameters) // 2, hidden, output)
+            J = ref._cost(AL, Y, cost, logits=caches[-1][1])
+            ref._update(parameters, ref._backward(AL, Y, caches, cost), learning_rate)
+            return J
+
+        return step
 
 
 class CudaKernelsPath(NumpyPath):
@@ -244,6 +270,7 @@ PATHS = {
     p.name: p
     for p in [
         NumpyPath("reference", "reference.network"),
+        UncheckedReferencePath(),
         NumpyPath("cpu", "kernels.cpu", "matmul"),
         NumpyPath("cpu-ikj", "kernels.cpu", "matmul_ikj", max_gemm_flops=gemm_flops(2048, 2048, 2048)),
         NumpyPath("cpu-naive", "kernels.cpu", "matmul_naive", max_gemm_flops=gemm_flops(512, 512, 512)),
@@ -256,7 +283,8 @@ PATHS = {
     ]
 }
 NETWORK_PATHS = ["reference", "cpu", "cuda", "torch-cpu", "torch-cuda"]
-MATMUL_PATHS = list(PATHS)
+MATMUL_PATHS = [p for p in PATHS if p != "reference-unchecked"]
+STEP_PATHS = NETWORK_PATHS[:1] + ["reference-unchecked"] + NETWORK_PATHS[1:]
 
 
 def require(name, kind, flops=None):

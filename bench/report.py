@@ -27,10 +27,12 @@ STORAGE = ROOT / ".benchmarks"
 OUT_DIR = ROOT / "plots" / "bench"
 TEMPLATE = OUT_DIR / "README-section.template.md"
 
-PATH_ORDER = ["reference", "cpu", "cpu-ikj", "cpu-naive", "cuda", "cuda-tiled", "cuda-naive",
+PATH_ORDER = ["reference", "reference-unchecked", "cpu", "cpu-ikj", "cpu-naive", "cuda", "cuda-tiled",
+              "cuda-naive",
               "torch-cpu", "torch-cuda", "torch-cuda-tf32"]
 PATH_LABELS = {
     "reference": "reference (NumPy; matmul: OpenBLAS A @ B)",
+    "reference-unchecked": "reference, checks off (its unchecked cores)",
     "cpu": "kernels.cpu (numba)",
     "cpu-ikj": "kernels.cpu matmul, ikj rung",
     "cpu-naive": "kernels.cpu matmul, naive rung",
@@ -41,7 +43,8 @@ PATH_LABELS = {
     "torch-cuda": "torch eager, CUDA (TF32 off)",
     "torch-cuda-tf32": "torch, CUDA, TF32 on",
 }
-COLORS = {**PATH_COLORS, "cpu-ikj": "tab:brown", "cpu-naive": "tab:gray", "cuda-tiled": "tab:olive",
+COLORS = {**PATH_COLORS, "reference-unchecked": "lightsteelblue",
+          "cpu-ikj": "tab:brown", "cpu-naive": "tab:gray", "cuda-tiled": "tab:olive",
           "cuda-naive": "tab:cyan", "torch-cpu": "tab:red", "torch-cuda": "tab:purple",
           "torch-cuda-tf32": "tab:pink"}
 GROUP_SQUARE = "matmul: square float32"
@@ -86,7 +89,9 @@ def machine_line(machine):
         f"CPU: {machine.get('cpu_model', '?')}, {machine.get('cpu_cores', '?')} cores, "
         f"{machine.get('threads', '?')} thread{'' if machine.get('threads') == 1 else 's'} for "
         f"every CPU path ({counts}); "
-        f"GPU: {machine.get('gpu', '?')}. Measured peaks: CPU {_num(cpu_peak)} GFLOP/s "
+        f"GPU: {machine.get('gpu', '?')}. "
+        + (f"kernels.cpu engine: {machine['cpu_engine']}. " if machine.get("cpu_engine") else "")
+        + f"Measured peaks: CPU {_num(cpu_peak)} GFLOP/s "
         f"(NumPy float32 GEMM 4096, OpenBLAS), GPU {gpu}"
     )
 

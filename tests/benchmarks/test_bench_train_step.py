@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from torch_compare import TOLERANCES, assert_close
 
-from bench.paths import NETWORK_PATHS, require
+from bench.paths import STEP_PATHS, require
 from bench.workloads import LEARNING_RATE, NETWORKS
 from reference import network as ref
 
@@ -67,7 +67,7 @@ def check_parameters(path_name, ours, expected):
 
 
 @pytest.mark.parametrize("net", NETWORKS, ids=[n.name.replace(" ", "-") for n in NETWORKS])
-@pytest.mark.parametrize("path_name", NETWORK_PATHS)
+@pytest.mark.parametrize("path_name", STEP_PATHS)
 def test_train_step(bench, path_name, net):
     path = require(path_name, "train_step")
     bench.skip_if_too_big_for_ci(net.flops)
