@@ -92,7 +92,8 @@ def test_matmul_rejects_bad_operands():
 
 PRODUCT_SHAPES = [(1, 1, 1), (1, 3, 1), (3, 1, 5), (4, 8, 4), (10, 2, 100), (7, 17, 13),
                   (31, 30, 569), (9, 1000, 64)]
-BIG = (100, 1000, 64)  # 6.4e6 multiply-adds: past PARALLEL_MIN_MACS, so the parallel engine runs
+BIG = (100, 1000, 64)  # 6.4e6 multiply-adds: past ENGINE_MIN_MACS and PARALLEL_MIN_MACS
+SKINNY = (1, 1100, 1000)  # 1.1e6: W A and dZ A^T have one row (small tiles), W^T dZ has K = 1
 
 
 def product_operands(n, k, m, dtype):
@@ -100,7 +101,7 @@ def product_operands(n, k, m, dtype):
     return tuple(rng.random(s).astype(dtype) for s in [(n, k), (k, m), (n, m)])
 
 
-@pytest.mark.parametrize("n, k, m", PRODUCT_SHAPES + [BIG])
+@pytest.mark.parametrize("n, k, m", PRODUCT_SHAPES + [BIG, SKINNY])
 def test_products_match_numpy(n, k, m, dtype):
     W, A, dZ = product_operands(n, k, m, dtype)
     tol = TOLERANCES[dtype][0]
@@ -111,7 +112,7 @@ def test_products_match_numpy(n, k, m, dtype):
 
 def test_big_product_is_above_the_parallel_threshold():
     n, k, m = BIG
-    assert n * k * m >= config.PARALLEL_MIN_MACS
+    assert n * k * m >= max(config.PARALLEL_MIN_MACS, config.ENGINE_MIN_MACS)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -87,7 +87,8 @@ def caches(root="/sys/devices/system/cpu/cpu0/cache"):
 class Plan(NamedTuple):
     """How the engine (gemm.py) multiplies, for one dtype: the micro-kernel's MR x NR register
     tile (NR = NV vectors of LANES), the block sizes KC (L1), MC (L2), NC (L3), and the sizes
-    from which a product packs its left operand and uses every core."""
+    from which a product packs its left operand and uses every core, and below which (or with
+    fewer than MR rows or NR columns) the layer products skip the engine (gemm.py's small tiles)."""
 
     LANES: int
     MR: int
@@ -98,11 +99,13 @@ class Plan(NamedTuple):
     NC: int
     PACK_A_MIN_MACS: int
     PARALLEL_MIN_MACS: int
+    ENGINE_MIN_MACS: int
 
 
 NV = 2  # vectors per row of the register tile (docs/performance.md: 1 is load-bound, 3 wastes edges)
 PACK_A_MIN_MACS = 1 << 28
 PARALLEL_MIN_MACS = 1 << 20
+ENGINE_MIN_MACS = 1 << 20
 
 
 def plan_for(itemsize, bits=None, registers=None, cache=None):
@@ -128,7 +131,7 @@ def plan_for(itemsize, bits=None, registers=None, cache=None):
     mc = max(mr, a_block // kc // mr * mr)
     b_panel = (l3.ways - 2) * (l3.size // l3.ways) // l3.shared_by // itemsize
     nc = max(nr, b_panel // kc // nr * nr)
-    return Plan(lanes, mr, NV, nr, kc, mc, nc, PACK_A_MIN_MACS, PARALLEL_MIN_MACS)
+    return Plan(lanes, mr, NV, nr, kc, mc, nc, PACK_A_MIN_MACS, PARALLEL_MIN_MACS, ENGINE_MIN_MACS)
 
 
 PLANS = {np.dtype(np.float32): plan_for(4), np.dtype(np.float64): plan_for(8)}

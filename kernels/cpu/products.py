@@ -7,7 +7,9 @@ transposes:
 
 n = n[l] units, k = n[l-1] inputs, m samples. The transposes are views (A_prev.T, W.T): the
 engine's packing reads each operand along its contiguous dimension, so all three products run
-the same packed, blocked, parallel code, chosen by size (gemm.product).
+the same packed, blocked, parallel code, chosen by size (gemm.product); small products (below
+ENGINE_MIN_MACS, or an edge shorter than the micro-kernel's tile) run gemm.py's small tiles:
+4 x 8 tiles along rows for W A and W^T dZ, 4 x 4 dot products for dZ A^T.
 
 Each takes the packing buffers (Vbuf, Cbuf) = network_buffers(dims, m, dtype), so a training
 step allocates nothing.
@@ -18,26 +20,45 @@ from numba import njit
 
 from kernels.cpu import config
 from kernels.cpu.config import JIT
-from kernels.cpu.gemm import buffers, plan, product, scratch
+from kernels.cpu.gemm import buffers, dzat_into, plan, product, scratch, wa_into, wtdz_into
 from reference.checks import check_product_operands
+
+
+@njit(inline="always", **JIT)
+def small(M, K, N, P):
+    """Whether C (M, N) = A (M, K) B (K, N) is below the engine: too few multiply-adds, or an
+    edge of C shorter than the micro-kernel's tile."""
+    return M * K * N < P[9] or M < P[1] or N < P[3]
 
 
 @njit(**JIT)
 def wa(W, A, Z, Vbuf, Cbuf):
     """Z += W A.    W: (n, k), A: (k, m), Z: (n, m) (the caller sets Z to b or to 0 first)."""
-    product(W, A, Z, True, Vbuf, Cbuf, plan(Z))
+    P = plan(Z)
+    if small(W.shape[0], W.shape[1], A.shape[1], P):
+        wa_into(W, A, Z)
+    else:
+        product(W, A, Z, True, Vbuf, Cbuf, P)
 
 
 @njit(**JIT)
 def dzat(dZ, A, dW, Vbuf, Cbuf):
     """dW = dZ A^T.    dZ: (n, m), A: (k, m), dW: (n, k)."""
-    product(dZ, A.T, dW, False, Vbuf, Cbuf, plan(dW))
+    P = plan(dW)
+    if small(dZ.shape[0], dZ.shape[1], A.shape[0], P):
+        dzat_into(dZ, A, dW)
+    else:
+        product(dZ, A.T, dW, False, Vbuf, Cbuf, P)
 
 
 @njit(**JIT)
 def wtdz(W, dZ, dA, Vbuf, Cbuf):
     """dA = W^T dZ.    W: (n, k), dZ: (n, m), dA: (k, m)."""
-    product(W.T, dZ, dA, False, Vbuf, Cbuf, plan(dA))
+    P = plan(dA)
+    if small(W.shape[1], W.shape[0], dZ.shape[1], P):
+        wtdz_into(W, dZ, dA)
+    else:
+        product(W.T, dZ, dA, False, Vbuf, Cbuf, P)
 
 
 def product_shapes(dims, m):
