@@ -105,7 +105,7 @@ class Plan(NamedTuple):
 NV = 2  # vectors per row of the register tile (docs/performance.md: 1 is load-bound, 3 wastes edges)
 PACK_A_MIN_MACS = 1 << 28
 PARALLEL_MIN_MACS = 1 << 20
-ENGINE_MIN_MACS = 1 << 20
+ENGINE_MIN_MACS = 1 << 19
 
 
 def plan_for(itemsize, bits=None, registers=None, cache=None):
