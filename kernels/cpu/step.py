@@ -9,7 +9,8 @@ A Net holds a network's parameters W[l], b[l] and everything the step writes, Z[
 dA[l], dW[l], db[l] (each a list indexed by l as on the slides; index 0 is an empty placeholder,
 A[0] = X is an argument) and the products' packing buffers, so a steady-state step allocates
 nothing. A Net is a numba structref of typed Lists: one type per dtype whatever the depth L,
-so the step compiles once per dtype, and one argument to unbox per call.
+so the step compiles once per dtype, and one argument to unbox per call. What a call costs,
+measured, is in docs/performance.md (python -m bench.step_call).
 """
 
 import threading
