@@ -75,8 +75,11 @@ def plots(c, seed=Int(0), folder=""):
     "epochs": "INT: passes over the training set",
     "learning_rate": "NUMBER: gradient descent step size alpha (> 0)",
     "seed": "INT: seed for the train/held-out split, initial weights and mini-batch order",
-    "data": "data set: breast_cancer (real, 30 features), blobs or rings (synthetic, 2 features)",
-    "plot": "PNG file for the convergence plot (default plots/runs/train_<data>_<path>.png)",
+    "data": "data set: breast_cancer (real, 30 features), blobs or rings (synthetic, 2 features), or "
+            "your own PATH.csv (numeric features, a 0/1 label in a column named label or the last one, "
+            "header line optional)",
+    "plot": "PNG file for the convergence plot (default plots/runs/train_<data>_<path>.png, <data> the "
+            "CSV file's name without .csv)",
 })
 def train(c, path="reference", layers="30,16,8,1", hidden="relu", output="sigmoid",
           cost="cross_entropy", batch_size=Int(32), epochs=Int(100), learning_rate=Float(0.05), seed=Int(0),
@@ -127,3 +130,37 @@ def gpu_check(c, report="gpu_check_report.md"):
     """On a GPU machine: the CUDA tests and benchmarks (under 5 minutes) and one report file.
     Refuses to run in numba's simulator or without a GPU (no simulator timings as GPU timings)."""
     c.run(f"python tools/gpu_check.py --report {report}", pty=False)
+
+
+@task(help={"folder": "where the student copy goes (a new folder, or one without reference/ in it)"})
+def exercises(c, folder):
+    """Write a student copy of reference/ into FOLDER: the functions a student derives have their
+    bodies replaced by `raise NotImplementedError` under their docstrings (FOLDER/EXERCISES.md lists them)."""
+    from invoke.exceptions import Exit
+
+    from exercises.student_copy import CopyError, write_student_copy
+
+    try:
+        written = write_student_copy(folder)
+    except CopyError as error:
+        raise Exit(f"invoke exercises: {error}", code=2) from None
+    print(f"student copy written: {len(written) - 1} files in {written[0].parent}, the list in {written[-1]}")
+    print(f"write the bodies, then: invoke grade --folder {folder}")
+
+
+@task(help={"folder": "the folder that `invoke exercises` wrote (it holds reference/)"})
+def grade(c, folder):
+    """Grade a student copy: the project's torch-pinned tests of each exercise against FOLDER/reference,
+    one line per exercise in the slides' order, then `K/N exercises pass` (exit code 1 unless all pass)."""
+    from invoke.exceptions import Exit
+
+    from exercises.grade import GradeError, report
+    from exercises.grade import grade as run_grading
+
+    try:
+        results = run_grading(folder)
+    except GradeError as error:
+        raise Exit(f"invoke grade: {error}", code=2) from None
+    print(report(results))
+    if any(result.failure for result in results):
+        raise Exit(code=1)

@@ -20,8 +20,9 @@ from reference.checks import check_activation_backward
 def sigmoid(Z):
     """A = 1 / (1 + e^(-Z)), elementwise.    Z: (n, m) -> A: (n, m), values in [0, 1].
 
-    For z < 0, e^(-z) overflows, so there we use the equal form e^z / (1 + e^z): with
-    t = e^(-|z|) in (0, 1], sigmoid(z) = 1/(1+t) for z >= 0 and t/(1+t) for z < 0.
+    For z below about -709 (float64; -88 in float32) e^(-z) overflows, so for z < 0 we use the equal
+    form e^z / (1 + e^z): with t = e^(-|z|) in (0, 1], sigmoid(z) = 1/(1+t) for z >= 0 and t/(1+t)
+    for z < 0.
     """
     t = np.exp(-np.abs(Z))
     return np.where(Z >= 0, 1 / (1 + t), t / (1 + t)).astype(Z.dtype, copy=False)

@@ -86,6 +86,12 @@ def check_learning_rate(learning_rate):
         raise ValueError(f"learning_rate = {learning_rate}; expected a finite number > 0")
 
 
+def check_threshold(threshold):
+    """batch_gd's threshold: the cost J to get below, a finite number > 0."""
+    if isinstance(threshold, bool) or not isinstance(threshold, Real) or not 0 < threshold < np.inf:
+        raise ValueError(f"threshold = {threshold!r}; expected a finite number > 0 (the cost J to get below)")
+
+
 def check_count(name, value, least=1):
     """An integer (a whole float counts) of at least `least`: epochs, steps, iterations."""
     if isinstance(value, bool) or int(value) != value or value < least:

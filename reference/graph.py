@@ -9,8 +9,13 @@ one operation:
 
 `Node.backward()` puts the graph in topological order (every node after all of its parents), sets
 `d out / d out = 1`, and calls the closures from the output back to the leaves, so each node's grad
-is complete before it is passed on. Gradients accumulate (`+=`), as in PyTorch's `.grad`, because a
-node used twice (`x` in `2x^2 + 5x`) receives a contribution along each path.
+is complete before it is passed on. The closures add (`+=`) because a node used several times gets
+one contribution per use, and the chain rule sums them: in the slide's z = 2 (x x) + 5 x, x is used
+three times (twice by the product x x, once by 5 x), and dz/dx = 2x + 2x + 5 (the two x's of
+`x * x` give x each, times dz/d(x x) = 2). That sum happens inside one backward pass.
+A second matter is what happens across backward() calls: the leaves' grads keep adding up, as
+torch's `.grad` does (hence `zero_grad()`), while an intermediate node's grad is that pass's only,
+as torch keeps no `.grad` for non-leaf tensors.
 
 This is the computation graph, not a neural network (as the slide warns): one node per scalar.
 Values keep the dtype they were made with (float64 by default, float32 on request).
@@ -178,9 +183,13 @@ class Node:
     def backward(self):
         """Fill `grad` of every node in the graph with d(self)/d(node), by the chain rule.
 
-        Grads accumulate as in PyTorch: call `zero_grad()` before a second backward.
+        As in PyTorch, a second backward adds to the leaves' grads (call `zero_grad()` first to
+        start again from 0); the intermediate nodes' grads start from 0 on every pass.
         """
         order = self.topological_order()
+        for node in order:
+            if node.parents:  # an intermediate result: its grad belongs to this pass
+                node.grad = self.dtype.type(0)
         self.grad = self.dtype.type(1)  # d self / d self = 1
         for node in reversed(order):  # output first: a node's grad is complete before it passes on
             node.local_backward()
@@ -205,12 +214,13 @@ def slide_example_f(x=-2.0, y=5.0, z=-4.0, dtype=np.float64):
 
 
 def slide_example_z(x=2.0, dtype=np.float64):
-    """The slide's z = 2 x^2 + 5 x; runs backward. Returns the nodes {"x", "z"}.
+    """The slide's z = 2 * (x * x) + 5 * x; runs backward. Returns the nodes {"x", "z"}.
 
-    dz/dx = 4 x + 5 = 13 at x = 2: x appears twice, and its grad is the sum along both paths.
+    dz/dx = 4 x + 5 = 13 at x = 2: x is used three times (twice in x * x, once in 5 * x), and its
+    grad is the sum over the three uses: 2 x + 2 x + 5.
     """
     x = Node(x, dtype)
-    z = 2 * x**2 + 5 * x
+    z = 2 * (x * x) + 5 * x
     z.backward()
     return {"x": x, "z": z}
 

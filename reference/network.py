@@ -129,8 +129,8 @@ def _forward(X, parameters, L, hidden, output):
 def compute_cost(AL, Y, cost="cross_entropy", logits=None):
     """The cost J over the batch.  AL, Y: (n[L], m) -> float.
 
-    cross_entropy: J = -(1/N) sum [y log a + (1 - y) log(1 - a)] over all N = n[L] m entries
-                   (the slides' 1/m when n[L] = 1), from the logits Z[L] when they are given
+    cross_entropy: J = -(1/N) sum [y log a + (1 - y) log(1 - a)] over all N = n[L] m entries (with
+                   one output, n[L] = 1, the slides' 1/m), from the logits Z[L] when they are given
                    (stable for saturated outputs), otherwise from AL (logs clamped at -100)
     mse:           J = (1/N) sum (a - y)^2 over all N = n[L] m entries
     """
@@ -152,7 +152,8 @@ def output_gradient(AL, Y, ZL, output, cost):
     With N = n[L] m entries in the mean:
       sigmoid + cross_entropy: dJ/da = (a - y) / (a (1 - a) N) and da/dz = a (1 - a), so the two
           a (1 - a) cancel:  dZ[L] = (A[L] - Y) / N.  Nothing divides by a (1 - a), so saturated
-          outputs give finite gradients.
+          outputs give finite gradients (not exact ones: where a rounds to 1, a - y rounds to 0,
+          e.g. 0 at z = 40, y = 1, m = 1, where the true value is -4.2e-18).
       mse: dJ/dA[L] = 2 (A[L] - Y) / N, then dZ[L] = dA[L] * g'(Z[L]) (g' = 1 for linear).
     This is where the 1/m enters, once.
     """

@@ -84,10 +84,26 @@ def minibatch_sgd(train_step, parameters, X, Y, learning_rate, epochs, batch_siz
     return history
 
 
-def batch_gd(train_step, parameters, X, Y, learning_rate, epochs, on_epoch=None, **step_options):
-    """Batch gradient descent: every step uses all m samples, so one step is one epoch."""
+def batch_gd(train_step, parameters, X, Y, learning_rate, epochs, threshold=None, on_epoch=None,
+             **step_options):
+    """Batch gradient descent: every step uses all m samples, so one step is one epoch.
+
+    threshold: the slides' "While (COST < threshold)" loop, read as what it means, "repeat until
+    the cost falls below threshold": each step computes the cost J in its forward pass, then
+    back-propagates and adjusts the weights, and the loop stops after the first step whose J is
+    below threshold. epochs is then a cap, so a rate that never gets there still stops.
+    threshold=None runs all epochs steps.
+    """
+    stop = on_epoch
+    if threshold is not None:
+        checks.check_threshold(threshold)
+
+        def stop(epoch, history):
+            asked = on_epoch is not None and on_epoch(epoch, history)
+            return asked or history.epoch_costs[-1] < threshold
+
     return minibatch_sgd(train_step, parameters, X, Y, learning_rate, epochs, None,
-                         shuffle=False, on_epoch=on_epoch, **step_options)
+                         shuffle=False, on_epoch=stop, **step_options)
 
 
 def sgd(train_step, parameters, X, Y, learning_rate, epochs, seed=0, on_epoch=None, **step_options):
