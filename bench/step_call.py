@@ -2,16 +2,17 @@
 
     python -m bench.step_call [--before REV] [--rounds 200] [--round-ms 2]
 
-Two parts, both in this one process, the variants interleaved round by round so that a busy
-neighbour slows them alike; each figure is per call, the minimum (and median) over the rounds:
+In this one process, the variants interleaved round by round so that a busy neighbour slows
+them alike; each figure is per call, the minimum (and median) over the rounds:
 1. argument passing: how long numba's dispatcher takes to type and unbox the arguments of an
    almost empty @njit function given (X, Y, 4 numbers) plus one typed List, nine typed Lists, or
    one structref of nine typed Lists (the ways a fused step can receive its workspace);
 2. the float32 train_step of [2,10,1] m=100 and [30,16,8,1] m=569, kernels/cpu/step.py at REV
    ("before", default: the last commit before the PreparedStep) against the working tree's
-   ("after"), and each one's kernel called alone with the same prepared arguments: the
-   difference is the Python side. The two are first checked to give the same costs and weights
-   bit for bit.
+   ("after"), and each one's kernel called alone with the same prepared arguments. The two are
+   first checked to give the same costs and weights bit for bit;
+3. the Python side: the same calls with each kernel swapped for an empty @njit function of the
+   same arguments (train_step minus that function alone), free of the kernels' own noise.
 """
 
 import argparse
