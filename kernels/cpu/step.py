@@ -97,13 +97,6 @@ def train_step_kernel(net, X, Y, alpha):
     return J, OK
 
 
-def _typed_list(arrays):
-    out = List()
-    for a in arrays:
-        out.append(a)
-    return out
-
-
 _ndarray = np.ndarray
 _NUMBER_TYPES = frozenset({float, int, np.float64, np.float32})  # learning rates the fast path takes
 
@@ -148,7 +141,7 @@ class PreparedStep:
         self.workspace = [*Z, *A, *dZ, *dA, *dW, *db, Vbuf, Cbuf]  # all the kernel writes
         W, b = [none] + work[::2], [none] + work[1::2]
         codes = ACTIVATION_CODES[hidden], ACTIVATION_CODES[output], COST_CODES[cost]
-        self.net = new_net(*map(_typed_list, (W, b, Z, A, dZ, dA, dW, db)), Vbuf, Cbuf, *codes)
+        self.net = new_net(*map(List, (W, b, Z, A, dZ, dA, dW, db)), Vbuf, Cbuf, *codes)
 
     def holds(self, parameters):
         """parameters holds the arrays this step was prepared with, of the same shapes."""
