@@ -224,3 +224,46 @@ def test_register_rung_stages_each_tile_once_and_without_bank_conflicts(kc, sett
                 assert sorted(r for r, _ in lanes) == list(range(lanes[0][0], lanes[0][0] + 32))
     assert (seen == 1).all()
 
+
+
+# ---------------------------------------------------------------------------------------------
+# numba-cuda's low-occupancy warning: off inside the benchmarks
+
+
+def test_the_benchmarks_gpu_path_switches_low_occupancy_warnings_off(kc):
+    from bench.paths import PATHS
+    from reference import network as ref
+
+    config = kc.config
+    previous = config.low_occupancy_warnings(True)
+    try:
+        assert config.numba_config.CUDA_LOW_OCCUPANCY_WARNINGS == 1
+        PATHS["cuda"].load(ref.initialize_parameters([2, 3, 1]))
+        assert config.numba_config.CUDA_LOW_OCCUPANCY_WARNINGS == 0
+    finally:
+        config.low_occupancy_warnings(previous)
+
+
+@pytest.mark.gpu
+def test_gpu_a_small_launch_warns_only_while_warnings_are_on(kc, recwarn):
+    if SIMULATED:
+        pytest.skip("the simulator never warns about occupancy")
+    from numba import cuda
+
+    from kernels.cuda import reductions
+
+    def warned():  # numba-cuda has its own NumbaPerformanceWarning class (numba.cuda.core.errors)
+        return any(w.category.__name__ == "NumbaPerformanceWarning" for w in recwarn.list)
+
+    db = cuda.device_array((1, 1))
+    config = kc.config
+    previous = config.low_occupancy_warnings(True)
+    try:
+        reductions.bias_gradient(cuda.to_device(np.ones((1, 3))), db)  # one block
+        assert warned()
+        recwarn.clear()
+        config.low_occupancy_warnings(False)
+        reductions.bias_gradient(cuda.to_device(np.ones((1, 3))), db)
+        assert not warned()
+    finally:
+        config.low_occupancy_warnings(previous)
