@@ -4,20 +4,12 @@ from invoke import task
 from invoke.exceptions import ParseError
 
 
-class _IntKind(type):
-    """invoke's help names an option's value by looking its kind up in {str: "STRING", int: "INT"};
-    comparing equal to int there keeps "--epochs=INT" in `invoke --help train`."""
-
-    def __eq__(cls, other):
-        return other is int or super().__eq__(other)
-
-    def __hash__(cls):
-        return hash(int)
-
-
-class Int(int, metaclass=_IntKind):
-    """An int option: invoke casts the command-line text with the default's type, so a value that
-    is not a whole number becomes a ParseError, which invoke prints as a message (no traceback)."""
+# invoke (3.0) takes an option's type from its default and casts the command-line text with it;
+# a bare int or float default would let a typo end in a traceback. These two types turn it into
+# a ParseError, which invoke prints as one line. invoke has no way to declare an option's type
+# for its help, so the help texts say it ("INT:", "NUMBER:").
+class Int(int):
+    """An int option: text that is not a whole number is a ParseError (a message, no traceback)."""
 
     def __new__(cls, value=0):
         try:
@@ -63,7 +55,7 @@ def clean(c):
 
 
 @task(help={
-    "seed": "seed for the data split, initial weights and mini-batches (same seed, same curves)",
+    "seed": "INT: seed for the data split, initial weights and mini-batches (same seed, same curves)",
     "folder": "where the PNGs go (default plots/gallery, the images the README shows)",
 })
 def plots(c, seed=Int(0), folder=""):
@@ -79,12 +71,15 @@ def plots(c, seed=Int(0), folder=""):
     "hidden": "hidden-layer activation: relu, tanh or sigmoid",
     "output": "output activation: sigmoid or linear",
     "cost": "cost function: cross_entropy (needs a sigmoid output) or mse",
-    "batch_size": "samples per step; 1 = SGD, 0 = all training samples (batch gradient descent)",
-    "epochs": "passes over the training set",
-    "learning_rate": "gradient descent step size alpha (> 0)",
-    "seed": "seed for the train/held-out split, initial weights and mini-batch order",
-    "data": "data set: breast_cancer (real, 30 features), blobs or rings (synthetic, 2 features)",
-    "plot": "PNG file for the convergence plot (default plots/runs/train_<data>_<path>.png)",
+    "batch_size": "INT: samples per step; 1 = SGD, 0 = all training samples (batch gradient descent)",
+    "epochs": "INT: passes over the training set",
+    "learning_rate": "NUMBER: gradient descent step size alpha (> 0)",
+    "seed": "INT: seed for the train/held-out split, initial weights and mini-batch order",
+    "data": "data set: breast_cancer (real, 30 features), blobs or rings (synthetic, 2 features), or "
+            "your own PATH.csv (numeric features, a 0/1 label in a column named label or the last one, "
+            "header line optional)",
+    "plot": "PNG file for the convergence plot (default plots/runs/train_<data>_<path>.png, <data> the "
+            "CSV file's name without .csv)",
 })
 def train(c, path="reference", layers="30,16,8,1", hidden="relu", output="sigmoid",
           cost="cross_entropy", batch_size=Int(32), epochs=Int(100), learning_rate=Float(0.05), seed=Int(0),
@@ -105,7 +100,7 @@ def train(c, path="reference", layers="30,16,8,1", hidden="relu", output="sigmoi
 @task(help={
     "k": "only benchmarks whose names match this pytest -k expression (e.g. 'matmul and cpu')",
     "compare": "also compare with a saved run: its number (e.g. 0001); 'last' = the previous run",
-    "threads": "threads for every CPU path (NumPy's BLAS, numba, torch); 0 = all cores",
+    "threads": "INT: threads for every CPU path (NumPy's BLAS, numba, torch); 0 = all cores",
 })
 def bench(c, k="", compare="", threads=Int(0)):
     """Run the benchmarks (saved under .benchmarks/), then render plots/bench/ (table and plots)."""
@@ -137,3 +132,37 @@ def gpu_check(c, report="", dry_run=False):
     JSON in plots/bench/gpu/ (tools/gpu_check.py). Refuses to time numba's simulator."""
     args = ["python", "tools/gpu_check.py"] + (["--report", report] if report else [])
     c.run(" ".join(args + (["--dry-run"] if dry_run else [])), pty=False)
+
+
+@task(help={"folder": "where the student copy goes (a new folder, or one without reference/ in it)"})
+def exercises(c, folder):
+    """Write a student copy of reference/ into FOLDER: the functions a student derives have their
+    bodies replaced by `raise NotImplementedError` under their docstrings (FOLDER/EXERCISES.md lists them)."""
+    from invoke.exceptions import Exit
+
+    from exercises.student_copy import CopyError, write_student_copy
+
+    try:
+        written = write_student_copy(folder)
+    except CopyError as error:
+        raise Exit(f"invoke exercises: {error}", code=2) from None
+    print(f"student copy written: {len(written) - 1} files in {written[0].parent}, the list in {written[-1]}")
+    print(f"write the bodies, then: invoke grade --folder {folder}")
+
+
+@task(help={"folder": "the folder that `invoke exercises` wrote (it holds reference/)"})
+def grade(c, folder):
+    """Grade a student copy: the project's torch-pinned tests of each exercise against FOLDER/reference,
+    one line per exercise in the slides' order, then `K/N exercises pass` (exit code 1 unless all pass)."""
+    from invoke.exceptions import Exit
+
+    from exercises.grade import GradeError, report
+    from exercises.grade import grade as run_grading
+
+    try:
+        results = run_grading(folder)
+    except GradeError as error:
+        raise Exit(f"invoke grade: {error}", code=2) from None
+    print(report(results))
+    if any(result.failure for result in results):
+        raise Exit(code=1)

@@ -34,6 +34,10 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     info["thread_counts"] = machine.set_threads()
     info["cpu_peak_gflops"] = machine.cpu_peak_gflops()
     info["gpu_peak_gflops"] = machine.gpu_peak_gflops()
+    # a -k or -m selection, or named test files, make a subset (bench/report.py keeps it apart)
+    selection = [config.getoption("keyword"), config.getoption("markexpr")]
+    selection += [arg for arg in config.args if arg.rstrip("/") != "tests/benchmarks"]
+    info["selection"] = " ".join(filter(None, selection))
     machine_info["bench"] = info
 
 

@@ -1,6 +1,6 @@
 """Render a saved pytest-benchmark run into plots/bench/: a markdown table and three PNG plots.
 
-    python -m bench.report [RUN.json] [--out plots/bench]
+    python -m bench.report [RUN.json] [--out FOLDER]
 
 RUN.json defaults to the newest run under .benchmarks/ (pytest-benchmark's storage, where
 `invoke bench` autosaves). Everything comes from the JSON: timings from `stats`, the path,
@@ -27,6 +27,7 @@ from plots.style import PATH_COLORS, new_figure, save_figure
 ROOT = Path(__file__).resolve().parent.parent
 STORAGE = ROOT / ".benchmarks"
 OUT_DIR = ROOT / "plots" / "bench"
+TEMPLATE = OUT_DIR / "README-section.template.md"
 
 PATH_ORDER = ["reference", "cpu", "cpu-ikj", "cpu-naive", "cuda", "cuda-tiled", "cuda-naive",
               "torch-cpu", "torch-cuda", "torch-cuda-tf32"]
@@ -299,30 +300,51 @@ def _caption(fig, machine):
     fig.text(0.0, -0.02, machine_line(machine), fontsize=6, wrap=True, va="top")
 
 
-def render(json_path=None, out_dir=OUT_DIR):
-    """Write results.md and the plots for one saved run; returns the written paths."""
+PLOTS = (("gflops_vs_size.png", plot_gflops_vs_size, GROUP_SQUARE),
+         ("train_step_speedup.png", plot_speedup, GROUP_STEP),
+         ("minibatch_throughput.png", plot_throughput, GROUP_EPOCH))
+
+
+def is_full_run(machine, rows):
+    """Whether the run was the whole benchmark suite, not a subset such as `invoke bench -k ...`
+    (bench/fixtures.py records the selection; a run saved before that: every plotted group)."""
+    if "selection" in machine:
+        return not machine["selection"]
+    return {r["group"] for r in rows} >= {group for _, _, group in PLOTS}
+
+
+def render(json_path=None, out_dir=None):
+    """Write results.md and the plots for one saved run; returns the written paths.
+
+    A full run goes to plots/bench/ (what README shows), with README's Performance section; a
+    subset goes to .benchmarks/subset/ unless out_dir says otherwise, and has only the plots of
+    the groups it ran, so it never overwrites the full report with less."""
     json_path = Path(json_path) if json_path else latest_run()
     machine, rows, others, run = load(json_path)
-    out_dir = Path(out_dir)
+    full = is_full_run(machine, rows)
+    out_dir = Path(out_dir) if out_dir else (OUT_DIR if full else STORAGE / "subset")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / "results.md"]
     written[0].write_text(markdown(machine, rows, run, others))
-    template = out_dir / "README-section.template.md"
-    if not template.exists():
-        template = OUT_DIR / "README-section.template.md"
-    written.append(out_dir / "README-section.md")
-    written[-1].write_text(readme_section(machine, rows, run, template.read_text(), out_dir / "gpu"))
-    for name, plot in (("gflops_vs_size.png", plot_gflops_vs_size),
-                       ("train_step_speedup.png", plot_speedup),
-                       ("minibatch_throughput.png", plot_throughput)):
-        written.append(save_figure(plot(rows, machine), out_dir / name))
+    if full:
+        template = out_dir / "README-section.template.md"
+        if not template.exists():
+            template = TEMPLATE
+        written.append(out_dir / "README-section.md")
+        written[-1].write_text(readme_section(machine, rows, run, template.read_text(),
+                                              out_dir / "gpu"))
+    groups = {r["group"] for r in rows}
+    for name, plot, group in PLOTS:
+        if group in groups:
+            written.append(save_figure(plot(rows, machine), out_dir / name))
     return written
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("json", nargs="?", help="a saved run (default: the newest under .benchmarks/)")
-    parser.add_argument("--out", default=str(OUT_DIR), help="output folder (default: plots/bench)")
+    parser.add_argument("--out", help="output folder (default: plots/bench for a full run, "
+                                      ".benchmarks/subset for a subset)")
     args = parser.parse_args(argv)
     for path in render(args.json, args.out):
         print(f"wrote {path}")

@@ -1,8 +1,8 @@
 """Training runs that the figures draw: each records the cost on fixed data after every epoch.
 
-The training itself is `reference.training.minibatch_sgd` with a path's `train_step`, run one
-epoch at a time (the epoch's shuffle seed is `seed + epoch`, so a run is the same for a seed).
-After each epoch the parameters are evaluated with the reference forward pass on the whole
+The training itself is `reference.training.minibatch_sgd` with a path's `train_step` and its
+schedule (one shuffle per epoch from `seed`, so a run is the same for a seed). After each epoch
+(its `on_epoch` callback) the parameters are evaluated with the reference forward pass on the whole
 training set (and a held-out set when given), so every path and every batch size is measured
 by the same yardstick; the time of that evaluation is not counted as training time.
 """
@@ -13,6 +13,7 @@ import numpy as np
 
 from reference import network, training
 from reference.api import host_parameters
+from reference.checks import NonFiniteError
 
 
 @dataclass
@@ -57,8 +58,8 @@ def train_run(path, X, Y, layer_dims, learning_rate, epochs, batch_size=None, se
     path: a module with the network API (reference.network, kernels.cpu, kernels.cuda).
     batch_size None is batch gradient descent. held: optional (X_held, Y_held).
     on_epoch(epoch, run): called after each epoch (the progress bar of `invoke train`).
-    Divergence (overflow to inf/NaN, which the paths' input checks reject) ends the run early
-    with `run.diverged = True` instead of raising.
+    Divergence (overflow to inf/NaN: a NonFiniteError from a path's checks, or a non-finite cost
+    or parameter after an epoch) ends the run early with `run.diverged = True` instead of raising.
     """
     options = {"hidden": hidden, "output": output, "cost": cost}
     parameters = path.initialize_parameters(layer_dims, seed=seed, dtype=dtype)
@@ -75,23 +76,20 @@ def train_run(path, X, Y, layer_dims, learning_rate, epochs, batch_size=None, se
             run.held_accuracy.append(acc_held)
 
     record(0.0)
-    elapsed = 0.0
+
+    def after_epoch(epoch, history):
+        if not (_finite(parameters) and np.isfinite(history.epoch_costs[-1])):
+            run.diverged = True  # the cost overflowed: the next step's checks would refuse
+            return True
+        record(history.epoch_times[-1])
+        if on_epoch is not None:
+            on_epoch(epoch, run)
+        return False
+
     with np.errstate(over="ignore", invalid="ignore"):
-        for epoch in range(1, epochs + 1):
-            try:
-                history = training.minibatch_sgd(
-                    path.train_step, parameters, X, Y, learning_rate, 1, batch_size,
-                    seed=seed + epoch, **options,
-                )
-                elapsed += history.epoch_times[-1]
-                if not (_finite(parameters) and np.isfinite(history.epoch_costs[-1])):
-                    raise ValueError("parameters contain NaN or inf")
-                record(elapsed)
-            except ValueError as error:
-                if "NaN or inf" not in str(error):
-                    raise
-                run.diverged = True  # overflow: the paths' checks reject non-finite arrays
-                break
-            if on_epoch is not None:
-                on_epoch(epoch, run)
+        try:
+            training.minibatch_sgd(path.train_step, parameters, X, Y, learning_rate, epochs,
+                                   batch_size, seed=seed, on_epoch=after_epoch, **options)
+        except NonFiniteError:  # a step's parameters or batch overflowed to inf/NaN
+            run.diverged = True
     return run

@@ -31,7 +31,8 @@ def activation_functions(z_min=-5.0, z_max=5.0, points=401):
         2, title="Activation functions g(z) and their derivatives g'(z)"
     )
     for name in ("sigmoid", "tanh", "relu"):
-        g, g_backward = activations.ACTIVATIONS[name]
+        g, _ = activations.ACTIVATIONS[name]
+        g_backward = activations.BACKWARDS[name]
         (line,) = ax_g.plot(Z[0], g(Z)[0], label=name)
         ax_dg.plot(Z[0], g_backward(ones, Z)[0], color=line.get_color(), label=f"{name}'")
     ax_g.set(title="g(z)", xlabel="pre-activation z (a.u.)", ylabel="activation g(z) (a.u.)")
@@ -46,43 +47,6 @@ def activation_functions(z_min=-5.0, z_max=5.0, points=401):
         ax.legend()
     return fig
 
-
-
-def _batch_label(batch_size, m):
-    if batch_size is None or batch_size >= m:
-        return f"batch size {m} = m (batch gradient descent)"
-    if batch_size == 1:
-        return "batch size 1 (stochastic gradient descent)"
-    return f"batch size {batch_size} (mini-batch SGD)"
-
-
-def batch_size_comparison(X, Y, layer_dims, batch_sizes=(1, 16, 64, None), epochs=40,
-                          learning_rate=0.05, seed=0, path=network, data_name=""):
-    """Figure 1: the same network and data trained with several batch sizes (None = all m).
-
-    Left: training-set cost after each epoch; right: the same costs against wall-clock training
-    time, so the cheap-but-many steps of small batches are weighed against their cost in time.
-    """
-    m = X.shape[1]
-    dims = "-".join(map(str, layer_dims))
-    fig, (ax_epoch, ax_time) = new_figure(
-        2, title=f"Batch size comparison: network {dims}, {data_name or 'data'} (m = {m}), "
-                 f"learning rate {learning_rate}",
-    )
-    for batch_size in batch_sizes:
-        run = train_run(path, X, Y, layer_dims, learning_rate, epochs, batch_size, seed=seed)
-        label = _batch_label(batch_size, m)
-        (line,) = ax_epoch.plot(range(len(run.cost)), run.cost, label=label)
-        # time 0 (before training) has no place on a log axis: from the first epoch's end on
-        ax_time.plot(run.seconds[1:], run.cost[1:], ".-", ms=3, color=line.get_color(),
-                     label=label)
-    ax_epoch.set(title="cost after each epoch", xlabel="epoch (passes over the training set)")
-    ax_time.set(title="the same costs against wall-clock time",
-                xlabel="wall-clock training time (s, log scale)", xscale="log")
-    for ax in (ax_epoch, ax_time):
-        ax.set(ylabel=COST_LABELS["cross_entropy"] + ", train set", yscale="log")
-    fig.legend(handles=ax_epoch.get_lines(), loc="outside lower center", ncols=2)
-    return fig
 
 
 def learning_rate_comparison(X, Y, layer_dims, learning_rates=(0.01, 0.2, 2.0), epochs=200,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from plots import datasets, figures
+from plots import batch_size, datasets, figures
 from plots.experiments import train_run
 from plots.simulator import run_in_simulator
 from plots.style import save_figure
@@ -27,9 +27,10 @@ def _breast_cancer(seed):
 
 
 def figure_batch_sizes(seed):
-    data = _breast_cancer(seed)
-    return figures.batch_size_comparison(data.X_train, data.Y_train, NETWORK, seed=seed,
-                                         data_name="breast cancer")
+    path, name = batch_size.training_path()
+    split = batch_size.three_way_split(seed)
+    choices = batch_size.study(seed, path=path, split=split)
+    return batch_size.figure(choices, split[0][0].shape[1], path_name=name)
 
 
 def figure_learning_rates(seed):

@@ -10,6 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from plots import datasets, figures
+from plots.csv_data import CsvError, load_csv
 from plots.experiments import train_run
 from plots.style import save_figure
 from reference import checks
@@ -45,8 +46,10 @@ def check_options(path, layers, hidden, output, cost, batch_size, epochs, learni
     """
     if path not in PATHS:
         raise OptionError(f"--path {path!r}: expected one of {', '.join(PATHS)}")
-    if data not in datasets.DATASETS:
-        raise OptionError(f"--data {data!r}: expected one of {', '.join(datasets.DATASETS)}")
+    csv_file = data not in datasets.DATASETS and data.lower().endswith(".csv")
+    if data not in datasets.DATASETS and not csv_file:
+        raise OptionError(f"--data {data!r}: expected one of {', '.join(datasets.DATASETS)}, "
+                          "or a file PATH.csv")
     dims = parse_layers(layers)
     try:
         checks.check_activation(hidden, checks.HIDDEN_ACTIVATIONS, "hidden")
@@ -57,7 +60,10 @@ def check_options(path, layers, hidden, output, cost, batch_size, epochs, learni
         raise OptionError(str(error)) from None
     if epochs < 1:
         raise OptionError(f"--epochs {epochs}: expected an integer >= 1")
-    split = datasets.DATASETS[data](seed=seed)  # the train/held-out split follows the seed
+    try:  # the train/held-out split follows the seed
+        split = load_csv(data, seed=seed) if csv_file else datasets.DATASETS[data](seed=seed)
+    except CsvError as error:
+        raise OptionError(str(error)) from None
     n0, m = split.X_train.shape
     if dims[0] != n0 or dims[-1] != 1:
         raise OptionError(
@@ -105,7 +111,7 @@ def train(path="reference", layers="30,16,8,1", hidden="relu", output="sigmoid",
     print(f"final cost ({cost}): train {run.cost[-1]:.6g}, held-out {run.held_cost[-1]:.6g}")
     print(f"final accuracy: train {run.accuracy[-1]:.2%} (m = {m_train}), "
           f"held-out {run.held_accuracy[-1]:.2%} (m = {m_held})")
-    plot = Path(plot) if plot else RUNS_DIR / f"train_{data}_{path}.png"
+    plot = Path(plot) if plot else RUNS_DIR / f"train_{split.name}_{path}.png"
     title = (f"invoke train: {data}, network {'-'.join(map(str, dims))} ({hidden}/{output}), "
              f"path {path}, batch size {batch_size or m_train}, learning rate {learning_rate}, "
              f"seed {seed}")

@@ -1,11 +1,19 @@
-"""Input validation shared by every path (reference, kernels.cpu, kernels.cuda).
+"""Every input check of the project, shared by all three paths and the training loops.
 
-The fast paths run kernels without bounds checks, so their Python wrappers call these same
-functions before any kernel sees an array: a bad input gets the same clear message on every path
-(which array, its shape, what was expected), never a crash or a silently wrong answer.
+Each public function checks its inputs here once, at its door; what it calls behind the door is
+unchecked math. The fast paths run kernels without bounds checks, so their Python wrappers call
+these same functions before any kernel sees an array: a bad input gets the same message on every
+path (which array, its shape, what was expected), never a crash or a silently wrong answer.
 
 Notation as in the slides: L layers, n[l] units in layer l, m samples (one per column).
+
+    the network    check_step (train_step), check_forward, check_cost, check_backward,
+                   check_update, check_linear, check_like, check_layer_dims, check_dtype
+    the loops      check_loop (epochs, batch size, a cost threshold)
+    the rest       matrix products, Algorithm 1, the regressions and the slides' examples
 """
+
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -15,13 +23,21 @@ COSTS = ("cross_entropy", "mse")
 FLOAT_DTYPES = (np.float32, np.float64)
 
 
+class NonFiniteError(ValueError):
+    """An input holds NaN or inf (training that diverged, say): callers catch it by type."""
+
+
 def _name_shape(name, a):
     return f"{name} has shape {tuple(np.shape(a))}"
 
 
+# ---------------------------------------------------------------------------------------------
+# Arrays and names.
+
+
 def check_float_array(name, a, ndim=2, expected="a 2-D array", finite=True):
     """A NumPy array of float32/float64 with `ndim` dimensions, at least one element, all finite
-    (the last only with finite=True).
+    (the last only with finite=True; NonFiniteError otherwise).
 
     `expected` describes the wanted shape in the message when the dimensions are wrong."""
     if not isinstance(a, np.ndarray):
@@ -33,7 +49,58 @@ def check_float_array(name, a, ndim=2, expected="a 2-D array", finite=True):
     if a.size == 0:
         raise ValueError(f"{_name_shape(name, a)}; expected at least one element (empty batch?)")
     if finite and not np.isfinite(a).all():
-        raise ValueError(f"{name} contains NaN or inf ({_name_shape(name, a)})")
+        raise NonFiniteError(f"{name} contains NaN or inf ({_name_shape(name, a)})")
+
+
+def check_like(name, a, like_name, shape, dtype):
+    """a has the shape and dtype of what it pairs with (dA and Z, dZ and Z, logits and AL)."""
+    check_float_array(name, a, finite=False)
+    if a.shape != tuple(shape):
+        raise ValueError(f"{_name_shape(name, a)}; expected {tuple(shape)}, the shape of {like_name}")
+    if a.dtype != dtype:
+        raise TypeError(f"{name} has dtype {a.dtype} but {like_name} has dtype {np.dtype(dtype)}")
+
+
+def check_dtype(dtype):
+    if np.dtype(dtype).type not in FLOAT_DTYPES:
+        raise TypeError(f"dtype {np.dtype(dtype)} is not supported; expected float32 or float64")
+    return np.dtype(dtype)
+
+
+def check_activation(name, allowed, which):
+    if name not in allowed:
+        raise ValueError(f"unknown {which} activation {name!r}; expected one of {allowed}")
+
+
+def check_cost_name(cost, output="sigmoid"):
+    if cost not in COSTS:
+        raise ValueError(f"unknown cost {cost!r}; expected one of {COSTS}")
+    if cost == "cross_entropy" and output != "sigmoid":
+        raise ValueError(
+            f"cost 'cross_entropy' needs output='sigmoid' (probabilities in (0, 1)), got {output!r}"
+        )
+
+
+def check_learning_rate(learning_rate):
+    if not np.isfinite(learning_rate) or learning_rate <= 0:
+        raise ValueError(f"learning_rate = {learning_rate}; expected a finite number > 0")
+
+
+def check_threshold(threshold):
+    """batch_gd's threshold: the cost J to get below, a finite number > 0."""
+    if isinstance(threshold, bool) or not isinstance(threshold, Real) or not 0 < threshold < np.inf:
+        raise ValueError(f"threshold = {threshold!r}; expected a finite number > 0 (the cost J to get below)")
+
+
+def check_count(name, value, least=1):
+    """An integer (a whole float counts) of at least `least`: epochs, steps, iterations."""
+    if isinstance(value, bool) or int(value) != value or value < least:
+        raise ValueError(f"{name} = {value}; expected an integer >= {least}")
+    return int(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# The network's parameters and data.
 
 
 def check_layer_dims(layer_dims):
@@ -47,12 +114,6 @@ def check_layer_dims(layer_dims):
         if int(n) != n or n < 1:
             raise ValueError(f"layer_dims[{l}] = {n}; every layer width n[l] must be an integer >= 1")
     return [int(n) for n in dims]
-
-
-def check_dtype(dtype):
-    if np.dtype(dtype).type not in FLOAT_DTYPES:
-        raise TypeError(f"dtype {np.dtype(dtype)} is not supported; expected float32 or float64")
-    return np.dtype(dtype)
 
 
 def check_parameters(parameters):
@@ -82,8 +143,8 @@ def check_parameters(parameters):
 
 
 def layer_dims_of(parameters):
-    """[n[0], n[1], ..., n[L]] read off the weight shapes."""
-    L = check_parameters(parameters)
+    """[n[0], n[1], ..., n[L]] read off the weight shapes of checked parameters."""
+    L = sum(1 for key in parameters if key.startswith("W"))
     return [parameters["W1"].shape[1]] + [parameters[f"W{l}"].shape[0] for l in range(1, L + 1)]
 
 
@@ -97,10 +158,21 @@ def check_X(X, parameters):
         raise TypeError(f"X has dtype {X.dtype} but the parameters have {parameters['W1'].dtype}")
 
 
+def check_Y(Y, shape, cost):
+    """Y has the shape of AL, (n[L], m); cross-entropy labels lie in [0, 1] (cost checked before)."""
+    check_float_array("Y", Y)
+    if Y.shape != tuple(shape):
+        raise ValueError(f"{_name_shape('Y', Y)}; expected {tuple(shape)}, the shape of AL = (n[L], m)")
+    if cost == "cross_entropy" and ((Y < 0).any() or (Y > 1).any()):
+        raise ValueError(
+            f"Y has labels outside [0, 1] (min {Y.min()}, max {Y.max()}); cross_entropy needs 0 <= y <= 1"
+        )
+
+
 def check_linear(A_prev, W, b):
     """The layer pieces' operands: A_prev (n[l-1], m), W (n[l], n[l-1]), b (n[l], 1), one dtype.
 
-    Shapes and dtypes only, cheap enough for every layer call; forward checks X's values once."""
+    Shapes and dtypes only: the layer pieces compute with any values."""
     for name, a in (("A_prev", A_prev), ("W", W), ("b", b)):
         check_float_array(name, a, finite=False)
     n_l, n_prev = W.shape
@@ -113,43 +185,76 @@ def check_linear(A_prev, W, b):
         raise TypeError(f"A_prev, W, b have dtypes {A_prev.dtype}, {W.dtype}, {b.dtype}; expected one")
 
 
-def check_like(name, a, like_name, shape, dtype):
-    """a has the shape and dtype of what it pairs with (dA and Z, dZ and Z, logits and AL)."""
-    check_float_array(name, a, finite=False)
-    if a.shape != tuple(shape):
-        raise ValueError(f"{_name_shape(name, a)}; expected {tuple(shape)}, the shape of {like_name}")
-    if a.dtype != dtype:
-        raise TypeError(f"{name} has dtype {a.dtype} but {like_name} has dtype {np.dtype(dtype)}")
+def check_linear_backward(dZ, cache):
+    """linear_backward's door: the cache's operands, and dZ with the shape of Z = W A_prev + b."""
+    A_prev, W, b = cache
+    check_linear(A_prev, W, b)
+    check_like("dZ", dZ, "Z = W A_prev + b", (W.shape[0], A_prev.shape[1]), W.dtype)
 
 
-def check_activation(name, allowed, which):
-    if name not in allowed:
-        raise ValueError(f"unknown {which} activation {name!r}; expected one of {allowed}")
+def check_activation_input(Z):
+    """g(Z)'s door on the fast paths: a 2-D float array (any values: NaN in, NaN out)."""
+    check_float_array("Z", Z, finite=False)
 
 
-def check_cost_name(cost, output="sigmoid"):
-    if cost not in COSTS:
-        raise ValueError(f"unknown cost {cost!r}; expected one of {COSTS}")
-    if cost == "cross_entropy" and output != "sigmoid":
-        raise ValueError(
-            f"cost 'cross_entropy' needs output='sigmoid' (probabilities in (0, 1)), got {output!r}"
-        )
+def check_activation_backward(dA, Z):
+    """g_backward's door: Z a float array, dA of its shape and dtype (any values)."""
+    check_activation_input(Z)
+    check_like("dA", dA, "Z", Z.shape, Z.dtype)
 
 
-def check_Y(Y, AL, cost):
-    """Y has the shape of AL, (n[L], m); cross-entropy labels lie in [0, 1]."""
+# ---------------------------------------------------------------------------------------------
+# The doors of the network's functions, the same on every path.
+
+
+def check_forward(X, parameters, hidden, output):
+    """forward's door: parameters, X against them, the activation names. Returns L."""
+    L = check_parameters(parameters)
+    check_X(X, parameters)
+    check_activation(hidden, HIDDEN_ACTIVATIONS, "hidden")
+    check_activation(output, OUTPUT_ACTIVATIONS, "output")
+    return L
+
+
+check_network_call = check_forward  # the name the slides' examples use for the same checks
+
+
+def check_cost(AL, Y, cost, logits=None):
+    """compute_cost's door: AL, Y of AL's shape, the cost name, logits shaped like AL."""
+    check_float_array("AL", AL)
     check_cost_name(cost)
-    check_float_array("Y", Y)
-    if Y.shape != AL.shape:
-        raise ValueError(f"{_name_shape('Y', Y)}; expected {AL.shape}, the shape of AL = (n[L], m)")
-    if cost == "cross_entropy" and ((Y < 0).any() or (Y > 1).any()):
-        raise ValueError(
-            f"Y has labels outside [0, 1] (min {Y.min()}, max {Y.max()}); cross_entropy needs 0 <= y <= 1"
-        )
+    check_Y(Y, AL.shape, cost)
+    if logits is None:
+        return
+    if hasattr(logits, "copy_to_host"):  # a device array (kernels.cuda's caches[-1][1])
+        if tuple(logits.shape) != AL.shape or np.dtype(logits.dtype) != AL.dtype:
+            raise ValueError(f"logits has shape {tuple(logits.shape)}; expected {AL.shape}, the shape of AL")
+    else:
+        check_like("logits", logits, "AL", AL.shape, AL.dtype)
 
 
-def check_grads(grads, parameters):
-    """grads has dW[l], db[l] for every W[l], b[l], each with its parameter's shape."""
+def check_backward(AL, Y, caches, cost):
+    """backward's door: the cost against the output activation forward used, Y against AL."""
+    *_, (_, _, output) = caches
+    check_cost_name(cost, output)
+    check_Y(Y, np.shape(AL), cost)
+
+
+def check_caches(caches, kind, forward_name, AL_shape, expected_shape):
+    """caches (of type `kind`) came from this path's own forward, for an AL of its shape."""
+    if not isinstance(caches, kind):
+        raise TypeError(f"caches must come from {forward_name} (each path reads its own caches)")
+    if tuple(AL_shape) != tuple(expected_shape):
+        raise ValueError(f"AL has shape {tuple(AL_shape)}; expected {tuple(expected_shape)} from forward")
+
+
+def check_choice(name, value, allowed):
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+
+
+def check_update(parameters, grads, learning_rate):
+    """update_parameters' door: one gradient per parameter, of its shape, finite. Returns L."""
     L = check_parameters(parameters)
     for l in range(1, L + 1):
         for key in (f"W{l}", f"b{l}"):
@@ -161,11 +266,35 @@ def check_grads(grads, parameters):
                     f"{_name_shape(dkey, grads[dkey])}; expected {parameters[key].shape}, the shape of {key}"
                 )
             check_float_array(dkey, grads[dkey])
+    check_learning_rate(learning_rate)
+    return L
 
 
-def check_learning_rate(learning_rate):
-    if not np.isfinite(learning_rate) or learning_rate <= 0:
-        raise ValueError(f"learning_rate = {learning_rate}; expected a finite number > 0")
+def check_step(parameters, X, Y, learning_rate, hidden, output, cost):
+    """train_step's door: every input of one step, each checked once. Returns L."""
+    check_cost_name(cost, output)
+    check_learning_rate(learning_rate)
+    L = check_forward(X, parameters, hidden, output)
+    check_Y(Y, (parameters[f"W{L}"].shape[0], X.shape[1]), cost)
+    return L
+
+
+def check_loop(X, Y, epochs, batch_size):
+    """A training loop's own inputs (each train_step checks the rest): Y has X's m columns,
+    1 <= batch_size <= m (None: m), epochs >= 1. Returns (epochs, batch_size) as ints."""
+    check_float_array("X", X)
+    check_float_array("Y", Y)
+    m = X.shape[1]
+    batch_size = m if batch_size is None else batch_size
+    if Y.shape[1] != m:
+        raise ValueError(f"Y has shape {Y.shape}; expected (n[L], {m}), one column per sample of X")
+    if int(batch_size) != batch_size or not 1 <= batch_size <= m:
+        raise ValueError(f"batch_size = {batch_size}; expected an integer in [1, m = {m}]")
+    return check_count("epochs", epochs), int(batch_size)
+
+
+# ---------------------------------------------------------------------------------------------
+# Matrix products.
 
 
 def _check_matrix(name, a):
@@ -196,10 +325,123 @@ def check_matmul_operands(A, B):
     check_product_operands("A", A, "B", B, (1, 0))
 
 
-def check_network_call(X, parameters, hidden, output):
-    """Everything forward needs: parameters, X against them, and the activation names."""
-    L = check_parameters(parameters)
-    check_X(X, parameters)
-    check_activation(hidden, HIDDEN_ACTIVATIONS, "hidden")
-    check_activation(output, OUTPUT_ACTIVATIONS, "output")
-    return L
+# ---------------------------------------------------------------------------------------------
+# Algorithm 1 (reference/gradient_descent.py).
+
+
+def check_gradient_descent(grad_f, alpha, criteria, max_iter):
+    if not callable(grad_f):
+        raise TypeError(f"grad_f must be a callable (x -> grad f(x)), got {type(grad_f).__name__}")
+    for name, value in (("alpha", alpha), ("criteria", criteria)):
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+        if not np.isfinite(value) or value <= 0:
+            raise ValueError(f"{name} = {value}; expected a finite number > 0")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, Integral):
+        raise TypeError(f"max_iter must be an int, got {type(max_iter).__name__}")
+    if max_iter < 1:
+        raise ValueError(f"max_iter = {max_iter}; expected at least 1")
+
+
+def check_start_point(x_old):
+    """x_old as a 1-D float array (a scalar start is R^1), a copy; float32 stays float32."""
+    x = np.asarray(x_old)
+    if x.dtype.kind not in "iuf" or x.dtype == np.float16:
+        raise TypeError(f"x_old has dtype {x.dtype}; expected a number or a float32/float64 array")
+    if x.dtype.type not in FLOAT_DTYPES:
+        x = x.astype(np.float64)
+    if x.ndim > 1:
+        raise ValueError(f"x_old has shape {x.shape}; expected a scalar or a 1-D array (n,)")
+    x = np.array(x.reshape(-1))  # own copy: the caller's array is never changed
+    if x.size == 0:
+        raise ValueError(f"x_old has shape {x.shape}; expected at least one coordinate")
+    if not np.isfinite(x).all():
+        raise NonFiniteError(f"x_old = {x} contains NaN or inf; the start point must be finite")
+    return x
+
+
+def check_gradient(grad, x):
+    """What grad_f returned: one entry per coordinate of x."""
+    if grad.size != x.size or grad.ndim > 1:
+        raise ValueError(f"grad_f(x) has shape {grad.shape}; expected {x.shape}, the shape of x")
+
+
+# ---------------------------------------------------------------------------------------------
+# The neuron and the regressions (reference/regression.py).
+
+
+def check_neuron_inputs(X, W, b):
+    """X (n, m), W (n, 1), b (1, 1): float arrays of one dtype, finite, non-empty."""
+    check_float_array("X", X)
+    check_float_array("W", W)
+    check_float_array("b", b)
+    n = X.shape[0]
+    if W.shape != (n, 1):
+        raise ValueError(f"W has shape {W.shape}; expected ({n}, 1) = (n, 1), n = X's rows")
+    if b.shape != (1, 1):
+        raise ValueError(f"b has shape {b.shape}; expected (1, 1), the bias scalar")
+    for name, a in (("W", W), ("b", b)):
+        if a.dtype != X.dtype:
+            raise TypeError(f"{name} has dtype {a.dtype} but X has {X.dtype}")
+
+
+def check_targets(Y, X, labels=False):
+    """Y (1, m) of X's dtype; labels=True: values in [0, 1] (for the cross-entropy)."""
+    check_float_array("Y", Y)
+    if Y.shape != (1, X.shape[1]):
+        raise ValueError(
+            f"Y has shape {Y.shape}; expected (1, {X.shape[1]}) = (1, m), one per sample"
+        )
+    if Y.dtype != X.dtype:
+        raise TypeError(f"Y has dtype {Y.dtype} but X has {X.dtype}")
+    if labels and ((Y < 0).any() or (Y > 1).any()):
+        raise ValueError(
+            f"Y has labels outside [0, 1] (min {Y.min()}, max {Y.max()}); cross-entropy needs"
+            " 0 <= y <= 1"
+        )
+
+
+def check_regression_loss(loss, losses):
+    if loss not in losses:
+        raise ValueError(f"unknown loss {loss!r}; expected one of {tuple(losses)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The slides' PyTorch examples (reference/slide_examples.py).
+
+
+def check_shapes(arrays):
+    """[(name, array, expected shape[, what the shape means])]: each array has its shape."""
+    for name, a, shape, *meaning in arrays:
+        if a.shape != shape:
+            raise ValueError(f"{name} has shape {a.shape}; expected {shape}"
+                             + "".join(f" = {what}" for what in meaning))
+
+
+# ---------------------------------------------------------------------------------------------
+# The scalar graph (reference/graph.py).
+
+
+def check_node_value(value, node_type):
+    if isinstance(value, node_type):
+        raise TypeError("Node value must be a number, got a Node")
+
+
+def check_node_finite(value, given):
+    if not np.isfinite(value):
+        raise NonFiniteError(f"Node value {given!r} is not finite")
+
+
+def check_same_dtype(dtype, other):
+    if other != dtype:
+        raise TypeError(f"cannot combine Nodes of dtypes {dtype} and {other}")
+
+
+def check_exponent(k):
+    if isinstance(k, bool) or not isinstance(k, Real):
+        raise TypeError(f"Node ** k needs a constant int or float k, got {type(k).__name__}")
+
+
+def check_log_argument(x):
+    if x <= 0:
+        raise ValueError(f"log of {x}: the argument must be > 0")

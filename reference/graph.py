@@ -9,18 +9,21 @@ one operation:
 
 `Node.backward()` puts the graph in topological order (every node after all of its parents), sets
 `d out / d out = 1`, and calls the closures from the output back to the leaves, so each node's grad
-is complete before it is passed on. Gradients accumulate (`+=`), as in PyTorch's `.grad`, because a
-node used twice (`x` in `2x^2 + 5x`) receives a contribution along each path.
+is complete before it is passed on. The closures add (`+=`) because a node used several times gets
+one contribution per use, and the chain rule sums them: in the slide's z = 2 (x x) + 5 x, x is used
+three times (twice by the product x x, once by 5 x), and dz/dx = 2x + 2x + 5 (the two x's of
+`x * x` give x each, times dz/d(x x) = 2). That sum happens inside one backward pass.
+A second matter is what happens across backward() calls: the leaves' grads keep adding up, as
+torch's `.grad` does (hence `zero_grad()`), while an intermediate node's grad is that pass's only,
+as torch keeps no `.grad` for non-leaf tensors.
 
 This is the computation graph, not a neural network (as the slide warns): one node per scalar.
 Values keep the dtype they were made with (float64 by default, float32 on request).
 """
 
-import numbers
-
 import numpy as np
 
-from reference.checks import check_dtype
+from reference import activations, checks
 
 
 class Node:
@@ -31,12 +34,10 @@ class Node:
     """
 
     def __init__(self, value, dtype=np.float64, parents=(), op=""):
-        if isinstance(value, Node):
-            raise TypeError("Node value must be a number, got a Node")
-        self.dtype = check_dtype(dtype)
+        checks.check_node_value(value, Node)
+        self.dtype = checks.check_dtype(dtype)
         self.value = self.dtype.type(value)
-        if not np.isfinite(self.value):
-            raise ValueError(f"Node value {value!r} is not finite")
+        checks.check_node_finite(self.value, value)
         self.grad = self.dtype.type(0)
         self.parents = tuple(parents)
         self.op = op
@@ -48,8 +49,7 @@ class Node:
     def _lift(self, other):
         """Constants (2 in 2x^2) become leaves of this node's dtype."""
         if isinstance(other, Node):
-            if other.dtype != self.dtype:
-                raise TypeError(f"cannot combine Nodes of dtypes {self.dtype} and {other.dtype}")
+            checks.check_same_dtype(self.dtype, other.dtype)
             return other
         return Node(other, dtype=self.dtype)
 
@@ -82,8 +82,7 @@ class Node:
 
     # y = x^k for a constant k: dy/dx = k x^(k-1).
     def __pow__(self, k):
-        if isinstance(k, bool) or not isinstance(k, numbers.Real):
-            raise TypeError(f"Node ** k needs a constant int or float k, got {type(k).__name__}")
+        checks.check_exponent(k)
         k = self.dtype.type(k)
         out = self._make(self.value**k, (self,), f"**{k}")
 
@@ -105,8 +104,7 @@ class Node:
 
     # y = log x (x > 0): dy/dx = 1 / x.
     def log(self):
-        if self.value <= 0:
-            raise ValueError(f"log of {self.value}: the argument must be > 0")
+        checks.check_log_argument(self.value)
         out = self._make(np.log(self.value), (self,), "log")
 
         def local_backward():
@@ -126,28 +124,22 @@ class Node:
         return out
 
     # y = sigmoid(x) = 1 / (1 + e^-x): dy/dx = e^-x / (1 + e^-x)^2 = y (1 - y).
+    # Value and slope are reference/activations.py's stable forms, on one number.
     def sigmoid(self):
-        # t = e^(-|x|) never overflows; for x < 0, sigmoid(x) = e^x / (1 + e^x) = t / (1 + t).
-        t = np.exp(-abs(self.value))
-        out = self._make(1 / (1 + t) if self.value >= 0 else t / (1 + t), (self,), "sigmoid")
+        out = self._make(activations.sigmoid(self.value), (self,), "sigmoid")
 
         def local_backward():
-            # y (1 - y) = t / (1 + t)^2 (sigmoid' is even); written with t, not 1 - y, which
-            # cancels to few correct digits in float32 once y is near 1.
-            self.grad += t / (1 + t) ** 2 * out.grad
+            self.grad += activations.sigmoid_prime(self.value) * out.grad
 
         out.local_backward = local_backward
         return out
 
-    # y = tanh(x) = 2 / (1 + e^-2x) - 1: dy/dx = 1 - y^2.
+    # y = tanh(x) = 2 / (1 + e^-2x) - 1: dy/dx = 1 - y^2 (reference/activations.py's forms).
     def tanh(self):
-        out = self._make(np.tanh(self.value), (self,), "tanh")
+        out = self._make(activations.tanh(self.value), (self,), "tanh")
 
         def local_backward():
-            # 1 - y^2 = 4 t / (1 + t)^2 with t = e^(-2|x|) (tanh' is even): the same value without
-            # the cancellation of 1 - y^2 when |y| is near 1 (few correct digits left in float32).
-            t = np.exp(-2 * abs(self.value))
-            self.grad += 4 * t / (1 + t) ** 2 * out.grad
+            self.grad += activations.tanh_prime(self.value) * out.grad
 
         out.local_backward = local_backward
         return out
@@ -191,9 +183,13 @@ class Node:
     def backward(self):
         """Fill `grad` of every node in the graph with d(self)/d(node), by the chain rule.
 
-        Grads accumulate as in PyTorch: call `zero_grad()` before a second backward.
+        As in PyTorch, a second backward adds to the leaves' grads (call `zero_grad()` first to
+        start again from 0); the intermediate nodes' grads start from 0 on every pass.
         """
         order = self.topological_order()
+        for node in order:
+            if node.parents:  # an intermediate result: its grad belongs to this pass
+                node.grad = self.dtype.type(0)
         self.grad = self.dtype.type(1)  # d self / d self = 1
         for node in reversed(order):  # output first: a node's grad is complete before it passes on
             node.local_backward()
@@ -218,12 +214,13 @@ def slide_example_f(x=-2.0, y=5.0, z=-4.0, dtype=np.float64):
 
 
 def slide_example_z(x=2.0, dtype=np.float64):
-    """The slide's z = 2 x^2 + 5 x; runs backward. Returns the nodes {"x", "z"}.
+    """The slide's z = 2 * (x * x) + 5 * x; runs backward. Returns the nodes {"x", "z"}.
 
-    dz/dx = 4 x + 5 = 13 at x = 2: x appears twice, and its grad is the sum along both paths.
+    dz/dx = 4 x + 5 = 13 at x = 2: x is used three times (twice in x * x, once in 5 * x), and its
+    grad is the sum over the three uses: 2 x + 2 x + 5.
     """
     x = Node(x, dtype)
-    z = 2 * x**2 + 5 * x
+    z = 2 * (x * x) + 5 * x
     z.backward()
     return {"x": x, "z": z}
 

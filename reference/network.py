@@ -12,9 +12,8 @@ Forward, for l = 1..L:   Z[l] = W[l] A[l-1] + b[l],   A[l] = g[l](Z[l])
 with g = ReLU for hidden layers and sigmoid at the output by default.
 
 This module's public functions are the contract every path offers under the same names
-(kernels.cpu, kernels.cuda): initialize_parameters, forward, compute_cost, backward,
-update_parameters, train_step, the layer pieces linear_forward / linear_backward, and the
-activations sigmoid, tanh, relu with their *_backward(dA, Z).
+(reference/api.py lists them). Each checks its inputs once, at its door (reference/checks.py);
+behind the door the functions it calls are the plain math, with no checks of their own.
 """
 
 import numpy as np
@@ -65,18 +64,22 @@ def linear_forward(A_prev, W, b):
 
 
 def linear_backward(dZ, cache):
-    """Gradients of J through Z = W A_prev + b, given dZ = dJ/dZ: (n[l], m).
+    """Gradients of J through Z = W A_prev + b, given dZ = dJ/dZ: (n[l], m).  -> (dA_prev, dW, db).
 
     Z_ij = sum_k W_ik A_kj + b_i, so
         dJ/dW_ik = sum_j dZ_ij A_kj         ->  dW = dZ A_prev^T              (n[l], n[l-1])
         dJ/db_i  = sum_j dZ_ij              ->  db = sum over the m columns  (n[l], 1)
         dJ/dA_kj = sum_i W_ik dZ_ij         ->  dA_prev = W^T dZ             (n[l-1], m)
     b is added to every column, so each sample's dZ flows into db: that is why db sums over m.
-    No 1/m here: it entered once, in dZ[L] (see backward), and the sums carry it through.
+    No 1/m here: it entered once, in dZ[L] (see output_gradient), and the sums carry it through.
     """
+    checks.check_linear_backward(dZ, cache)
+    return _linear_backward(dZ, cache)
+
+
+def _linear_backward(dZ, cache):
+    """linear_backward behind its door."""
     A_prev, W, b = cache
-    checks.check_linear(A_prev, W, b)
-    checks.check_like("dZ", dZ, "Z = W A_prev + b", (W.shape[0], A_prev.shape[1]), W.dtype)
     dW = dZ @ A_prev.T
     db = dZ.sum(axis=1, keepdims=True)
     dA_prev = W.T @ dZ
@@ -84,29 +87,36 @@ def linear_backward(dZ, cache):
 
 
 def linear_activation_forward(A_prev, W, b, activation):
-    """A[l] = g(W[l] A[l-1] + b[l]).  -> A: (n[l], m), cache = (linear cache, Z, activation)."""
-    Z, linear_cache = linear_forward(A_prev, W, b)
+    """A[l] = g(W[l] A[l-1] + b[l]), unchecked (its callers check at their door).
+
+    -> A: (n[l], m), cache = ((A_prev, W, b), Z, activation)."""
+    Z = W @ A_prev + b
     g, _ = ACTIVATIONS[activation]
-    return g(Z), (linear_cache, Z, activation)
+    return g(Z), ((A_prev, W, b), Z, activation)
 
 
 def linear_activation_backward(dA, cache):
-    """dZ = dA * g'(Z), then the linear backward.  dA: (n[l], m) -> (dA_prev, dW, db)."""
+    """dZ = dA * g'(Z), then the linear backward, unchecked.  dA: (n[l], m) -> (dA_prev, dW, db)."""
     linear_cache, Z, activation = cache
-    _, g_backward = ACTIVATIONS[activation]
-    return linear_backward(g_backward(dA, Z), linear_cache)
+    _, g_prime = ACTIVATIONS[activation]
+    return _linear_backward(dA * g_prime(Z), linear_cache)
 
 
 # ---------------------------------------------------------------------------------------------
-# The whole network.
+# The whole network. Each public function: its door, then the math (the _ functions below it).
 
 
 def forward(X, parameters, hidden="relu", output="sigmoid"):
     """Forward propagation (also inference): A[0] = X, then Z[l], A[l] for l = 1..L.
 
-    X: (n[0], m) -> AL = A[L]: (n[L], m), caches: one (linear cache, Z[l], activation) per layer.
+    X: (n[0], m) -> AL = A[L]: (n[L], m), caches: one ((A[l-1], W[l], b[l]), Z[l], activation)
+    per layer.
     """
-    L = checks.check_network_call(X, parameters, hidden, output)
+    L = checks.check_forward(X, parameters, hidden, output)
+    return _forward(X, parameters, L, hidden, output)
+
+
+def _forward(X, parameters, L, hidden, output):
     A = X
     caches = []
     for l in range(1, L + 1):
@@ -119,35 +129,39 @@ def forward(X, parameters, hidden="relu", output="sigmoid"):
 def compute_cost(AL, Y, cost="cross_entropy", logits=None):
     """The cost J over the batch.  AL, Y: (n[L], m) -> float.
 
-    cross_entropy: J = -(1/m) sum [y log a + (1 - y) log(1 - a)], from the logits Z[L] when they
-                   are given (stable for saturated outputs), otherwise from AL (logs clamped at -100)
+    cross_entropy: J = -(1/N) sum [y log a + (1 - y) log(1 - a)] over all N = n[L] m entries (with
+                   one output, n[L] = 1, the slides' 1/m), from the logits Z[L] when they are given
+                   (stable for saturated outputs), otherwise from AL (logs clamped at -100)
     mse:           J = (1/N) sum (a - y)^2 over all N = n[L] m entries
     """
-    checks.check_float_array("AL", AL)
-    checks.check_Y(Y, AL, cost)
+    checks.check_cost(AL, Y, cost, logits)
+    return _cost(AL, Y, cost, logits)
+
+
+def _cost(AL, Y, cost, logits):
     if cost == "mse":
         return float(mse(Y, AL))
     if logits is not None:
-        checks.check_like("logits", logits, "AL", AL.shape, AL.dtype)
         return float(cross_entropy_from_logits(logits, Y))
     return float(cross_entropy(AL, Y))
 
 
 def output_gradient(AL, Y, ZL, output, cost):
-    """dZ[L] = dJ/dZ[L], the start of backward propagation.  -> (n[L], m).
+    """dZ[L] = dJ/dZ[L], the start of backward propagation (unchecked).  -> (n[L], m).
 
     With N = n[L] m entries in the mean:
       sigmoid + cross_entropy: dJ/da = (a - y) / (a (1 - a) N) and da/dz = a (1 - a), so the two
           a (1 - a) cancel:  dZ[L] = (A[L] - Y) / N.  Nothing divides by a (1 - a), so saturated
-          outputs give finite, exact gradients.
+          outputs give finite gradients (not exact ones: where a rounds to 1, a - y rounds to 0,
+          e.g. 0 at z = 40, y = 1, m = 1, where the true value is -4.2e-18).
       mse: dJ/dA[L] = 2 (A[L] - Y) / N, then dZ[L] = dA[L] * g'(Z[L]) (g' = 1 for linear).
     This is where the 1/m enters, once.
     """
     N = Y.size
     if cost == "cross_entropy":
         return (AL - Y) / N
-    _, g_backward = ACTIVATIONS[output]
-    return g_backward(2 * (AL - Y) / N, ZL)
+    _, g_prime = ACTIVATIONS[output]
+    return 2 * (AL - Y) / N * g_prime(ZL)
 
 
 def backward(AL, Y, caches, cost="cross_entropy"):
@@ -155,13 +169,16 @@ def backward(AL, Y, caches, cost="cross_entropy"):
 
     AL, Y: (n[L], m), caches from forward -> {"dW1": (n[1], n[0]), "db1": (n[1], 1), ...}.
     """
-    *_, (_, ZL, output) = caches
-    checks.check_cost_name(cost, output)
-    checks.check_Y(Y, AL, cost)
+    checks.check_backward(AL, Y, caches, cost)
+    return _backward(AL, Y, caches, cost)
+
+
+def _backward(AL, Y, caches, cost):
     L = len(caches)
+    *_, (linear_cache, ZL, output) = caches
     grads = {}
     dZ = output_gradient(AL, Y, ZL, output, cost)
-    dA_prev, grads[f"dW{L}"], grads[f"db{L}"] = linear_backward(dZ, caches[L - 1][0])
+    dA_prev, grads[f"dW{L}"], grads[f"db{L}"] = _linear_backward(dZ, linear_cache)
     for l in range(L - 1, 0, -1):
         dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = linear_activation_backward(dA_prev, caches[l - 1])
     return grads
@@ -172,8 +189,11 @@ def update_parameters(parameters, grads, learning_rate):
 
     Updates the arrays in place (so a caller's dict sees the new values) and returns parameters.
     """
-    checks.check_grads(grads, parameters)
-    checks.check_learning_rate(learning_rate)
+    checks.check_update(parameters, grads, learning_rate)
+    return _update(parameters, grads, learning_rate)
+
+
+def _update(parameters, grads, learning_rate):
     for key, value in parameters.items():
         value -= learning_rate * grads["d" + key]
     return parameters
@@ -184,11 +204,11 @@ def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
 
     X: (n[0], m), Y: (n[L], m). Updates parameters in place; returns the cost before the update.
     The cross-entropy is computed from the logits Z[L], so saturated outputs stay finite.
+    Every input is checked once, here; the steps behind the door are unchecked.
     """
-    checks.check_cost_name(cost, output)
-    checks.check_learning_rate(learning_rate)
-    AL, caches = forward(X, parameters, hidden, output)
-    J = compute_cost(AL, Y, cost, logits=caches[-1][1])
-    grads = backward(AL, Y, caches, cost)
-    update_parameters(parameters, grads, learning_rate)
+    L = checks.check_step(parameters, X, Y, learning_rate, hidden, output, cost)
+    AL, caches = _forward(X, parameters, L, hidden, output)
+    J = _cost(AL, Y, cost, logits=caches[-1][1])
+    grads = _backward(AL, Y, caches, cost)
+    _update(parameters, grads, learning_rate)
     return J

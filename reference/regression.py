@@ -33,46 +33,10 @@ from reference.losses import (
     l2_loss,
     l2_loss_backward,
 )
-from reference.network import (
-    linear_activation_backward,
-    linear_activation_forward,
-    linear_backward,
-    linear_forward,
-)
+from reference.network import linear_activation_backward, linear_activation_forward
 
 NEURON_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 REGRESSION_LOSSES = {"l1": (l1_loss, l1_loss_backward), "l2": (l2_loss, l2_loss_backward)}
-
-
-def check_neuron_inputs(X, W, b):
-    """X (n, m), W (n, 1), b (1, 1): float arrays of one dtype, finite, non-empty."""
-    checks.check_float_array("X", X)
-    checks.check_float_array("W", W)
-    checks.check_float_array("b", b)
-    n = X.shape[0]
-    if W.shape != (n, 1):
-        raise ValueError(f"W has shape {W.shape}; expected ({n}, 1) = (n, 1), n = X's rows")
-    if b.shape != (1, 1):
-        raise ValueError(f"b has shape {b.shape}; expected (1, 1), the bias scalar")
-    for name, a in (("W", W), ("b", b)):
-        if a.dtype != X.dtype:
-            raise TypeError(f"{name} has dtype {a.dtype} but X has {X.dtype}")
-
-
-def check_targets(Y, X, labels=False):
-    """Y (1, m) of X's dtype; labels=True: values in [0, 1] (for the cross-entropy)."""
-    checks.check_float_array("Y", Y)
-    if Y.shape != (1, X.shape[1]):
-        raise ValueError(
-            f"Y has shape {Y.shape}; expected (1, {X.shape[1]}) = (1, m), one per sample"
-        )
-    if Y.dtype != X.dtype:
-        raise TypeError(f"Y has dtype {Y.dtype} but X has {X.dtype}")
-    if labels and ((Y < 0).any() or (Y > 1).any()):
-        raise ValueError(
-            f"Y has labels outside [0, 1] (min {Y.min()}, max {Y.max()}); cross-entropy needs"
-            " 0 <= y <= 1"
-        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -85,7 +49,7 @@ def neuron_forward(X, W, b, activation="sigmoid"):
     X: (n, m), W: (n, 1), b: (1, 1), activation in sigmoid/tanh/relu/linear
     -> Y_hat: (1, m), cache = (linear cache, Z, activation) for neuron_backward.
     """
-    check_neuron_inputs(X, W, b)
+    checks.check_neuron_inputs(X, W, b)
     checks.check_activation(activation, NEURON_ACTIVATIONS, "neuron")
     return linear_activation_forward(X, W.T, b, activation)  # the layer with W[l] = W^T
 
@@ -97,6 +61,7 @@ def neuron_backward(dY_hat, cache):
     gives dW[l] = dZ X^T (1, n), db = sum over m of dZ (1, 1), dX = W[l]^T dZ = W dZ (n, m);
     so dW = dW[l]^T = X dZ^T: (n, 1).
     """
+    checks.check_like("dA", dY_hat, "Z", cache[1].shape, cache[1].dtype)
     dX, dW_row, db = linear_activation_backward(dY_hat, cache)
     return dX, dW_row.T, db
 
@@ -118,15 +83,15 @@ def linear_regression_cost(X, Y, W, b, loss="l2"):
     dJ/dY_hat = (1/m) dL/dY_hat: for L2, 2 (Y_hat - Y) / m; for L1, sign(Y_hat - Y) / m (0 where
     they are equal, as torch). The neuron is linear, so dZ = dY_hat, then dW = X dZ^T, db = sum dZ.
     """
-    if loss not in REGRESSION_LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; expected one of {tuple(REGRESSION_LOSSES)}")
-    Y_hat, cache = neuron_forward(X, W, b, "linear")
-    check_targets(Y, X)
+    checks.check_regression_loss(loss, REGRESSION_LOSSES)
+    checks.check_neuron_inputs(X, W, b)
+    checks.check_targets(Y, X)
+    Y_hat, cache = linear_activation_forward(X, W.T, b, "linear")
     loss_fn, loss_backward = REGRESSION_LOSSES[loss]
     m = X.shape[1]
     J = loss_fn(Y, Y_hat) / m
-    _, dW, db = neuron_backward(loss_backward(Y, Y_hat) / m, cache)
-    return float(J), dW, db
+    _, dW_row, db = linear_activation_backward(loss_backward(Y, Y_hat) / m, cache)
+    return float(J), dW_row.T, db
 
 
 def _fit(cost_and_gradients, X, W, b, learning_rate, num_iterations):
@@ -136,8 +101,7 @@ def _fit(cost_and_gradients, X, W, b, learning_rate, num_iterations):
     Returns (W, b, costs) with costs[k] = J before update k.
     """
     checks.check_learning_rate(learning_rate)
-    if int(num_iterations) != num_iterations or num_iterations < 1:
-        raise ValueError(f"num_iterations = {num_iterations}; expected an integer >= 1")
+    checks.check_count("num_iterations", num_iterations)
     W = np.zeros((X.shape[0], 1), X.dtype) if W is None else np.array(W)
     b = np.zeros((1, 1), X.dtype) if b is None else np.array(b)
     costs = []
@@ -184,12 +148,13 @@ def logistic_regression_cost(X, Y, W, b):
     dJ/dy_hat = (y_hat - y) / (y_hat (1 - y_hat) m) and dy_hat/dz = y_hat (1 - y_hat), so
     dZ = (Y_hat - Y) / m (no division, finite when saturated); then dW = X dZ^T, db = sum dZ.
     """
-    check_neuron_inputs(X, W, b)
-    check_targets(Y, X, labels=True)
-    Z, linear_cache = linear_forward(X, W.T, b)  # Z = W^T X + b
+    checks.check_neuron_inputs(X, W, b)
+    checks.check_targets(Y, X, labels=True)
+    Z = W.T @ X + b
     dZ = (sigmoid(Z) - Y) / X.shape[1]
-    _, dW_row, db = linear_backward(dZ, linear_cache)
-    return float(cross_entropy_from_logits(Z, Y)), dW_row.T, db
+    dW = X @ dZ.T
+    db = dZ.sum(axis=1, keepdims=True)
+    return float(cross_entropy_from_logits(Z, Y)), dW, db
 
 
 def fit_logistic_regression(X, Y, learning_rate=0.1, num_iterations=1000, W=None, b=None):

@@ -43,11 +43,6 @@ def _copy(parameters):
     return {key: np.array(value) for key, value in parameters.items()}
 
 
-def _check_steps(steps):
-    if isinstance(steps, bool) or int(steps) != steps or steps < 1:
-        raise ValueError(f"steps = {steps}; expected an integer >= 1")
-
-
 # ---------------------------------------------------------------------------------------------
 # Autograd Example (1), (2): a two-layer network with hand-written backward, rows = samples.
 
@@ -73,11 +68,9 @@ def autograd_example(x, y, w1, w2, learning_rate=1e-6, steps=500):
         checks.check_float_array(name, a)
     N, D_in = x.shape
     H, D_out = w2.shape
-    for name, a, shape in (("y", y, (N, D_out)), ("w1", w1, (D_in, H))):
-        if a.shape != shape:
-            raise ValueError(f"{name} has shape {a.shape}; expected {shape}")
+    checks.check_shapes((("y", y, (N, D_out)), ("w1", w1, (D_in, H))))
     checks.check_learning_rate(learning_rate)
-    _check_steps(steps)
+    checks.check_count("steps", steps)
     w1, w2 = np.array(w1), np.array(w2)
     losses = []
     for _ in range(steps):
@@ -120,10 +113,8 @@ def nn_example(X, Y, parameters, learning_rate=1e-4, steps=500):
     """
     checks.check_network_call(X, parameters, "relu", "linear")
     checks.check_float_array("Y", Y)
-    expected = (parameters["W2"].shape[0], X.shape[1])
-    if Y.shape != expected:
-        raise ValueError(f"Y has shape {Y.shape}; expected {expected} = (D_out, N)")
-    _check_steps(steps)
+    checks.check_shapes((("Y", Y, (parameters["W2"].shape[0], X.shape[1]), "(D_out, N)"),))
+    checks.check_count("steps", steps)
     parameters = _copy(parameters)
     losses = []
     for _ in range(steps):
@@ -161,7 +152,7 @@ def net_example(X, Y, parameters, learning_rate=0.01, steps=100):
     exactly reference.network.train_step with ReLU hidden layers, a linear output and the mse cost
     (the mean over all entries, as MSELoss).
     """
-    _check_steps(steps)
+    checks.check_count("steps", steps)
     parameters = _copy(parameters)
     losses = [
         train_step(parameters, X, Y, learning_rate, hidden="relu", output="linear", cost="mse")
@@ -194,7 +185,7 @@ def regression_example(X, Y, parameters, learning_rate=0.2, steps=200, callback=
     momentum is W <- W - lr dW). callback(t, parameters), if given, runs after step t's update
     (for plotting the fit as it forms).
     """
-    _check_steps(steps)
+    checks.check_count("steps", steps)
     parameters = _copy(parameters)
     losses = []
     for t in range(steps):

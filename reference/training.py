@@ -34,52 +34,79 @@ class History:
     epoch_times: list = field(default_factory=list)
 
 
+def epoch_orders(m, batch_size, epochs, seed=0, shuffle=True):
+    """The schedule: each epoch's order of the m columns, a fresh permutation per epoch from one
+    generator seeded once (None: in their order, when shuffle is off or one batch holds all)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        yield rng.permutation(m) if shuffle and batch_size < m else None
+
+
+def batch_bounds(m, batch_size):
+    """[(first, last)] column ranges of an epoch's batches; the last holds the m % batch_size
+    leftovers."""
+    return [(first, min(first + batch_size, m)) for first in range(0, m, batch_size)]
+
+
 def minibatch_sgd(train_step, parameters, X, Y, learning_rate, epochs, batch_size,
-                  seed=0, shuffle=True, **step_options):
+                  seed=0, shuffle=True, on_epoch=None, **step_options):
     """Mini-batch SGD: each epoch, shuffle the m columns, then one train_step per batch.
 
-    X: (n[0], m), Y: (n[L], m). The last batch of an epoch holds the m % batch_size leftovers.
-    batch_size=None means all m samples (batch gradient descent). step_options (hidden, output,
-    cost) go to train_step unchanged. parameters are updated in
+    X: (n[0], m), Y: (n[L], m). batch_size=None means all m samples (batch gradient descent).
+    step_options (hidden, output, cost) go to train_step unchanged. parameters are updated in
     place; returns a History.
+    on_epoch(epoch, history), if given, runs after each epoch (epoch = 1, 2, ...); when it
+    returns True, training stops there. Its time is not counted in history.epoch_times.
     """
-    checks.check_float_array("X", X)
-    checks.check_float_array("Y", Y)
+    epochs, batch_size = checks.check_loop(X, Y, epochs, batch_size)
     m = X.shape[1]
-    batch_size = m if batch_size is None else batch_size
-    if Y.shape[1] != m:
-        raise ValueError(f"Y has shape {Y.shape}; expected (n[L], {m}), one column per sample of X")
-    if int(batch_size) != batch_size or not 1 <= batch_size <= m:
-        raise ValueError(f"batch_size = {batch_size}; expected an integer in [1, m = {m}]")
-    if int(epochs) != epochs or epochs < 1:
-        raise ValueError(f"epochs = {epochs}; expected an integer >= 1")
-    rng = np.random.default_rng(seed)
     history = History()
     start = time.perf_counter()
-    for _ in range(epochs):
-        order = rng.permutation(m) if shuffle and batch_size < m else None
+    outside = 0.0  # seconds spent in on_epoch
+    for epoch, order in enumerate(epoch_orders(m, batch_size, epochs, seed, shuffle), start=1):
         costs = []
-        for first in range(0, m, batch_size):
+        for first, last in batch_bounds(m, batch_size):
             if order is None:
-                Xb, Yb = X[:, first:first + batch_size], Y[:, first:first + batch_size]
+                Xb, Yb = X[:, first:last], Y[:, first:last]
             else:
-                batch = order[first:first + batch_size]
-                Xb, Yb = X[:, batch], Y[:, batch]
+                Xb, Yb = X[:, order[first:last]], Y[:, order[first:last]]
             costs.append(train_step(parameters, np.ascontiguousarray(Xb), np.ascontiguousarray(Yb),
                                     learning_rate, **step_options))
         history.step_costs += costs
         history.epoch_costs.append(float(np.mean(costs)))
-        history.epoch_times.append(time.perf_counter() - start)
+        history.epoch_times.append(time.perf_counter() - start - outside)
+        if on_epoch is not None:
+            paused = time.perf_counter()
+            stop = on_epoch(epoch, history)
+            outside += time.perf_counter() - paused
+            if stop:
+                break
     return history
 
 
-def batch_gd(train_step, parameters, X, Y, learning_rate, epochs, **step_options):
-    """Batch gradient descent: every step uses all m samples, so one step is one epoch."""
+def batch_gd(train_step, parameters, X, Y, learning_rate, epochs, threshold=None, on_epoch=None,
+             **step_options):
+    """Batch gradient descent: every step uses all m samples, so one step is one epoch.
+
+    threshold: the slides' "While (COST < threshold)" loop, read as what it means, "repeat until
+    the cost falls below threshold": each step computes the cost J in its forward pass, then
+    back-propagates and adjusts the weights, and the loop stops after the first step whose J is
+    below threshold. epochs is then a cap, so a rate that never gets there still stops.
+    threshold=None runs all epochs steps.
+    """
+    stop = on_epoch
+    if threshold is not None:
+        checks.check_threshold(threshold)
+
+        def stop(epoch, history):
+            asked = on_epoch is not None and on_epoch(epoch, history)
+            return asked or history.epoch_costs[-1] < threshold
+
     return minibatch_sgd(train_step, parameters, X, Y, learning_rate, epochs, None,
-                         shuffle=False, **step_options)
+                         shuffle=False, on_epoch=stop, **step_options)
 
 
-def sgd(train_step, parameters, X, Y, learning_rate, epochs, seed=0, **step_options):
+def sgd(train_step, parameters, X, Y, learning_rate, epochs, seed=0, on_epoch=None, **step_options):
     """Stochastic gradient descent: one sample per step, m steps per epoch."""
     return minibatch_sgd(train_step, parameters, X, Y, learning_rate, epochs, 1, seed=seed,
-                         **step_options)
+                         on_epoch=on_epoch, **step_options)

@@ -1,5 +1,6 @@
-"""docs/derivation.md links to real code: every linked file exists, and every function or test
-named in a link's text is defined in the file it links to."""
+"""docs/derivation.md links to real code: every linked file (and image) exists inside the
+repository, every function or test named in a link's text is defined in the file it links to, and
+every path written in backticks exists. No Markdown file of the project points outside it."""
 
 import re
 from pathlib import Path
@@ -8,25 +9,86 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "derivation.md"
-LINK = re.compile(r"\[`?([^\]`]+)`?\]\((\.\./[^)#\s]*)(?:#[^)]*)?\)")  # [`name`](../path)
+LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]+)\)")  # [text](target) and ![alt](image)
+# a path in backticks: folders and file names, ending in a known extension or a slash
+BACKTICKED = re.compile(r"`((?:\.\./|/)?(?:[\w.-]+/)+(?:[\w.-]+\.(?:py|md|png|csv|toml|txt|json))?)`")
+SKIP = {".git", ".venv", "node_modules", ".pytest_cache", ".benchmarks"}
+MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)  # $a^{[L](i)}$ is math, not a link
 
 
-def links():
-    return LINK.findall(GUIDE.read_text())
+def text_of(path):
+    return MATH.sub("", path.read_text())
+
+
+def relative_links(path):
+    """(text, target) of the links in a Markdown file that are not web addresses or anchors."""
+    found = []
+    for text, target in LINK.findall(text_of(path)):
+        target = target.split("#")[0]
+        if target and not re.match(r"^[a-z]+:", target):
+            found.append((text.strip("`"), target))
+    return found
+
+
+def markdown_files():
+    return sorted(p for p in ROOT.rglob("*.md") if not SKIP & set(p.relative_to(ROOT).parts))
+
+
+def inside(path):
+    return path.resolve().is_relative_to(ROOT)
 
 
 def test_the_guide_has_links_for_every_path():
-    targets = {target for _, target in links()}
+    targets = {target for _, target in relative_links(GUIDE)}
     for folder in ("../reference/", "../kernels/cpu/", "../kernels/cuda/", "../tests/"):
         assert any(t.startswith(folder) for t in targets), folder
 
 
-@pytest.mark.parametrize("name, target", sorted(set(links())), ids=lambda v: str(v))
+def test_the_guide_shows_the_gallery_figures_it_walks_through():
+    images = {target for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", GUIDE.read_text())}
+    for name in ("1_batch_size_comparison", "3_gradient_descent_local_minima",
+                 "4_slide_regression_example", "6_activation_functions"):
+        assert f"../plots/gallery/{name}.png" in images, name
+
+
+@pytest.mark.parametrize("name, target", sorted(set(relative_links(GUIDE))), ids=lambda v: str(v))
 def test_link_points_at_a_definition(name, target):
-    path = (GUIDE.parent / target).resolve()
+    path = GUIDE.parent / target
+    assert inside(path), f"{target} points outside the repository"
     assert path.exists(), f"{target} does not exist"
     if path.suffix != ".py" or not name.isidentifier():
-        return  # a link to a folder or a whole file
+        return  # a link to a folder, an image or a whole file
     source = path.read_text()
     pattern = rf"^\s*(def|class)\s+{name}\b|^{name}\s*=|^from\s+\S+\s+import\s+.*\b{name}\b"
     assert re.search(pattern, source, re.M), f"{name} is not defined in {target}"
+
+
+@pytest.mark.parametrize("written", sorted(set(BACKTICKED.findall(text_of(GUIDE)))))
+def test_a_path_in_backticks_exists_inside_the_repository(written):
+    """Project paths are written from the repository's root (`reference/network.py`); a `../`
+    path is read from docs/, as a link would be."""
+    path = (GUIDE.parent if written.startswith("../") else ROOT) / written
+    assert not written.startswith("/"), f"`{written}` is an absolute path, outside the repository"
+    assert inside(path), f"`{written}` points outside the repository"
+    assert path.exists(), f"`{written}` does not exist"
+
+
+@pytest.mark.parametrize("markdown", markdown_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_markdown_file_points_outside_the_repository(markdown):
+    text = text_of(markdown)
+    for _, target in relative_links(markdown):
+        assert not target.startswith("/"), f"{target}: an absolute path"
+        assert inside(markdown.parent / target), f"{target} points outside the repository"
+    for written in BACKTICKED.findall(text):
+        if written.startswith(("../", "/")):
+            base = markdown.parent if written.startswith("../") else Path("/")
+            assert not written.startswith("/") and inside(base / written), (
+                f"`{written}` points outside the repository")
+
+
+def test_the_checks_catch_what_they_are_for(tmp_path):
+    """The patterns find a backticked path outside the repository and a link to one."""
+    sample = "see `../shared/slides/x.md` and [y](../../outside.md) and `reference/network.py`"
+    assert BACKTICKED.findall(sample) == ["../shared/slides/x.md", "reference/network.py"]
+    assert not inside(GUIDE.parent / "../../outside.md")
+    assert not (GUIDE.parent / "../shared/slides/x.md").exists()

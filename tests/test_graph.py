@@ -138,3 +138,18 @@ def test_bad_input():
         Node(2.0) ** Node(3.0)
     with pytest.raises(ValueError, match="must be > 0"):
         Node(-1.0).log()
+
+
+def test_a_second_backward_adds_to_the_leaves_only_like_torch():
+    """f = (x + y) z twice: torch's leaves hold twice one pass's gradient; the intermediate q does
+    not feed its first pass's grad into the second (which would give df/dx = -12, not -8)."""
+    nodes = slide_example_f()
+    nodes["f"].backward()
+    t = {name: torch.tensor(value, dtype=torch.float64, requires_grad=True)
+         for name, value in (("x", -2.0), ("y", 5.0), ("z", -4.0))}
+    f = (t["x"] + t["y"]) * t["z"]
+    f.backward(retain_graph=True)
+    f.backward()
+    for name in ("x", "y", "z"):
+        assert nodes[name].grad == t[name].grad.item(), name
+    assert nodes["q"].grad == -4  # df/dq of the last pass

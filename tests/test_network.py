@@ -175,3 +175,23 @@ def test_update_parameters_is_gradient_descent(path, dtype):
     for key in expected:
         np.testing.assert_allclose(result[key], expected[key], rtol=TOLERANCES[dtype][0])
         np.testing.assert_allclose(parameters[key], expected[key], rtol=TOLERANCES[dtype][0])
+
+
+@pytest.mark.parametrize("output, cost", [("sigmoid", "cross_entropy"), ("sigmoid", "mse"),
+                                          ("linear", "mse")])
+def test_output_gradient_is_torchs_dJ_dZL(dtype, output, cost):
+    """dZ[L] = dJ/dZ[L], where backward starts, with n[L] = 3 outputs (the mean over N = n[L] m)."""
+    rng = np.random.default_rng(4)
+    ZL = (2 * rng.standard_normal((3, 11))).astype(dtype)
+    if cost == "cross_entropy":
+        Y = rng.integers(0, 2, ZL.shape).astype(dtype)
+    else:
+        Y = rng.standard_normal(ZL.shape).astype(dtype)
+    AL = (1 / (1 + np.exp(-ZL))).astype(dtype) if output == "sigmoid" else ZL.copy()
+    dZL = reference.output_gradient(AL, Y, ZL, output, cost)
+
+    def torch_cost(ZL, Y):
+        AL = TORCH_G[output](ZL)
+        return F.binary_cross_entropy(AL, Y) if cost == "cross_entropy" else F.mse_loss(AL, Y)
+
+    check_against_torch(torch_cost, {"ZL": ZL, "Y": Y}, grads={"ZL": dZL})

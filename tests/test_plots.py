@@ -76,23 +76,6 @@ def test_activation_functions_figure():
     close(fig)
 
 
-def test_batch_size_comparison_costs_fall_for_every_batch_size(blobs):
-    fig = figures.batch_size_comparison(blobs.X_train, blobs.Y_train, [2, 3, 1],
-                                        batch_sizes=(1, 8, None), epochs=4, learning_rate=0.1)
-    ax_epoch, ax_time = check_labelled(fig, 2)
-    assert len(series(ax_epoch)) == len(series(ax_time)) == 3
-    assert "batch gradient descent" in series(ax_epoch)[2].get_label()
-    for line in series(ax_epoch):
-        assert list(line.get_xdata()) == [0, 1, 2, 3, 4]
-        cost = line.get_ydata()
-        assert cost[-1] < cost[0]
-    assert len(fig.legends[0].get_texts()) == 3
-    for line in series(ax_time):  # from the first epoch's end on (a log axis has no 0)
-        seconds = np.asarray(line.get_xdata())
-        assert len(seconds) == 4 and seconds[0] > 0 and np.all(np.diff(seconds) > 0)
-    close(fig)
-
-
 def test_learning_rates_too_small_good_and_diverging():
     example = slide_examples.regression_example_init(seed=0)
     fig = figures.learning_rate_comparison(example["X"], example["Y"], [1, 4, 1],

@@ -23,7 +23,7 @@ from reference.network import initialize_parameters  # noqa: F401  (same weights
 
 
 def _activation(Z, name):
-    checks.check_float_array("Z", Z)
+    checks.check_activation_input(Z)
     config.ready()
     Z = np.ascontiguousarray(Z)
     A = np.empty_like(Z)
@@ -32,8 +32,7 @@ def _activation(Z, name):
 
 
 def _activation_backward(dA, Z, name):
-    checks.check_float_array("Z", Z)
-    checks.check_like("dA", dA, "Z", Z.shape, Z.dtype)
+    checks.check_activation_backward(dA, Z)
     config.ready()
     Z, dA = np.ascontiguousarray(Z), np.ascontiguousarray(dA)
     dZ = np.empty_like(Z)
@@ -108,9 +107,8 @@ def _linear_backward(dZ, A_prev, W, need_dA=True):
 
 def linear_backward(dZ, cache):
     """dW = dZ A_prev^T, db = sum over m of dZ, dA_prev = W^T dZ.  -> (dA_prev, dW, db)."""
+    checks.check_linear_backward(dZ, cache)
     A_prev, W, b = cache
-    checks.check_linear(A_prev, W, b)
-    checks.check_like("dZ", dZ, "Z = W A_prev + b", (W.shape[0], A_prev.shape[1]), W.dtype)
     config.ready()
     A_prev, W, dZ = np.ascontiguousarray(A_prev), np.ascontiguousarray(W), np.ascontiguousarray(dZ)
     return _linear_backward(dZ, A_prev, W)
@@ -125,7 +123,7 @@ def forward(X, parameters, hidden="relu", output="sigmoid"):
 
     caches[l-1] = ((A[l-1], W[l], b[l]), Z[l], activation), as in the reference.
     """
-    L = checks.check_network_call(X, parameters, hidden, output)
+    L = checks.check_forward(X, parameters, hidden, output)
     config.ready()
     A = np.ascontiguousarray(X)
     caches = []
@@ -140,14 +138,12 @@ def forward(X, parameters, hidden="relu", output="sigmoid"):
 
 def compute_cost(AL, Y, cost="cross_entropy", logits=None):
     """J over the batch: cross-entropy (from the logits Z[L] when given) or MSE.  AL, Y: (n[L], m)."""
-    checks.check_float_array("AL", AL)
-    checks.check_Y(Y, AL, cost)
+    checks.check_cost(AL, Y, cost, logits)
     config.ready()
     AL, Y = np.ascontiguousarray(AL), np.ascontiguousarray(Y.astype(AL.dtype, copy=False))
     if cost == "mse":
         return float(reductions.cost(AL, Y, scalar.SQUARED_TERM))
     if logits is not None:
-        checks.check_like("logits", logits, "AL", AL.shape, AL.dtype)
         return float(reductions.cost(np.ascontiguousarray(logits), Y, scalar.LOGITS_TERM))
     return float(reductions.cost(AL, Y, scalar.PROBABILITY_TERM))
 
@@ -157,9 +153,8 @@ def backward(AL, Y, caches, cost="cross_entropy"):
 
     AL, Y: (n[L], m), caches from this path's forward -> {"dW1": (n[1], n[0]), "db1": ..., ...}.
     """
+    checks.check_backward(AL, Y, caches, cost)
     *_, (_, ZL, output) = caches
-    checks.check_cost_name(cost, output)
-    checks.check_Y(Y, AL, cost)
     config.ready()
     AL, Y = np.ascontiguousarray(AL), np.ascontiguousarray(Y.astype(AL.dtype, copy=False))
     L = len(caches)
@@ -179,8 +174,7 @@ def backward(AL, Y, caches, cost="cross_entropy"):
 
 def update_parameters(parameters, grads, learning_rate):
     """W[l] <- W[l] - alpha dW[l], b[l] <- b[l] - alpha db[l], in place; returns parameters."""
-    checks.check_grads(grads, parameters)
-    checks.check_learning_rate(learning_rate)
+    checks.check_update(parameters, grads, learning_rate)
     config.ready()
     for key, P in parameters.items():
         dP = np.ascontiguousarray(grads["d" + key].astype(P.dtype, copy=False))

@@ -142,16 +142,6 @@ def workspace(dims, m, dtype):
 _VALIDATED = OrderedDict()
 
 
-def _check_all(parameters, X, Y, learning_rate, hidden, output, cost):
-    """The reference's checks, in the reference's order (train_step, forward, compute_cost)."""
-    checks.check_cost_name(cost, output)
-    checks.check_learning_rate(learning_rate)
-    L = checks.check_network_call(X, parameters, hidden, output)
-    AL_shape = np.empty((parameters[f"W{L}"].shape[0], X.shape[1]), X.dtype)
-    checks.check_Y(Y, AL_shape, cost)
-    return L
-
-
 _PLAIN_NUMBERS = (float, int, np.floating)
 
 
@@ -180,7 +170,7 @@ def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
                 # A value is NaN/inf or a label is outside [0, 1]: nothing was written; the
                 # reference's checks below raise the reference's error.
 
-    L = _check_all(parameters, X, Y, learning_rate, hidden, output, cost)
+    L = checks.check_step(parameters, X, Y, learning_rate, hidden, output, cost)
     config.ready()
     dtype = X.dtype
     dims = [X.shape[0]] + [parameters[f"W{l}"].shape[0] for l in range(1, L + 1)]

@@ -43,9 +43,8 @@ def linear_forward(A_prev, W, b):
 
 def linear_backward(dZ, cache):
     """(dA_prev, dW, db) = (W^T dZ, dZ A_prev^T, sum over m of dZ), as reference.network."""
+    checks.check_linear_backward(dZ, cache)
     A_prev, W, b = cache
-    checks.check_linear(A_prev, W, b)
-    checks.check_like("dZ", dZ, "Z = W A_prev + b", (W.shape[0], A_prev.shape[1]), W.dtype)
     dZ_d, A_prev_d, W_d = _to_device(dZ, W.dtype), _to_device(A_prev), _to_device(W)
     dW = step.matmul(dZ_d, A_prev_d, trans_b=True)
     db = cuda.device_array(b.shape, W.dtype)
@@ -55,7 +54,7 @@ def linear_backward(dZ, cache):
 
 
 def _activation(Z, name):
-    checks.check_float_array("Z", Z)
+    checks.check_activation_input(Z)
     Z_d = _to_device(Z)
     A_d = cuda.device_array_like(Z_d)
     zero_bias = cuda.to_device(np.zeros((Z.shape[0], 1), Z.dtype))
@@ -64,8 +63,7 @@ def _activation(Z, name):
 
 
 def _activation_backward(dA, Z, name):
-    checks.check_float_array("Z", Z)
-    checks.check_like("dA", dA, "Z", Z.shape, Z.dtype)
+    checks.check_activation_backward(dA, Z)
     Z_d = _to_device(Z)
     dZ_d = _to_device(dA, Z.dtype)
     elementwise.activation_backward(dZ_d, Z_d, dZ_d, CODES[name])
@@ -116,7 +114,7 @@ def forward(X, parameters, hidden="relu", output="sigmoid"):
 
     X: (n[0], m) -> AL: (n[L], m) (host), caches (device; see DeviceCaches).
     """
-    L = checks.check_network_call(X, parameters, hidden, output)
+    L = checks.check_forward(X, parameters, hidden, output)
     parameters_d = step.to_device(parameters)
     X_d = _to_device(X)
     ws = step.Workspace(checks.layer_dims_of(parameters), X.shape[1], X.dtype)
@@ -130,15 +128,9 @@ def forward(X, parameters, hidden="relu", output="sigmoid"):
     return AL_d.copy_to_host(), caches
 
 
-def _check_logits(logits, AL):
-    if hasattr(logits, "copy_to_host"):  # a device array, e.g. caches[-1][1]
-        if tuple(logits.shape) != AL.shape or np.dtype(logits.dtype) != AL.dtype:
-            raise ValueError(
-                f"logits has shape {tuple(logits.shape)}; expected {AL.shape}, the shape of AL"
-            )
-        return logits
-    checks.check_like("logits", logits, "AL", AL.shape, AL.dtype)
-    return _to_device(logits, AL.dtype)
+def _logits_on_device(logits, AL):
+    """The logits (checked) on the device: a device array as it is, a host array copied."""
+    return logits if hasattr(logits, "copy_to_host") else _to_device(logits, AL.dtype)
 
 
 def compute_cost(AL, Y, cost="cross_entropy", logits=None):
@@ -147,15 +139,14 @@ def compute_cost(AL, Y, cost="cross_entropy", logits=None):
     cross_entropy from the logits Z[L] when given (stable), otherwise from AL with each log
     clamped at -100 (torch's binary_cross_entropy); mse = mean of (AL - Y)^2 over all entries.
     """
-    checks.check_float_array("AL", AL)
-    checks.check_Y(Y, AL, cost)
+    checks.check_cost(AL, Y, cost, logits)
     partials = cuda.device_array(config.COST_BLOCKS, AL.dtype)
     out = cuda.device_array(1, AL.dtype)
     Y_d = _to_device(Y, AL.dtype)
     if cost == "mse":
         reductions.cost(_to_device(AL), Y_d, scalar.SQUARED_TERM, partials, out)
     elif logits is not None:
-        reductions.cost(_check_logits(logits, AL), Y_d, scalar.LOGITS_TERM, partials, out)
+        reductions.cost(_logits_on_device(logits, AL), Y_d, scalar.LOGITS_TERM, partials, out)
     else:
         reductions.cost(_to_device(AL), Y_d, scalar.PROBABILITY_TERM, partials, out)
     return float(out.copy_to_host()[0])
@@ -166,14 +157,11 @@ def backward(AL, Y, caches, cost="cross_entropy"):
 
     AL, Y: (n[L], m), caches from this path's forward -> {"dW1": (n[1], n[0]), "db1": ..., ...}.
     """
+    checks.check_backward(AL, Y, caches, cost)
+    checks.check_caches(caches, DeviceCaches, "kernels.cuda.forward", np.shape(AL),
+                        (caches[-1][1].shape[0], caches[-1][1].shape[1]))
     *_, (_, ZL, output) = caches
-    checks.check_cost_name(cost, output)
-    checks.check_Y(Y, AL, cost)
-    if not isinstance(caches, DeviceCaches):
-        raise TypeError("caches must come from kernels.cuda.forward (each path reads its own caches)")
     ws = caches.workspace
-    if AL.shape != (ws.layer_dims[-1], ws.m):
-        raise ValueError(f"AL has shape {AL.shape}; expected {(ws.layer_dims[-1], ws.m)} from forward")
     step.backward_into(caches.X_d, _to_device(Y, ws.dtype), caches.parameters_d, ws,
                          caches.hidden, output, cost, AL_d=_to_device(AL, ws.dtype))
     grads = {}
@@ -186,9 +174,7 @@ def backward(AL, Y, caches, cost="cross_entropy"):
 def update_parameters(parameters, grads, learning_rate):
     """W[l] <- W[l] - alpha dW[l], b[l] <- b[l] - alpha db[l] on the device; the host arrays are
     overwritten in place with the result and parameters is returned."""
-    checks.check_grads(grads, parameters)
-    checks.check_learning_rate(learning_rate)
-    L = checks.check_parameters(parameters)
+    L = checks.check_update(parameters, grads, learning_rate)
     for l in range(1, L + 1):
         W, b = parameters[f"W{l}"], parameters[f"b{l}"]
         W_d, b_d = _to_device(W), _to_device(b)
@@ -205,13 +191,7 @@ def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
     Copies parameters, X, Y to the device and the new parameters back (in place); returns the
     cost before the update. kernels.cuda.step.train_step is the same step without the copies.
     """
-    checks.check_cost_name(cost, output)
-    checks.check_learning_rate(learning_rate)
-    checks.check_network_call(X, parameters, hidden, output)
-    n_L = parameters[f"W{sum(1 for k in parameters if k.startswith('W'))}"].shape[0]
-    AL_shape = np.broadcast_to(np.zeros((), X.dtype), (n_L, X.shape[1]))  # for check_Y's messages
-    checks.check_float_array("AL", AL_shape)
-    checks.check_Y(Y, AL_shape, cost)
+    checks.check_step(parameters, X, Y, learning_rate, hidden, output, cost)
     parameters_d = step.to_device(parameters)
     J = step.train_step(parameters_d, _to_device(X), _to_device(Y, X.dtype), learning_rate,
                           hidden, output, cost)
@@ -223,6 +203,6 @@ def matmul(A, B, rung=None):
     """C = A B on the GPU with the GEMM ladder's `rung` (default config.GEMM_RUNG).
     A: (M, K), B: (K, N), one float dtype -> C: (M, N)."""
     checks.check_matmul_operands(A, B)
-    if rung is not None and rung not in RUNGS:
-        raise ValueError(f"rung must be one of {RUNGS}, got {rung!r}")
+    if rung is not None:
+        checks.check_choice("rung", rung, RUNGS)
     return step.matmul(_to_device(A), _to_device(B), rung=rung).copy_to_host()

@@ -5,9 +5,8 @@ once. In the loop each step gathers its mini-batch on the device (one kernel per
 kernels.cuda.step.train_step, and leaves its cost in a device vector. After the loop the step
 costs and the parameters come back. No host <-> device copy happens inside the loop.
 
-Same schedule as reference.training.minibatch_sgd (same rng, same permutation per epoch, the
-same leftover batch), so with the same seed both follow the same steps and reach the same
-parameters up to rounding.
+The schedule is reference.training's (epoch_orders, batch_bounds), so with the same seed this
+loop and minibatch_sgd follow the same steps and reach the same parameters up to rounding.
 """
 
 import time
@@ -16,24 +15,9 @@ import numpy as np
 from numba import cuda
 
 from reference import checks
-from reference.training import History
+from reference.training import History, batch_bounds, epoch_orders
 
 from . import elementwise, step
-
-
-def _check(parameters, X, Y, learning_rate, epochs, batch_size, hidden, output, cost):
-    checks.check_cost_name(cost, output)
-    checks.check_learning_rate(learning_rate)
-    checks.check_network_call(X, parameters, hidden, output)
-    checks.check_float_array("Y", Y)
-    m = X.shape[1]
-    L = checks.check_parameters(parameters)
-    expected = (parameters[f"W{L}"].shape[0], m)
-    checks.check_Y(Y, np.broadcast_to(np.zeros((), X.dtype), expected), cost)
-    if int(batch_size) != batch_size or not 1 <= batch_size <= m:
-        raise ValueError(f"batch_size = {batch_size}; expected an integer in [1, m = {m}]")
-    if int(epochs) != epochs or epochs < 1:
-        raise ValueError(f"epochs = {epochs}; expected an integer >= 1")
 
 
 def minibatch_sgd_on_device(parameters, X, Y, learning_rate, epochs, batch_size=None, seed=0,
@@ -41,14 +25,14 @@ def minibatch_sgd_on_device(parameters, X, Y, learning_rate, epochs, batch_size=
     """Mini-batch SGD with everything on the device; parameters (host dict) are updated in place
     at the end. batch_size=None: all m samples per step (batch gradient descent). Returns a
     reference.training.History (step costs, epoch mean costs, seconds to each epoch's end)."""
+    checks.check_step(parameters, X, Y, learning_rate, hidden, output, cost)
+    epochs, batch_size = checks.check_loop(X, Y, epochs, batch_size)
     m = X.shape[1]
-    batch_size = m if batch_size is None else batch_size
-    _check(parameters, X, Y, learning_rate, epochs, batch_size, hidden, output, cost)
-    epochs, batch_size = int(epochs), int(batch_size)
-    rng = np.random.default_rng(seed)
     gather = shuffle and batch_size < m
-    orders = np.stack([rng.permutation(m) if gather else np.arange(m) for _ in range(epochs)])
-    steps_per_epoch = -(-m // batch_size)
+    orders = np.stack([np.arange(m) if order is None else order
+                       for order in epoch_orders(m, batch_size, epochs, seed, shuffle)])
+    bounds = batch_bounds(m, batch_size)
+    steps_per_epoch = len(bounds)
 
     # everything the loop touches, copied once
     parameters_d = step.to_device(parameters)
@@ -68,8 +52,8 @@ def minibatch_sgd_on_device(parameters, X, Y, learning_rate, epochs, batch_size=
     start = time.perf_counter()
     k = 0  # the step's index, its cost's slot
     for epoch in range(epochs):
-        for first in range(0, m, batch_size):
-            size = min(batch_size, m - first)
+        for first, last in bounds:
+            size = last - first
             ws, Xb, Yb = batches[size]
             if size == m and not gather:
                 Xb, Yb = X_d, Y_d  # the whole set in order: no gather needed

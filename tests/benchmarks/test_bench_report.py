@@ -55,3 +55,29 @@ def test_report_table_and_plots(tmp_path):
     section = (tmp_path / "out" / "README-section.md").read_text()
     assert "| net m=8 | cpu | 500 us | 5 | 4.00 | 4% | 4.00x |" in section
     assert "Test CPU" in section and "BENCH_" not in section  # every placeholder filled
+
+
+def test_a_subset_run_never_overwrites_the_full_report(tmp_path, monkeypatch):
+    """`invoke bench -k train_step`: only the groups it ran, into .benchmarks/subset/."""
+    run = json.loads(saved_run(tmp_path).read_text())
+    run["machine_info"]["bench"]["selection"] = "train_step"
+    run["benchmarks"] = [b for b in run["benchmarks"] if b["name"].startswith("step-")]
+    subset = tmp_path / "0002_subset.json"
+    subset.write_text(json.dumps(run))
+    monkeypatch.setattr(bench_report, "STORAGE", tmp_path / "storage")
+    monkeypatch.setattr(bench_report, "OUT_DIR", tmp_path / "full")
+    written = bench_report.render(subset)
+    assert {p.parent for p in written} == {tmp_path / "storage" / "subset"}
+    assert sorted(p.name for p in written) == ["results.md", "train_step_speedup.png"]
+    assert not (tmp_path / "full").exists()
+
+
+def test_a_full_run_goes_where_readme_looks(tmp_path, monkeypatch):
+    run = json.loads(saved_run(tmp_path).read_text())
+    run["machine_info"]["bench"]["selection"] = ""
+    full = tmp_path / "0003_full.json"
+    full.write_text(json.dumps(run))
+    monkeypatch.setattr(bench_report, "OUT_DIR", tmp_path / "full")
+    written = bench_report.render(full)
+    assert {p.parent for p in written} == {tmp_path / "full"}
+    assert "README-section.md" in {p.name for p in written}

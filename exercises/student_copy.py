@@ -1,0 +1,140 @@
+"""Write the student copy: `reference/` with each exercise's body replaced by a hint and
+`raise NotImplementedError`, under its docstring; everything else byte for byte as in the project.
+
+What stays of an exercise's body is its door: the leading statements that check the inputs
+(`check_*(...)` calls, `if ...: raise ...` blocks), unpack a parameter (`A_prev, W, b = cache`)
+or normalise one (`x_old = _start_point(x_old)`). Bad input keeps its message; the math is the
+student's.
+"""
+
+import ast
+import textwrap
+from pathlib import Path
+
+from exercises.catalog import EXERCISES
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "reference"
+
+
+class CopyError(ValueError):
+    """The student copy cannot be written; the message says why."""
+
+
+def find_function(tree, qualname):
+    """The FunctionDef for "name", "Class.method" or "Class.method.inner" in a parsed module."""
+    node = tree
+    for part in qualname.split("."):
+        node = next((child for child in ast.iter_child_nodes(node)
+                     if isinstance(child, (ast.FunctionDef, ast.ClassDef)) and child.name == part), None)
+        if node is None:
+            raise LookupError(f"{qualname} is not defined (no {part!r})")
+    return node
+
+
+def _callee(call):
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
+def _is_door(statement, parameters):
+    """True for a statement that checks, unpacks or normalises the inputs (kept in the copy)."""
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        return "check" in _callee(statement.value)
+    if isinstance(statement, (ast.If, ast.For)):
+        nodes = list(ast.walk(statement))
+        return (any(isinstance(n, ast.Raise) for n in nodes)
+                and not any(isinstance(n, (ast.Return, ast.Assign, ast.AugAssign)) for n in nodes))
+    if isinstance(statement, ast.Assign):
+        value = statement.value
+        if isinstance(value, ast.Name):  # A_prev, W, b = cache
+            return value.id in parameters
+        if isinstance(value, ast.Call):
+            if "check" in _callee(value):
+                return True
+            targets = statement.targets
+            return (len(targets) == 1 and isinstance(targets[0], ast.Name) and targets[0].id in parameters
+                    and any(isinstance(n, ast.Name) and n.id == targets[0].id for n in ast.walk(value)))
+    return False
+
+
+def _blank_body(lines, function, number, exercise):
+    """Replace the function's body after its docstring and door with the hint and the raise."""
+    body = list(function.body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    parameters = {arg.arg for arg in function.args.args + function.args.kwonlyargs}
+    kept = 0
+    while kept < len(body) and _is_door(body[kept], parameters):
+        kept += 1
+    math = body[kept:]
+    if not math:
+        raise LookupError(f"{exercise.function}: nothing left to write after its input checks")
+    first, last = math[0].lineno - 1, math[-1].end_lineno  # 0-based, end exclusive
+    floor = body[kept - 1].end_lineno if kept else function.body[0].lineno - 1
+    while first > floor and lines[first - 1].strip().startswith("#"):
+        first -= 1  # comments that explain the math go with it
+    indent = " " * math[0].col_offset
+    comment = textwrap.wrap(f"Exercise {number} (slide \"{exercise.slide}\"): write this body. "
+                            f"Hint: {exercise.hint}", width=96 - len(indent))
+    lines[first:last] = [f"{indent}# {line}\n" for line in comment] + [
+        f"{indent}raise NotImplementedError(\"exercise {number}: {exercise.name}\")\n"]
+
+
+def student_source(path, exercises=None):
+    """The text of one reference file with its exercises blanked (bottom-up, so lines stay put)."""
+    exercises = EXERCISES if exercises is None else exercises
+    text = Path(path).read_text()
+    tree = ast.parse(text)
+    lines = text.splitlines(keepends=True)
+    relative = Path(path).resolve().relative_to(ROOT).as_posix()
+    mine = [(number, exercise) for number, exercise in enumerate(exercises, start=1)
+            if exercise.file == relative]
+    mine.sort(key=lambda item: find_function(tree, item[1].function).lineno, reverse=True)
+    for number, exercise in mine:
+        _blank_body(lines, find_function(tree, exercise.function), number, exercise)
+    source = "".join(lines)
+    ast.parse(source)  # the copy must still be valid Python
+    return source
+
+
+def exercises_markdown(folder):
+    rows = "\n".join(
+        f"| {number} | {exercise.slide} | `{exercise.name}` | `{exercise.file}`, "
+        f"`{exercise.function}` |" for number, exercise in enumerate(EXERCISES, start=1))
+    return f"""# Exercises: ML and PyTorch Basics (HPML course)
+
+Each function below has its docstring (the slide's equation, the shapes) and a hint, and a body
+that raises `NotImplementedError`. Write the body, then grade your copy from the project's folder:
+
+    invoke grade --folder {folder}
+
+The grader runs the project's own tests of each exercise, which compare your function with
+torch.autograd, and prints one line per exercise, ending with `K/N exercises pass`. Later
+exercises may call earlier ones (`output_gradient` uses the activations' backward for `mse`).
+
+| # | slide | exercise | where |
+|---|---|---|---|
+{rows}
+"""
+
+
+def write_student_copy(folder):
+    """Write folder/reference/ (the blanked copy) and folder/EXERCISES.md; return the files written."""
+    folder = Path(folder).resolve()
+    target = folder / "reference"
+    if target == REFERENCE:
+        raise CopyError(f"{folder} is the project itself; choose another folder for the student copy")
+    if target.exists():
+        raise CopyError(f"{target} exists already (your work?); remove it or choose another folder")
+    if folder.exists() and not folder.is_dir():
+        raise CopyError(f"{folder} is a file; expected a folder")
+    target.mkdir(parents=True)
+    written = []
+    for path in sorted(REFERENCE.glob("*.py")):
+        written.append(target / path.name)
+        written[-1].write_text(student_source(path))
+    written.append(folder / "EXERCISES.md")
+    written[-1].write_text(exercises_markdown(folder))
+    return written
