@@ -125,11 +125,13 @@ def bench(c, k="", compare="", threads=Int(0)):
         raise Exit(f"invoke bench: pytest exited with {result.exited}", code=result.exited)
 
 
-@task(help={"report": "the report file to write (Markdown)"})
-def gpu_check(c, report="gpu_check_report.md"):
-    """On a GPU machine: the CUDA tests and benchmarks (under 5 minutes) and one report file.
-    Refuses to run in numba's simulator or without a GPU (no simulator timings as GPU timings)."""
-    c.run(f"python tools/gpu_check.py --report {report}", pty=False)
+@task(help={"report": "the report file to write (Markdown; default plots/bench/gpu/gpu_check.md)",
+            "dry_run": "no GPU needed: collect every phase's tests and benchmarks, run nothing"})
+def gpu_check(c, report="", dry_run=False):
+    """On a GPU machine: the CUDA tests and GPU benchmarks in under 6 minutes, one report and the
+    JSON in plots/bench/gpu/ (tools/gpu_check.py). Refuses to time numba's simulator."""
+    args = ["python", "tools/gpu_check.py"] + (["--report", report] if report else [])
+    c.run(" ".join(args + (["--dry-run"] if dry_run else [])), pty=False)
 
 
 @task(help={"folder": "where the student copy goes (a new folder, or one without reference/ in it)"})

@@ -149,11 +149,19 @@ class CudaKernelsPath(NumpyPath):
         _, reason = _import("kernels.cuda.step")
         return reason
 
+    @staticmethod
+    def _quiet():
+        """No NumbaPerformanceWarning (grids under 128 blocks) at every launch of a timed call."""
+        from kernels.cuda import config
+
+        config.low_occupancy_warnings(False)
+
     def matmul(self, gemm, A, B):
         from numba import cuda
 
         from kernels.cuda.step import matmul
 
+        self._quiet()
         # the stored arrays behind the views: op(A) = S^T is passed as S with trans_a=True
         dA = cuda.to_device(np.ascontiguousarray(A.T if gemm.a_transposed else A))
         dB = cuda.to_device(np.ascontiguousarray(B.T if gemm.b_transposed else B))
@@ -182,6 +190,7 @@ class CudaKernelsPath(NumpyPath):
     def load(self, parameters):
         from kernels.cuda import step as device
 
+        self._quiet()
         return device.to_device(parameters)
 
     def unload(self, parameters):

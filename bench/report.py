@@ -10,7 +10,8 @@ workload, FLOPs, GFLOP/s and fraction of peak from each benchmark's `extra_info`
 
     results.md                 one table per workload group, the headline ratios, the machine
     README-section.md          README's Performance section: README-section.template.md with
-                               this run's machine, headlines and train_step table filled in
+                               this run's machine, headlines and train_step table filled in, and
+                               the GPU part from the latest GPU check (bench/gpu_report.py)
     gflops_vs_size.png         square float32 matrix products: GFLOP/s against size, per path
     train_step_speedup.png     one train_step of each network: speed-up over the NumPy reference
     minibatch_throughput.png   one epoch of mini-batch SGD: samples/second against batch size
@@ -20,6 +21,7 @@ import argparse
 import json
 from pathlib import Path
 
+from bench import gpu_report
 from plots.style import PATH_COLORS, new_figure, save_figure
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,14 +216,16 @@ def markdown(machine, rows, run, others=()):
     return "\n".join(parts) + "\n"
 
 
-def readme_section(machine, rows, run, template):
-    """The template with BENCH_RUN, BENCH_MACHINE, BENCH_HEADLINES, BENCH_TRAIN_STEP_TABLE filled."""
+def readme_section(machine, rows, run, template, gpu_dir=OUT_DIR / "gpu"):
+    """The template with BENCH_RUN, BENCH_MACHINE, BENCH_HEADLINES, BENCH_TRAIN_STEP_TABLE filled,
+    and BENCH_GPU with the GPU check's part (gpu_dir: plots/bench/gpu/)."""
     steps = [r for r in rows if r["group"] == GROUP_STEP]
     fills = {
         "BENCH_RUN": f"{run['datetime'][:16].replace('T', ' ')} UTC, commit {str(run['commit'])[:10]}",
         "BENCH_MACHINE": machine_line(machine),
         "BENCH_HEADLINES": headlines(rows) or "(no results)",
         "BENCH_TRAIN_STEP_TABLE": table(GROUP_STEP, steps) if steps else "(no train_step results)",
+        "BENCH_GPU": gpu_report.readme_part(gpu_dir),
     }
     for key, value in fills.items():
         template = template.replace(key, value)
@@ -332,7 +336,8 @@ def render(json_path=None, out_dir=None):
         if not template.exists():
             template = TEMPLATE
         written.append(out_dir / "README-section.md")
-        written[-1].write_text(readme_section(machine, rows, run, template.read_text()))
+        written[-1].write_text(readme_section(machine, rows, run, template.read_text(),
+                                              out_dir / "gpu"))
     groups = {r["group"] for r in rows}
     for name, plot, group in PLOTS:
         if group in groups:

@@ -50,8 +50,10 @@ def use_simulator():
 def simulator_on():
     """Whether numba.cuda is (or will be, on its first import) the simulator."""
     if "numba.cuda" in sys.modules:
-        from numba.cuda.core import config
-
+        try:
+            from numba.cuda.core import config
+        except ImportError:  # an older numba-cuda keeps it in numba's own config
+            from numba.core import config
         return bool(config.ENABLE_CUDASIM)
     return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
 

@@ -1,6 +1,7 @@
 """The CPU path's own kernels against NumPy: every rung of the matmul ladder, the engine's every
 size-chosen branch (packed or not, serial or parallel, rows or columns, blocked in K, M and N),
-the network's three products, the fused train_step's fast path, and its steady-state memory.
+the network's three products, and the micro-kernel's machine code. The fused train_step has its
+own file, test_cpu_step.py.
 
 The network API itself (forward, backward, train_step, ... against torch) is tested on this path
 by the parametrized tests in test_network.py, test_activations.py, test_bad_input.py and
@@ -11,7 +12,6 @@ positive terms, known to K eps of itself in any summation order, so the relative
 test harness applies entry by entry in float64 (and over the whole array in float32, as there).
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -21,8 +21,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from kernels.cpu import config, gemm, matmul, matmul_ikj, matmul_naive, products, step
-from reference import network as reference
+from kernels.cpu import config, gemm, matmul, matmul_ikj, matmul_naive, products
 from tests.torch_compare import TOLERANCES, assert_close
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,156 +214,6 @@ def test_products_reject_mismatched_operands():
         products.dz_at(np.ones((5, 2)), np.ones((3, 4)))
     with pytest.raises(ValueError, match=r"dZ has shape \(4, 2\); expected \(5, 2\) to match W \(5, 3\)"):
         products.wt_dz(np.ones((5, 3)), np.ones((4, 2)))
-
-
-# ---------------------------------------------------------------------------------------------
-# train_step's fast path: after a validated call, later calls skip the Python checks and the
-# kernel checks the values. A bad value must still give the reference's error, untouched weights.
-
-
-def problem(dims=(4, 5, 3), m=6, dtype=np.float64, seed=0):
-    rng = np.random.default_rng(seed)
-    parameters = reference.initialize_parameters(list(dims), seed=seed, dtype=dtype)
-    X = rng.standard_normal((dims[0], m)).astype(dtype)
-    Y = rng.integers(0, 2, (dims[-1], m)).astype(dtype)
-    return parameters, X, Y
-
-
-def reference_error(parameters, X, Y, **options):
-    with pytest.raises((ValueError, TypeError)) as info:
-        reference.train_step({k: v.copy() for k, v in parameters.items()}, X, Y, 0.1, **options)
-    return type(info.value), str(info.value)
-
-
-@pytest.mark.parametrize("where", ["X", "Y", "W2", "b1"])
-@pytest.mark.parametrize("bad", [np.nan, np.inf])
-def test_fast_path_rejects_nan_or_inf_like_the_reference(where, bad):
-    parameters, X, Y = problem()
-    step.train_step(parameters, X, Y, 0.1)  # validated: the next call takes the fast path
-    target = {"X": X, "Y": Y}.get(where, parameters.get(where))
-    target[0, 0] = bad
-    before = {k: v.copy() for k, v in parameters.items()}
-    kind, message = reference_error(parameters, X, Y)
-    with pytest.raises(kind) as info:
-        step.train_step(parameters, X, Y, 0.1)
-    assert str(info.value) == message
-    for key in before:
-        np.testing.assert_array_equal(parameters[key], before[key])
-
-
-def test_fast_path_rejects_labels_outside_0_1_only_for_cross_entropy():
-    parameters, X, Y = problem()
-    step.train_step(parameters, X, Y, 0.1)
-    Y[1, 2] = 1.5
-    kind, message = reference_error(parameters, X, Y)
-    with pytest.raises(kind, match=r"Y has labels outside \[0, 1\]") as info:
-        step.train_step(parameters, X, Y, 0.1)
-    assert str(info.value) == message
-    step.train_step(parameters, X, Y, 0.1, cost="mse")
-    assert np.isfinite(step.train_step(parameters, X, Y, 0.1, cost="mse"))  # fast path, mse
-
-
-def test_fast_path_notices_a_replaced_parameter_and_a_bad_learning_rate():
-    parameters, X, Y = problem()
-    step.train_step(parameters, X, Y, 0.1)
-    parameters["W2"] = np.ones((3, 4))  # n[1] = 5, so W2 must be (3, 5)
-    with pytest.raises(ValueError, match=r"W2 has shape \(3, 4\); expected \(3, 5\)"):
-        step.train_step(parameters, X, Y, 0.1)
-    parameters, X, Y = problem()
-    step.train_step(parameters, X, Y, 0.1)
-    with pytest.raises(ValueError, match="learning_rate = nan"):
-        step.train_step(parameters, X, Y, float("nan"))
-
-
-def test_fast_path_gives_the_same_steps_as_the_checked_path():
-    """Ten steps through the cached workspace equal ten first calls (fresh dicts, full checks)."""
-    parameters, X, Y = problem(dims=(7, 9, 4, 2), m=11)
-    fresh = {k: v.copy() for k, v in parameters.items()}
-    for _ in range(10):
-        J_fast = step.train_step(parameters, X, Y, 0.05, hidden="tanh")
-        step._VALIDATED.clear()  # forget the validation: the next call runs every check
-        J_checked = step.train_step(fresh, X, Y, 0.05, hidden="tanh")
-        step._VALIDATED.clear()
-        assert J_fast == J_checked
-    for key in fresh:
-        np.testing.assert_array_equal(parameters[key], fresh[key])
-
-
-def test_non_contiguous_parameters_are_updated_in_place():
-    parameters, X, Y = problem()
-    expected = {k: v.copy() for k, v in parameters.items()}
-    reference.train_step(expected, X, Y, 0.1)
-    parameters["W1"] = np.asfortranarray(parameters["W1"])
-    W1 = parameters["W1"]
-    step.train_step(parameters, X, Y, 0.1)
-    assert parameters["W1"] is W1
-    for key in expected:
-        assert_close(key, parameters[key], expected[key], TOLERANCES[np.dtype(np.float64)][0])
-
-
-# ---------------------------------------------------------------------------------------------
-# Steady-state memory. numba counts its own allocations only when NUMBA_NRT_STATS=1 is set
-# before it is first imported, so this runs in a fresh interpreter.
-
-ALLOCATION_SCRIPT = """
-import json, tracemalloc
-import numpy as np
-from numba import njit
-from numba.core.runtime import rtsys
-import kernels.cpu as cpu
-from reference.network import initialize_parameters
-
-@njit
-def takes_two_arrays(X, Y):
-    return X[0, 0] + Y[0, 0]
-
-def deltas(f, steps=20):
-    tracemalloc.start()
-    for _ in range(500):
-        f()  # compile, allocate the workspace, validate, fill Python's and numba's caches
-    tracemalloc.reset_peak()
-    start, _ = tracemalloc.get_traced_memory()
-    before = rtsys.get_allocation_stats()
-    for _ in range(steps):
-        f()
-    after = rtsys.get_allocation_stats()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return {"nrt": [a - b for a, b in zip(after, before)], "peak_bytes": peak - start}
-
-out = {}
-# The last network's first products reach BLOCKED_MIN_MACS: the blocked path runs too.
-for dims, m in [([2, 10, 1], 100), ([30, 16, 8, 1], 569), ([1000, 100, 10], 64),
-                ([1024, 512, 2], 128)]:
-    parameters = initialize_parameters(dims, dtype=np.float32)
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((dims[0], m)).astype(np.float32)
-    Y = (rng.random((dims[-1], m)) > 0.5).astype(np.float32)
-    out[str(dims)] = deltas(lambda: cpu.train_step(parameters, X, Y, 0.01))
-    out[str(dims)]["workspace_bytes"] = sum(
-        a.nbytes for a in cpu.step.workspace(dims, m, np.float32).arrays)
-    out["passing X, Y"] = deltas(lambda: takes_two_arrays(X, Y))
-print(json.dumps(out))
-"""
-
-
-def test_steady_state_train_step_allocates_nothing():
-    env = dict(os.environ, NUMBA_NRT_STATS="1", PYTHONPATH=str(ROOT))
-    result = subprocess.run([sys.executable, "-c", ALLOCATION_SCRIPT], env=env, cwd=ROOT,
-                            capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout.strip().splitlines()[-1])
-    # numba's only per-call allocations: the wrappers (MemInfo) of the two NumPy arrays passed
-    # in, X and Y, freed on return; no kernel allocates an array. Counted as (alloc, free,
-    # meminfo alloc, meminfo free) over 20 steps.
-    baseline = out.pop("passing X, Y")["nrt"]
-    assert baseline == [40, 40, 40, 40]
-    for dims, d in out.items():
-        assert d["nrt"] == baseline, dims
-        # Python side: no NumPy buffer either (tracemalloc sees NumPy's allocations); the peak
-        # above the start is a few small Python objects, far below one workspace array.
-        assert d["peak_bytes"] < 2048, dims
-        assert d["workspace_bytes"] > 2048, dims
 
 
 # ---------------------------------------------------------------------------------------------

@@ -343,35 +343,6 @@ def test_gpu_train_step_matches_the_reference(gpu, rung, monkeypatch):
         assert_close(key, ours[key], theirs[key], 1e-10)
 
 
-# ---------------------------------------------------------------------------------------------
-# The GPU check never reports simulator timings
-
-
-def test_report_script_refuses_without_a_real_gpu(kc, monkeypatch):
-    from tools import gpu_check
-
-    if SIMULATED:
-        assert "simulator" in gpu_check.refuse_without_a_gpu()
-        assert gpu_check.main(["--report", "/nonexistent/never-written.md"]) == 2
-    monkeypatch.setenv("NUMBA_ENABLE_CUDASIM", "1")
-    assert "simulator timings are not GPU timings" in gpu_check.refuse_without_a_gpu()
-
-
-def test_report_script_leaves_out_timings_when_the_gpu_tests_did_not_run(tmp_path):
-    from tools import gpu_check
-
-    bench = {"fullname": "test_bench_matmul.py::test_matmul_square[cuda-square-4096]",
-             "stats": {"min": 0.01, "median": 0.011, "rounds": 5}, "extra_info": {"gflops": 1e4}}
-    tests = [("tests.test_cuda_kernels::test_gpu_train_step", "skipped", 0.0, "needs a real GPU")]
-    for gpu_ran in (False, True):
-        report = tmp_path / f"report-{gpu_ran}.md"
-        gpu_check.write_report(report, {"device": "X"}, tests, 0, 1.0, {}, [bench], 0, 1.0, 2.0,
-                               gpu_ran)
-        text = report.read_text()
-        assert ("cuda-square-4096" in text) == gpu_ran
-        assert ("not a GPU run" in text) != gpu_ran
-
-
 @pytest.mark.gpu
 def test_gpu_float32_train_step_stays_within_float32_tolerance(gpu):
     rng = np.random.default_rng(1)

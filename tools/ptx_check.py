@@ -5,7 +5,9 @@ shape, a call with no device implementation, an accidental float64); this check 
 it. For each kernel, dtype (float32, float64) and compute capability (8.0, 9.0) it records
 whether `numba.cuda.compile_ptx` succeeded and, for float32, every PTX line doing float64
 arithmetic (`.f64`), which must be none; a canary kernel that does use float64 shows the
-detector works. Prints a summary (exit status 1 on any failure); `--json PATH` also writes
+detector works. The GEMMs' PTX for 9.0 also goes through tools/sass_check.py
+(linked for sm_90, disassembled: registers, spills, the hottest loop), saved as "sass".
+Prints a summary (exit status 1 on any failure); `--json PATH` also writes
 {"kernels": [...], "canary_f64_lines": [...]}.
 
 Needs the real CUDA target (NUMBA_ENABLE_CUDASIM unset or 0) and NVVM, not a GPU. Device
@@ -26,6 +28,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, when run as a script
+
+from tools import sass_check  # noqa: E402
 
 CCS = ((8, 0), (9, 0))
 DTYPES = (np.float32, np.float64)
@@ -88,6 +92,13 @@ def canary_f64_lines(cc=CCS[-1]):
     return f64_lines(ptx)
 
 
+def _sass(ptx, dtype):
+    try:
+        return sass_check.ptx_figures(ptx, dtype)
+    except Exception as error:  # noqa: BLE001  (reported, and the SASS tests fail on it)
+        return {"error": f"{type(error).__name__}: {error}"[:2000]}
+
+
 def f64_lines(ptx):
     """PTX lines that declare float64 registers or do float64 arithmetic or conversion."""
     return [line.strip() for line in ptx.splitlines() if F64_INSTRUCTION.search(line)]
@@ -117,6 +128,8 @@ def run():
                         local_memory=".local" in ptx,
                         target=f"sm_{cc[0]}{cc[1]}" in ptx,
                     )
+                    if name.startswith("gemm_") and cc == sass_check.CC:
+                        entry["sass"] = _sass(ptx, dtype)
                 entry["seconds"] = round(time.perf_counter() - start, 3)
                 results.append(entry)
     return results
@@ -134,7 +147,9 @@ def main(argv=None):
     bad = [r for r in results if not r["ok"] or r.get("f64_lines")]
     for r in results:
         status = "ok" if r["ok"] and not r.get("f64_lines") else "FAIL"
-        print(f"{status:4} {r['kernel']:28} {r['dtype']:8} cc {r['cc']}  {r['seconds']:.2f} s")
+        sass = r.get("sass")
+        mc = "" if sass is None else "  " + sass_check.summary(sass)
+        print(f"{status:4} {r['kernel']:28} {r['dtype']:8} cc {r['cc']}  {r['seconds']:.2f} s{mc}")
     print(f"{len(results) - len(bad)} of {len(results)} compiled cleanly")
     print(f"canary (a float32 kernel with float64 inside): {len(canary)} float64 lines found")
     return 1 if bad or not canary else 0

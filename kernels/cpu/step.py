@@ -1,148 +1,189 @@
 """train_step fused: forward, cost, backward and update in one compiled call.
 
-    train_step_kernel(arrays, L, X, Y, alpha, hidden, output, cost) -> (J, status)
+    train_step(parameters, X, Y, learning_rate, hidden, output, cost) -> J     the public door
+    PreparedStep                                   one validated call, kept for the calls after it
+    train_step_kernel(net, X, Y, alpha) -> (J, status)                          the compiled step
 
-The kernel writes Z[l], A[l], dZ[l], dA[l], dW[l], db[l] into a workspace that the wrapper
-allocates once per (layer widths, m, dtype) and keeps (Workspace below), so a steady-state step
-allocates no memory at all (tests/test_cpu_kernels.py counts numba's allocations).
-
-The parameters and the workspace travel in one numba typed List, not a tuple: a tuple of L arrays is a
-different type for every depth L, so each depth would compile the whole step again; a typed List
-of 2-D arrays is one type per dtype, so train_step compiles twice in all (float32, float64).
-
-Validation. The wrapper's first call for a given parameters dict, batch shape and options runs
-every check of reference/checks.py, word for word as the reference (in the reference's order).
-Later calls with the very same parameter arrays (same objects, shapes, dtype) and an X, Y of the
-same shape and dtype skip the Python checks, which cost 13-27 us per step here (the whole fused
-step of the slides' [2, 10, 1] net takes ~7 us); the kernel then checks the values itself (all
-finite, labels in [0, 1] for cross-entropy) before it writes anything, and if any check fails the
-wrapper runs the reference checks, which raise the same error as on the reference path.
+Legend: L layers, l = 1..L, n[l] units in layer l (n[0] = features), m samples, one per column.
+A Net holds a network's parameters W[l], b[l] and everything the step writes, Z[l], A[l], dZ[l],
+dA[l], dW[l], db[l] (each a list indexed by l as on the slides; index 0 is an empty placeholder,
+A[0] = X is an argument) and the products' packing buffers, so a steady-state step allocates
+nothing. A Net is a numba structref of typed Lists: one type per dtype whatever the depth L,
+so the step compiles once per dtype, and one argument to unbox per call. What a call costs,
+measured, is in docs/performance.md (python -m bench.step_call).
 """
 
-from collections import OrderedDict
+import threading
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.experimental import structref
 from numba.typed import List
 
 from kernels import scalar
-from kernels.cpu import config, elementwise, reductions
+from kernels.cpu import config, elementwise, products, reductions
 from kernels.cpu.config import JIT
-from kernels.cpu.products import dzat, network_buffers, wtdz
 from kernels.scalar import ACTIVATION_CODES, COST_CODES, CROSS_ENTROPY, MSE
 from reference import checks
 
 OK, BAD_VALUES = 0, 1
 
 
-# The kinds of workspace array, in their order in the List after the 2 L parameters.
-Z_, A_, DZ, DA, DW, DB, BUFFERS = range(7)
+@structref.register
+class NetType(types.StructRef):
+    """numba's type of a Net: one per dtype (the types of its fields), whatever L."""
+
+    def preprocess_fields(self, fields):
+        return tuple((name, types.unliteral(t)) for name, t in fields)
 
 
-@njit(inline="always", **JIT)
-def _at(kind, L, l):
-    """Index in the kernel's List of the workspace array of this kind for layer l + 1."""
-    return 2 * L + kind * L + l
+class Net(structref.StructRefProxy):
+    """Parameters, workspace and activation/cost codes of one network, as fields by name."""
+
+
+NET_FIELDS = ("W", "b", "Z", "A", "dZ", "dA", "dW", "db", "Vbuf", "Cbuf", "hidden", "output", "cost")
+structref.define_proxy(Net, NetType, NET_FIELDS)
 
 
 @njit(**JIT)
-def train_step_kernel(arrays, L, X, Y, alpha, hidden, output, cost):
-    """One gradient-descent step. X: (n[0], m), Y: (n[L], m).
-    arrays = [W1, b1, ..., WL, bL] + the workspace, in one typed List (each List argument costs
-    the call ~0.65 us to unbox): the workspace array of kind k (Z_, A_, DZ, DA: (n[l], m);
-    DW: (n[l], n[l-1]); DB: (n[l], 1)) for layer l is arrays[_at(k, L, l - 1)].
-    Returns (J before the update, OK), or (nan, BAD_VALUES) having written nothing.
-    """
-    Vbuf, Cbuf = arrays[_at(BUFFERS, L, 0)], arrays[_at(BUFFERS, L, 1)]  # blocked products
-    # Values (the wrapper has checked shapes, dtypes and layout).
-    ok = reductions.all_finite(X) and reductions.all_finite(Y)
-    if cost == CROSS_ENTROPY:
+def new_net(W, b, Z, A, dZ, dA, dW, db, Vbuf, Cbuf, hidden, output, cost):
+    """A Net built in compiled code: cached on disk, unlike the Python-side constructor."""
+    return Net(W, b, Z, A, dZ, dA, dW, db, Vbuf, Cbuf, hidden, output, cost)
+
+
+@njit(**JIT)
+def train_step_kernel(net, X, Y, alpha):
+    """One gradient-descent step of net on the batch X: (n[0], m), Y: (n[L], m).
+    Returns (J before the update, OK), or (nan, BAD_VALUES) having written nothing."""
+    W, b, Z, A, dZ, dA, dW, db = net.W, net.b, net.Z, net.A, net.dZ, net.dA, net.dW, net.db
+    L = len(W) - 1
+    # The values and alpha > 0 (the Python side has checked shapes, dtypes and layout).
+    ok = 0 < alpha < np.inf and reductions.all_finite(X) and reductions.all_finite(Y)
+    if net.cost == CROSS_ENTROPY:
         ok = ok and reductions.labels_in_unit_interval(Y)
-    for q in range(2 * L):
-        ok = ok and reductions.all_finite(arrays[q])
+    for l in range(1, L + 1):
+        ok = ok and reductions.all_finite(W[l]) and reductions.all_finite(b[l])
     if not ok:
         return np.nan, BAD_VALUES
 
     # Forward: Z[l] = W[l] A[l-1] + b[l], A[l] = g(Z[l]).
-    A_prev = X
-    for l in range(L):
-        act = hidden if l < L - 1 else output
-        W, b = arrays[2 * l], arrays[2 * l + 1]
-        Z, A = arrays[_at(Z_, L, l)], arrays[_at(A_, L, l)]
-        elementwise.linear_activation_forward_into(A_prev, W, b, Z, A, act, Vbuf, Cbuf)
-        A_prev = A
+    for l in range(1, L + 1):
+        g = net.hidden if l < L else net.output
+        A_prev = X if l == 1 else A[l - 1]
+        elementwise.linear_activation_forward_into(A_prev, W[l], b[l], Z[l], A[l], g,
+                                                   net.Vbuf, net.Cbuf)
 
     # Cost before the update (cross-entropy from the logits Z[L]).
-    AL, ZL = arrays[_at(A_, L, L - 1)], arrays[_at(Z_, L, L - 1)]
-    if cost == MSE:
-        J = reductions.cost(AL, Y, scalar.SQUARED_TERM)
+    if net.cost == MSE:
+        J = reductions.cost(A[L], Y, scalar.SQUARED_TERM)
     else:
-        J = reductions.cost(ZL, Y, scalar.LOGITS_TERM)
+        J = reductions.cost(Z[L], Y, scalar.LOGITS_TERM)
 
-    # Backward: dZ[L], then dW[l] = dZ[l] A[l-1]^T, db[l] = sum_m dZ[l],
-    # dZ[l-1] = (W[l]^T dZ[l]) * g'(Z[l-1]). dA[0] is never needed, so never computed.
-    elementwise.output_gradient_into(AL, Y, ZL, arrays[_at(DZ, L, L - 1)], output, cost)
-    for l in range(L - 1, -1, -1):
-        A_prev = X if l == 0 else arrays[_at(A_, L, l - 1)]
-        dZ = arrays[_at(DZ, L, l)]
-        dzat(dZ, A_prev, arrays[_at(DW, L, l)], Vbuf, Cbuf)
-        reductions.bias_gradient_into(dZ, arrays[_at(DB, L, l)])
-        if l > 0:
-            dA_prev, Z_prev = arrays[_at(DA, L, l - 1)], arrays[_at(Z_, L, l - 1)]
-            wtdz(arrays[2 * l], dZ, dA_prev, Vbuf, Cbuf)
-            elementwise.activation_backward_into(dA_prev, Z_prev, arrays[_at(DZ, L, l - 1)], hidden)
+    # Backward: dZ[L], then dW[l] = dZ[l] A[l-1]^T, db[l] = sum over m of dZ[l],
+    # dA[l-1] = W[l]^T dZ[l], dZ[l-1] = dA[l-1] * g'(Z[l-1]). dA[0] is never needed.
+    elementwise.output_gradient_into(A[L], Y, Z[L], dZ[L], net.output, net.cost)
+    for l in range(L, 0, -1):
+        A_prev = X if l == 1 else A[l - 1]
+        products.dzat(dZ[l], A_prev, dW[l], net.Vbuf, net.Cbuf)
+        reductions.bias_gradient_into(dZ[l], db[l])
+        if l > 1:
+            products.wtdz(W[l], dZ[l], dA[l - 1], net.Vbuf, net.Cbuf)
+            elementwise.activation_backward_into(dA[l - 1], Z[l - 1], dZ[l - 1], net.hidden)
 
-    # Update: W <- W - alpha dW, b <- b - alpha db.
-    for l in range(L):
-        elementwise.update_into(arrays[2 * l], arrays[_at(DW, L, l)], alpha)
-        elementwise.update_into(arrays[2 * l + 1], arrays[_at(DB, L, l)], alpha)
+    # Update: W[l] <- W[l] - alpha dW[l], b[l] <- b[l] - alpha db[l].
+    for l in range(1, L + 1):
+        elementwise.update_into(W[l], dW[l], alpha)
+        elementwise.update_into(b[l], db[l], alpha)
     return J, OK
 
 
-def _typed_list(arrays):
-    out = List()
-    for a in arrays:
-        out.append(a)
-    return out
+_ndarray = np.ndarray
+_NUMBER_TYPES = frozenset({float, int, np.float64, np.float32})  # learning rates the fast path takes
 
 
-class Workspace:
-    """Everything the kernel writes, for one (layer widths, m, dtype), in the order Z[1..L],
-    A[1..L], dZ[1..L], dA[1..L], dW[1..L], db[1..L] (see train_step_kernel), then the two packing
-    buffers of the blocked products (products.network_buffers)."""
+class PreparedStep:
+    """A call of train_step that passed every check, ready to be repeated without them.
 
-    def __init__(self, dims, m, dtype):
-        L = len(dims) - 1
-        shapes = [(dims[l], m) for l in range(1, L + 1)] * 4
-        shapes += [(dims[l], dims[l - 1]) for l in range(1, L + 1)]
-        shapes += [(dims[l], 1) for l in range(1, L + 1)]
-        self.arrays = [np.zeros(s, dtype) for s in shapes]
-        self.arrays += list(network_buffers(dims, m, dtype))
+    It holds the parameter arrays it was checked with and a Net over them with its own workspace
+    for batches of X's shape (one per PreparedStep: two threads training two networks never
+    share one). accepts() is the whole fast-path test: the parameters dict holds the very same
+    arrays and nothing else, X and Y are C-contiguous arrays of the prepared shapes and dtype,
+    and the learning rate is a plain number; the kernel checks the rest (the values finite,
+    labels in [0, 1], learning rate > 0). A parameter reshaped or retyped in place
+    (a.shape = ...) is not noticed: replace it instead. Parameters that are not C-contiguous
+    are stepped on contiguous copies, copied in and out around each call; such a step is used
+    by the checked path only.
+    """
+
+    __slots__ = ("pairs", "shapes", "dtype", "copies", "size", "Y_shape", "workspace", "net")
+
+    def __init__(self, parameters, L, X_shape, dtype, hidden, output, cost):
+        names = [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"]
+        originals = [parameters[k] for k in names]
+        self.pairs = tuple(zip(names, originals, strict=True))
+        self.shapes = tuple(a.shape for a in originals)
+        self.dtype = np.dtype(dtype)
+        work = [np.ascontiguousarray(a) for a in originals]
+        self.copies = [(a, w) for a, w in zip(originals, work, strict=True) if w is not a]
+        self.size = -1 if self.copies else 2 * L  # what accepts() wants len(parameters) to be
+
+        m = X_shape[1]
+        dims = [X_shape[0]] + [W.shape[0] for W in work[::2]]
+        self.Y_shape = (dims[L], m)
+        none = np.zeros((0, 0), dtype)  # index 0 of every list: layers count from 1
+
+        def by_layer(shape):
+            return [none] + [np.zeros(shape(l), dtype) for l in range(1, L + 1)]
+
+        Z, A, dZ, dA = (by_layer(lambda l: (dims[l], m)) for _ in range(4))
+        dW, db = by_layer(lambda l: (dims[l], dims[l - 1])), by_layer(lambda l: (dims[l], 1))
+        Vbuf, Cbuf = products.network_buffers(dims, m, dtype)
+        self.workspace = [*Z, *A, *dZ, *dA, *dW, *db, Vbuf, Cbuf]  # all the kernel writes
+        W, b = [none] + work[::2], [none] + work[1::2]
+        codes = ACTIVATION_CODES[hidden], ACTIVATION_CODES[output], COST_CODES[cost]
+        self.net = new_net(*map(List, (W, b, Z, A, dZ, dA, dW, db)), Vbuf, Cbuf, *codes)
+
+    def holds(self, parameters):
+        """parameters holds the arrays this step was prepared with, of the same shapes."""
+        return all(parameters[k] is a and a.shape == s and a.dtype == self.dtype
+                   for (k, a), s in zip(self.pairs, self.shapes, strict=True))
+
+    def accepts(self, parameters, X, Y, learning_rate):
+        """This call may skip the checks (see above)."""
+        if (len(parameters) != self.size or Y.shape != self.Y_shape or X.dtype is not self.dtype
+                or Y.dtype is not self.dtype or not X.flags.c_contiguous
+                or not Y.flags.c_contiguous or type(learning_rate) not in _NUMBER_TYPES):
+            return False
+        for key, a in self.pairs:
+            if parameters[key] is not a:
+                return False
+        return True
+
+    def run(self, X, Y, learning_rate):
+        """The kernel on contiguous X, Y of the step's dtype; for copied parameters, in and out."""
+        for a, w in self.copies:
+            w[...] = a
+        J, status = train_step_kernel(self.net, X, Y, learning_rate)
+        if status == OK:
+            for a, w in self.copies:
+                a[...] = w
+        return J, status
 
 
-_WORKSPACES = OrderedDict()  # (dims, m, dtype) -> Workspace; the most recent few are kept
-_MAX_WORKSPACES = 8
+# The memo of prepared steps: (id(parameters), X's shape, options) -> PreparedStep, so a training
+# loop with a short last batch keeps both. The fast path only reads it; the checked path adds
+# to it under the lock, and the oldest goes when it is full.
+_PREPARED = {}
+_MAX_PREPARED = 8
+_PREPARED_LOCK = threading.Lock()
 
 
-def workspace(dims, m, dtype):
-    key = (tuple(dims), m, np.dtype(dtype))
-    ws = _WORKSPACES.get(key)
-    if ws is None:
-        ws = _WORKSPACES[key] = Workspace(dims, m, dtype)
-        if len(_WORKSPACES) > _MAX_WORKSPACES:
-            _WORKSPACES.popitem(last=False)
-    else:
-        _WORKSPACES.move_to_end(key)
-    return ws
-
-
-# The fast path's memory of validated calls: (id(parameters), X and Y shapes and dtypes, options)
-# -> ((name, array, shape) of every parameter, typed List of parameters + workspace, L, codes).
-# Kept small: one entry per live training loop.
-_VALIDATED = OrderedDict()
-
-
-_PLAIN_NUMBERS = (float, int, np.floating)
+def _remember(key, step):
+    with _PREPARED_LOCK:
+        _PREPARED.pop(key, None)
+        _PREPARED[key] = step
+        while len(_PREPARED) > _MAX_PREPARED:
+            del _PREPARED[next(iter(_PREPARED))]
 
 
 def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
@@ -150,48 +191,28 @@ def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
     """One step of training on the batch (X, Y): forward, cost, backward, update, fused.
 
     X: (n[0], m), Y: (n[L], m). Updates parameters in place; returns the cost before the update.
+    One parameters dict is trained by one thread at a time (its arrays are updated in place).
     """
-    # Fast path: the same parameter arrays, batch shape and options as a validated call
-    # (~1.5 us of Python here, against 13-27 us for the full checks).
-    if type(X) is np.ndarray and type(Y) is np.ndarray:
-        entry = _VALIDATED.get((id(parameters), X.shape, Y.shape, X.dtype, Y.dtype, hidden,
-                                output, cost))
-        if (entry is not None and isinstance(learning_rate, _PLAIN_NUMBERS)
-                and 0 < learning_rate < np.inf and X.flags.c_contiguous
-                and Y.flags.c_contiguous and len(parameters) == len(entry[0])):
-            pairs, arrays, L, codes = entry
-            for key, a, shape in pairs:
-                if parameters[key] is not a or a.shape != shape or a.dtype != X.dtype:
-                    break
-            else:
-                J, status = train_step_kernel(arrays, L, X, Y, learning_rate, *codes)
-                if status == OK:
-                    return float(J)
-                # A value is NaN/inf or a label is outside [0, 1]: nothing was written; the
-                # reference's checks below raise the reference's error.
+    if type(X) is _ndarray and type(Y) is _ndarray:
+        key = (id(parameters), X.shape, hidden, output, cost)
+        step = _PREPARED.get(key)
+        if step is not None and step.accepts(parameters, X, Y, learning_rate):
+            J, status = train_step_kernel(step.net, X, Y, learning_rate)
+            if status == OK:
+                return J
+            # A NaN/inf, a label outside [0, 1] or a learning rate <= 0: nothing was written;
+            # the checks below raise the reference's error.
 
     L = checks.check_step(parameters, X, Y, learning_rate, hidden, output, cost)
     config.ready()
-    dtype = X.dtype
-    dims = [X.shape[0]] + [parameters[f"W{l}"].shape[0] for l in range(1, L + 1)]
-    ws = workspace(dims, X.shape[1], dtype)
-    names = [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"]
-    work = [np.ascontiguousarray(parameters[k]) for k in names]  # non-contiguous: updated via a copy
-    arrays = _typed_list(work + ws.arrays)
-    codes = (ACTIVATION_CODES[hidden], ACTIVATION_CODES[output], COST_CODES[cost])
-    key = (id(parameters), X.shape, Y.shape, X.dtype, Y.dtype, hidden, output, cost)
     X = np.ascontiguousarray(X)
-    Y = np.ascontiguousarray(Y.astype(dtype, copy=False))
-    J, status = train_step_kernel(arrays, L, X, Y, learning_rate, *codes)
+    Y = np.ascontiguousarray(Y.astype(X.dtype, copy=False))
+    key = (id(parameters), X.shape, hidden, output, cost)
+    step = _PREPARED.get(key)
+    if step is None or not step.holds(parameters):
+        step = PreparedStep(parameters, L, X.shape, X.dtype, hidden, output, cost)
+        _remember(key, step)
+    J, status = step.run(X, Y, learning_rate)
     if status != OK:  # the checks above passed, so this cannot happen; never return garbage
         raise RuntimeError("train_step kernel rejected inputs that passed the checks")
-    originals = [parameters[k] for k in names]
-    for a, w in zip(originals, work, strict=True):
-        if w is not a:
-            a[...] = w
-    if all(w is a for a, w in zip(originals, work, strict=True)) and len(parameters) == len(names):
-        pairs = tuple(zip(names, originals, [a.shape for a in originals], strict=True))
-        _VALIDATED[key] = (pairs, arrays, L, codes)
-        if len(_VALIDATED) > _MAX_WORKSPACES:
-            _VALIDATED.popitem(last=False)
-    return float(J)
+    return J

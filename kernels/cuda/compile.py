@@ -35,6 +35,40 @@ def vector_type(dtype):
     return types.Array(numba_type(dtype), 1, "C")
 
 
+def device_function(fn):
+    """A device function that the compiler inlines into every kernel calling it (LLVM's
+    alwaysinline), so that the local arrays a kernel passes it stay in registers. In the
+    simulator, a plain device function."""
+    if config.SIMULATOR:
+        return cuda.jit(device=True)(fn)
+    return cuda.jit(device=True, forceinline=True)(fn)
+
+
+def grid(rows, columns, rows_per_block, columns_per_block):
+    """The grid (x, y, z) for `rows` x `columns` items: columns on x, rows on y and, past CUDA's
+    65,535 blocks along y (config.GRID_Y_LIMIT), on z too; a kernel finds its block of rows at
+    blockIdx.z * gridDim.y + blockIdx.y, and a block past the last row has nothing to do.
+    Both counts must be positive: a launch of zero blocks is an error on a GPU, so the launchers
+    skip empty arrays."""
+    if rows <= 0 or columns <= 0:
+        raise ValueError(f"no grid for {rows} x {columns} items: an empty array needs no launch")
+    x = -(-columns // columns_per_block)
+    row_blocks = -(-rows // rows_per_block)
+    y = min(row_blocks, config.GRID_Y_LIMIT)
+    z = -(-row_blocks // y)
+    if x > config.MAX_GRID[0] or z > config.MAX_GRID[2]:  # more data than any GPU's memory
+        raise ValueError(f"{rows} x {columns} items need more blocks than a CUDA grid has")
+    return x, y, z
+
+
+@device_function
+def cell():
+    """(i, j) of this thread in a 2-D launch on `grid`'s layout: j along x, i along y, then z."""
+    j = cuda.blockIdx.x * cuda.blockDim.x + cuda.threadIdx.x
+    i = (cuda.blockIdx.z * cuda.gridDim.y + cuda.blockIdx.y) * cuda.blockDim.y + cuda.threadIdx.y
+    return i, j
+
+
 @lru_cache(maxsize=None)
 def kernel(factory, *settings):
     """The compiled CUDA kernel `factory(*settings)`, built once per combination of settings.

@@ -5,29 +5,39 @@ is a Python thread, so the same kernels run with tiny blocks there. Kernels are 
 setting and the launchers read these values at call time, so a test may change them.
 """
 
-from numba.cuda.core import config as _numba_config
+try:  # numba-cuda's own config (numba-cuda 0.2x and later)
+    from numba.cuda.core import config as numba_config
+except ImportError:  # an older numba-cuda reads numba's
+    from numba.core import config as numba_config
 
-SIMULATOR = bool(_numba_config.ENABLE_CUDASIM)
+SIMULATOR = bool(numba_config.ENABLE_CUDASIM)
 
-# Settings for a real GPU (also what the PTX test compiles).
+# CUDA's limits on a grid (every GPU since compute capability 3.0): a launch with more blocks
+# along an axis fails on a GPU (the simulator accepts it). Kernels whose rows may need more blocks
+# than GRID_Y_LIMIT walk them with a stride of gridDim.y; a test may lower it to see them do so.
+MAX_GRID = (2**31 - 1, 65535, 65535)
+GRID_Y_LIMIT = MAX_GRID[1]
+
+# Settings for a real GPU (also what the PTX and SASS checks compile).
 GPU_ELEMENTWISE_BLOCK = (32, 8)  # (threads over the m columns, threads over the n rows)
 GPU_GEMM_NAIVE_BLOCK = (32, 8)
 GPU_GEMM_TILE = 16  # shared-memory rung: TILE x TILE threads compute a TILE x TILE block of C
 # register rung: a block computes BM x BN outputs, BK deep per stage, each thread TM x TN of them
-GPU_GEMM_REGISTER = (128, 128, 8, 8, 8)  # (BM, BN, BK, TM, TN): 256 threads
+GPU_GEMM_REGISTER = (128, 128, 16, 8, 8)  # (BM, BN, BK, TM, TN): 256 threads
 # a product with fewer 128 x 128 tiles than the GPU has SMs (a 1024 x 1024 layer output has 64,
 # an H100 132 SMs) would leave SMs idle: it uses 64 x 64 tiles, 4 x 4 per thread, instead
-GPU_GEMM_REGISTER_SMALL = (64, 64, 8, 4, 4)  # 256 threads
+GPU_GEMM_REGISTER_SMALL = (64, 64, 16, 4, 4)  # 256 threads
 GPU_GEMM_MIN_BLOCKS = None  # None: the device's number of SMs
 GPU_REDUCE_THREADS = 256  # threads per block of the tree reductions (a power of two)
 GPU_COST_BLOCKS = 64  # blocks of the first cost-reduction pass
 
-# Settings for the simulator: a few Python threads per block.
+# Settings for the simulator: a few Python threads per block. The register rung's TM and TN are
+# multiples of 4 (it reads 4 consecutive values at a time), BK at least 4.
 SIM_ELEMENTWISE_BLOCK = (4, 4)
 SIM_GEMM_NAIVE_BLOCK = (4, 4)
 SIM_GEMM_TILE = 4
-SIM_GEMM_REGISTER = (8, 8, 4, 2, 2)  # 16 threads
-SIM_GEMM_REGISTER_SMALL = (4, 4, 2, 2, 2)  # 4 threads
+SIM_GEMM_REGISTER = (16, 16, 4, 8, 8)  # 4 threads, two 4-row and two 4-column groups each
+SIM_GEMM_REGISTER_SMALL = (8, 8, 4, 4, 4)  # 4 threads
 SIM_GEMM_MIN_BLOCKS = 2
 SIM_REDUCE_THREADS = 4
 SIM_COST_BLOCKS = 2
@@ -53,3 +63,11 @@ else:
 
 # Which GEMM rung the network uses: "naive", "tiled" or "register".
 GEMM_RUNG = "register"
+
+
+def low_occupancy_warnings(enabled):
+    """numba-cuda warns (NumbaPerformanceWarning) at every launch of fewer than 128 blocks; the
+    benchmarks launch small grids on purpose and switch it off. Returns the previous setting."""
+    previous = bool(numba_config.CUDA_LOW_OCCUPANCY_WARNINGS)
+    numba_config.CUDA_LOW_OCCUPANCY_WARNINGS = int(enabled)
+    return previous

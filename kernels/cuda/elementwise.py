@@ -1,4 +1,5 @@
-"""Elementwise kernels: one thread per entry (i, j) of an (n, m) array, x over the m columns.
+"""Elementwise kernels: one thread per entry (i, j) of an (n, m) array, x over the m columns,
+y (then z, past 65,535 blocks: compile.grid) over the n rows.
 
     bias_activation_forward   Z = Z + b (broadcast over columns), A = g(Z)   fused: one pass
     activation_backward       dZ = dA * g'(Z)                                  (may run in place)
@@ -9,16 +10,13 @@
 Scalars that enter a kernel (1/N, alpha) are passed in the arrays' dtype, so float32 stays float32.
 """
 
-import math
-
 import numpy as np
-from numba import cuda
 
 from kernels import scalar
 from kernels.scalar import COST_CODES
 
 from . import config
-from .compile import kernel
+from .compile import cell, grid, kernel
 
 
 def _bias_activation_forward(dtype):
@@ -26,7 +24,7 @@ def _bias_activation_forward(dtype):
 
     def bias_activation_forward(Z, b, A, code):
         # on entry Z holds W A_prev; afterwards Z = W A_prev + b (cached for backward), A = g(Z)
-        j, i = cuda.grid(2)
+        i, j = cell()
         if i < Z.shape[0] and j < Z.shape[1]:
             z = Z[i, j] + b[i, 0]
             Z[i, j] = z
@@ -39,7 +37,7 @@ def _activation_backward(dtype):
     ONE = np.dtype(dtype).type(1)
 
     def activation_backward(dA, Z, dZ, code):
-        j, i = cuda.grid(2)
+        i, j = cell()
         if i < Z.shape[0] and j < Z.shape[1]:
             dZ[i, j] = dA[i, j] * scalar.g_prime(Z[i, j], code, ONE)
 
@@ -51,7 +49,7 @@ def _output_gradient(dtype):
 
     def output_gradient(AL, Y, ZL, dZ, inv_N, cost, code):
         # scalar.output_gradient: (A - Y) / N for a sigmoid with cross-entropy, 2 (A - Y) / N g'(Z) for mse
-        j, i = cuda.grid(2)
+        i, j = cell()
         if i < AL.shape[0] and j < AL.shape[1]:
             dZ[i, j] = scalar.output_gradient(AL[i, j], Y[i, j], ZL[i, j], code, cost, inv_N, ONE)
 
@@ -60,10 +58,12 @@ def _output_gradient(dtype):
 
 def _update(dtype):
     def update(W, dW, b, db, alpha):
-        # thread (i, j) updates W[i, j]; the threads of column 0 also update b[i]
-        j, i = cuda.grid(2)
-        if i < W.shape[0] and j < W.shape[1]:
-            W[i, j] -= alpha * dW[i, j]
+        # thread (i, j) updates W[i, j]; the threads of column 0 also update b[i] (launched over
+        # at least one column, so b is updated even when W has none)
+        i, j = cell()
+        if i < W.shape[0]:
+            if j < W.shape[1]:
+                W[i, j] -= alpha * dW[i, j]
             if j == 0:
                 b[i, 0] -= alpha * db[i, 0]
 
@@ -72,47 +72,55 @@ def _update(dtype):
 
 def _gather_columns(dtype):
     def gather_columns(X, order, first, Xb):
-        j, i = cuda.grid(2)
+        i, j = cell()
         if i < Xb.shape[0] and j < Xb.shape[1]:
             Xb[i, j] = X[i, order[first + j]]
 
     return gather_columns
 
 
-def _grid(shape):
+def launch_config(shape, columns=None):
+    """(grid, block) for one thread per entry of an (n, m) array (n, m >= 1): compile.grid's
+    layout, `columns` threads across when given (the update launches at least one)."""
     bx, by = config.ELEMENTWISE_BLOCK
     n, m = shape
-    return (math.ceil(m / bx), math.ceil(n / by)), (bx, by)
+    return grid(n, m if columns is None else columns, by, bx), (bx, by)
 
 
 def bias_activation_forward(Z, b, A, code, stream=0):
     """Z += b, A = g(Z) on device arrays Z, A: (n, m), b: (n, 1)."""
-    grid, block = _grid(Z.shape)
-    kernel(_bias_activation_forward, np.dtype(Z.dtype))[grid, block, stream](Z, b, A, code)
+    if Z.size:
+        grid_, block = launch_config(Z.shape)
+        kernel(_bias_activation_forward, np.dtype(Z.dtype))[grid_, block, stream](Z, b, A, code)
 
 
 def activation_backward(dA, Z, dZ, code, stream=0):
     """dZ = dA * g'(Z) on device arrays of one shape (dZ may be dA)."""
-    grid, block = _grid(Z.shape)
-    kernel(_activation_backward, np.dtype(Z.dtype))[grid, block, stream](dA, Z, dZ, code)
+    if Z.size:
+        grid_, block = launch_config(Z.shape)
+        kernel(_activation_backward, np.dtype(Z.dtype))[grid_, block, stream](dA, Z, dZ, code)
 
 
 def output_gradient(AL, Y, ZL, dZ, cost, code, stream=0):
     """dZ[L] for `cost` ("cross_entropy" or "mse") and output activation `code`."""
     dtype = np.dtype(AL.dtype)
-    inv_N = dtype.type(1.0 / AL.size)
-    grid, block = _grid(AL.shape)
-    kernel(_output_gradient, dtype)[grid, block, stream](AL, Y, ZL, dZ, inv_N, COST_CODES[cost], code)
+    if AL.size:
+        inv_N = dtype.type(1.0 / AL.size)
+        grid_, block = launch_config(AL.shape)
+        kernel(_output_gradient, dtype)[grid_, block, stream](AL, Y, ZL, dZ, inv_N, COST_CODES[cost],
+                                                             code)
 
 
 def update(W, dW, b, db, learning_rate, stream=0):
     """W -= alpha dW and b -= alpha db, in place on the device."""
     dtype = np.dtype(W.dtype)
-    grid, block = _grid(W.shape)
-    kernel(_update, dtype)[grid, block, stream](W, dW, b, db, dtype.type(learning_rate))
+    if W.shape[0]:
+        grid_, block = launch_config(W.shape, columns=max(W.shape[1], 1))
+        kernel(_update, dtype)[grid_, block, stream](W, dW, b, db, dtype.type(learning_rate))
 
 
 def gather_columns(X, order, first, Xb, stream=0):
     """Xb[:, k] = X[:, order[first + k]] for k < Xb.shape[1] (order: int64 device vector)."""
-    grid, block = _grid(Xb.shape)
-    kernel(_gather_columns, np.dtype(X.dtype))[grid, block, stream](X, order, first, Xb)
+    if Xb.size:
+        grid_, block = launch_config(Xb.shape)
+        kernel(_gather_columns, np.dtype(X.dtype))[grid_, block, stream](X, order, first, Xb)

@@ -9,29 +9,55 @@ The network needs three products, none of which may copy a transpose:
     backward     dA[l-1]    = W[l]^T dZ[l]     op(A) = A^T,  op(B) = B     (trans_a=True)
 A transposed operand is read as X[k, i] instead of X[i, k]; the flag is a compile-time constant.
 
-Rungs (each kernel computes exactly the same sums, so all rungs agree with NumPy):
+Rungs (each kernel computes the same sums, so all rungs agree with NumPy). The machine-code
+figures are float32 W A for sm_90 (tools/sass_check.py: registers a thread, and the share of fused
+multiply-adds among the instructions of the hottest loop); docs/performance.md has the tables.
 1. naive: one thread per C[i, j], threads of a warp take consecutive j, so B[k, j] and C[i, j]
    are coalesced and A[i, k] is one broadcast value per warp (W^T dZ reads A[k, i]: a broadcast
    too). For dZ A^T, B is read as B[j, k]: the warp's 32 reads are K apart, and no mapping of
    threads can fix that, since both operands run along k in memory; the tiled rung's staging
-   does. Every operand value is read from global memory once per use: 2K loads per output.
+   does. Every operand value is read from global memory once per use: 2K loads per output, and
+   in machine code 8 global loads and 132 address instructions for 4 FFMA (3%).
 2. tiled: a block stages TILE x TILE tiles of op(A) and op(B) in shared memory (each global load
    coalesced, whichever operand is transposed), then every thread reads TILE products from shared
-   memory: global traffic drops by a factor TILE.
-3. register: a block stages BM x BK of op(A) and BK x BN of op(B); each thread keeps a TM x TN
-   block of C in registers and, per k, reads TM values of op(A) and TN of op(B) from shared memory
-   for TM * TN fused multiply-adds, so shared-memory traffic drops by another factor ~TM.
+   memory: global traffic drops by a factor TILE, and the hottest loop is 16 FFMA to 32 scalar
+   shared loads (15%).
+3. register: a block of 256 threads computes a BM x BN = 128 x 128 tile of C, BK = 16 deep per
+   stage, each thread a TM x TN = 8 x 8 block of it in registers: per k, 8 values of op(A) and 8
+   of op(B) from shared memory for 64 fused multiply-adds. The kernel before issue 9 did that in
+   152 registers (one block an SM) with FFMA 41% of its k loop; each technique below took it to
+   127 registers and 87% (docs/performance.md has the steps as measured):
+   - unsigned indices (U = uint64) into flat shared arrays: numba adds a negative-index
+     wrap-around to every signed index; without it a shared address is a register plus a
+     constant (the k loop: 186 instructions for 64 FFMA with signed indices, 96 unsigned);
+   - 16-byte-aligned shared arrays and a thread's rows (columns) in groups of VEC = 4: the
+     compiler reads each group with one LDS.128, 4 shared loads per k instead of 16 (84);
+   - every staging slot a constant offset from one address (tile_slot): 176 registers -> 126;
+   - the BK steps written out (`unrolled`: numba has no `#pragma unroll`): no k counter, and a
+     stage of 1024 FFMA is one straight block for the scheduler (79%, bounds tests included);
+   - no bounds test in the loop: K is padded with zeros in front (`lead`), so only the first
+     tile can hold k outside [0, K), and rows past M (columns past N) are read from the last
+     valid one, feeding only outputs that are never written (87%);
+   - the next tiles fetched into registers (a_next, b_next, 16 values) while this one is
+     multiplied: the global loads' latency hides behind 1024 FFMA;
+   - both tiles stored k-major, rows BM + 4 long, and a warp staging an operand that runs along
+     k as 4 rows x 8 consecutive k: its 32 transposing stores fall in 32 banks (the old kernel
+     put 8 of a warp's stores in each of 4 banks; tests/test_cuda_launch.py checks every warp).
    Two tile settings (config.py): 128 x 128 blocks with 8 x 8 per thread, and 64 x 64 with 4 x 4
-   for products too small to give every SM a 128 x 128 block (register_setting).
+   (55-64 registers, FFMA 75-78%) for products too small to give every SM a 128 x 128 block
+   (register_setting).
+
+Launches (launch_config): columns on grid x, rows on grid y and, past 65,535 blocks, z
+(compile.grid): no size asks for more blocks than a CUDA grid has, and an empty C launches nothing.
 """
 
 import math
 
 import numpy as np
-from numba import cuda
+from numba import cuda, njit
 
 from . import config
-from .compile import kernel, matrix_type
+from .compile import device_function, grid, kernel, matrix_type
 
 
 def _naive(dtype, trans_a, trans_b):
@@ -40,7 +66,8 @@ def _naive(dtype, trans_a, trans_b):
     def gemm_naive(A, B, C):
         M, N = C.shape
         K = A.shape[0] if trans_a else A.shape[1]
-        j, i = cuda.grid(2)  # x walks columns j: coalesced B and C
+        j = cuda.grid(1)  # x walks columns j: coalesced B and C
+        i = (cuda.blockIdx.z * cuda.gridDim.y + cuda.blockIdx.y) * cuda.blockDim.y + cuda.threadIdx.y
         if i < M and j < N:
             acc = ZERO
             for k in range(K):
@@ -66,8 +93,10 @@ def _tiled(dtype, trans_a, trans_b, TILE):
         sB = cuda.shared.array((TILE, PADDED), nb_dtype)
         tx = cuda.threadIdx.x
         ty = cuda.threadIdx.y
-        row0 = cuda.blockIdx.y * TILE
         col0 = cuda.blockIdx.x * TILE
+        row0 = (cuda.blockIdx.z * cuda.gridDim.y + cuda.blockIdx.y) * TILE  # compile.grid
+        if row0 >= M:  # the whole block: past the last row
+            return
         acc = ZERO
         for k0 in range(0, K, TILE):
             # a warp always loads along the stored array's last index (coalesced)
@@ -99,81 +128,150 @@ def _tiled(dtype, trans_a, trans_b, TILE):
     return gemm_tiled
 
 
+@njit
+def tile_slot(tid, s, rows, along_k, threads, kc):
+    """(r, k) of the s-th element that thread tid stages of a `rows` x BK tile stored k-major at
+    k * (rows + 4) + r (rung 3). Read along rows (the stored operand runs along r), a warp takes 32
+    consecutive r of one k; read along k, 32 / kc rows of kc consecutive k, whose stores, 4 words
+    apart per k, then fall in 32 different banks. All sizes are powers of two, so slot s only
+    adds constants to thread tid's (r, k): one address register serves every slot."""
+    t, T = (tid // kc, threads // kc) if along_k else (tid, threads)
+    r = t % rows + (s * T) % rows
+    k = t // rows + (s * T) // rows
+    if along_k:
+        k = k * kc + tid % kc
+    return r, k
+
+
 def _register(dtype, trans_a, trans_b, BM, BN, BK, TM, TN):
     ZERO = np.dtype(dtype).type(0)
     nb_dtype = matrix_type(dtype).dtype
-    THREADS_X = BN // TN  # threads along the columns of the block's C tile
-    THREADS_Y = BM // TM
-    THREADS = THREADS_X * THREADS_Y
-    A_LOADS = (BM * BK) // THREADS  # elements of each tile that one thread stages
-    B_LOADS = (BK * BN) // THREADS
+    U = np.uint64  # every index is unsigned (module docstring, rung 3)
+    VEC = 4  # a thread owns TM / VEC groups of VEC consecutive rows (columns): one 16-byte load each
+    TX, TY = BN // TN, BM // TM  # threads along the columns and the rows of the block's C tile
+    THREADS = TX * TY
+    PAD = 4  # sA and sB rows are BM + PAD, BN + PAD long (below)
+    SA, SB = BM + PAD, BN + PAD
+    SA_SIZE, SB_SIZE = BK * SA, BK * SB  # shared-array sizes must be compile-time constants
+    A_LOADS, B_LOADS = BM * BK // THREADS, BK * BN // THREADS  # tile elements one thread stages
+    KC = min(8, BK)  # a warp stages an along-k tile as 32 / KC rows x KC consecutive k
+    ALIGN = None if config.SIMULATOR else 16  # (the simulator takes no alignment)
+    uBK, uSA, uSB, uBM, uBN, uKC, uTHREADS, uVEC, uTX = map(
+        U, (BK, SA, SB, BM, BN, KC, THREADS, VEC, TX))
+    ROWS_APART, COLS_APART = U(TY * VEC), U(TX * VEC)  # between a thread's row (column) groups
+    uGA, uGB = U(TM // VEC), U(TN // VEC)
+
+    @device_function
+    def slot(tid, s, R, along_k):
+        return tile_slot(tid, s, R, along_k, uTHREADS, uKC)
+
+    # Tile t holds the k from t * BK - lead: lead zeros before k = 0 put the last tile's end at K,
+    # so only the first tile (first=True) has k outside [0, K). Rows past M (columns past N) are
+    # read from row M - 1 (column N - 1): they reach only outputs that are never written.
+    @device_function
+    def load_a(A, M, row0, k0, lead, tid, regs, first):
+        for s in range(U(A_LOADS)):
+            r, k = slot(tid, s, uBM, not trans_a)
+            i = min(row0 + r, M - U(1))
+            if first and k < lead:
+                regs[s] = ZERO
+            elif trans_a:  # A is K x M
+                regs[s] = A[k0 + k - lead, i]
+            else:
+                regs[s] = A[i, k0 + k - lead]
+
+    @device_function
+    def load_b(B, N, col0, k0, lead, tid, regs, first):
+        for s in range(U(B_LOADS)):
+            c, k = slot(tid, s, uBN, trans_b)
+            j = min(col0 + c, N - U(1))
+            if first and k < lead:
+                regs[s] = ZERO
+            elif trans_b:  # B is N x K
+                regs[s] = B[j, k0 + k - lead]
+            else:
+                regs[s] = B[k0 + k - lead, j]
+
+    @device_function
+    def store(tile, S, R, along_k, tid, regs):
+        # both tiles are stored k-major: tile[k * S + r] = op(X)[r, k0 + k]
+        for s in range(U(regs.shape[0])):
+            r, k = slot(tid, s, R, along_k)
+            tile[k * S + r] = regs[s]
+
+    @device_function
+    def step(sA, sB, kk, tx, ty, acc, a_frag, b_frag):
+        # one k: TM values of op(A) and TN of op(B) from shared memory, VEC consecutive ones at a
+        # time, then the TM x TN outer product into the accumulators
+        for g in range(uGA):
+            for v in range(uVEC):
+                a_frag[g * uVEC + v] = sA[kk * uSA + g * ROWS_APART + ty * uVEC + v]
+        for g in range(uGB):
+            for v in range(uVEC):
+                b_frag[g * uVEC + v] = sB[kk * uSB + g * COLS_APART + tx * uVEC + v]
+        for r in range(TM):
+            for c in range(TN):
+                acc[r, c] += a_frag[r] * b_frag[c]
+
+    def unrolled(body, n):
+        """body for kk, kk + 1, ..., kk + n - 1, written out (numba has no `#pragma unroll`):
+        a device function calling two copies of the half as long one (n a power of two)."""
+        if n == 1:
+            return body
+        half, H = unrolled(body, n // 2), U(n // 2)
+
+        @device_function
+        def twice(sA, sB, kk, tx, ty, acc, a_frag, b_frag):
+            half(sA, sB, kk, tx, ty, acc, a_frag, b_frag)
+            half(sA, sB, kk + H, tx, ty, acc, a_frag, b_frag)
+
+        return twice
+
+    all_steps = unrolled(step, BK)
 
     def gemm_register(A, B, C):
-        M, N = C.shape
-        K = A.shape[0] if trans_a else A.shape[1]
-        # both tiles are stored k-major, so the inner loop reads a row of each:
-        # sA[k, r] = op(A)[row0 + r, k0 + k], sB[k, c] = op(B)[k0 + k, col0 + c]
-        sA = cuda.shared.array((BK, BM), nb_dtype)
-        sB = cuda.shared.array((BK, BN), nb_dtype)
+        M, N = U(C.shape[0]), U(C.shape[1])
+        K = U(A.shape[0] if trans_a else A.shape[1])
+        sA = cuda.shared.array(SA_SIZE, nb_dtype, ALIGN)  # sA[k * SA + r] = op(A)[row0 + r, k]
+        sB = cuda.shared.array(SB_SIZE, nb_dtype, ALIGN)  # sB[k * SB + c] = op(B)[k, col0 + c]
         acc = cuda.local.array((TM, TN), nb_dtype)  # this thread's outputs, kept in registers
-        a_reg = cuda.local.array(TM, nb_dtype)
-        b_reg = cuda.local.array(TN, nb_dtype)
-        tx = cuda.threadIdx.x
-        ty = cuda.threadIdx.y
-        tid = ty * THREADS_X + tx
-        row0 = cuda.blockIdx.y * BM
-        col0 = cuda.blockIdx.x * BN
+        a_frag = cuda.local.array(TM, nb_dtype)
+        b_frag = cuda.local.array(TN, nb_dtype)
+        a_next = cuda.local.array(A_LOADS, nb_dtype)  # the next tiles, fetched during the products
+        b_next = cuda.local.array(B_LOADS, nb_dtype)
+        tx = U(cuda.threadIdx.x)
+        ty = U(cuda.threadIdx.y)
+        tid = ty * uTX + tx
+        col0 = U(cuda.blockIdx.x) * uBN
+        lead = (uBK - K % uBK) % uBK
+        tiles = (K + lead) // uBK
+        row0 = (U(cuda.blockIdx.z) * U(cuda.gridDim.y) + U(cuda.blockIdx.y)) * uBM  # compile.grid
+        if row0 >= M:  # the whole block: past the last row
+            return
         for r in range(TM):
             for c in range(TN):
                 acc[r, c] = ZERO
-        for k0 in range(0, K, BK):
-            # stage the tiles; consecutive threads take consecutive addresses of the stored array
-            for s in range(A_LOADS):
-                e = tid + s * THREADS
-                if trans_a:  # A is K x M, read along M
-                    r = e % BM
-                    k = e // BM
-                    i = row0 + r
-                    kg = k0 + k
-                    sA[k, r] = A[kg, i] if (i < M and kg < K) else ZERO
-                else:  # A is M x K, read along K
-                    k = e % BK
-                    r = e // BK
-                    i = row0 + r
-                    kg = k0 + k
-                    sA[k, r] = A[i, kg] if (i < M and kg < K) else ZERO
-            for s in range(B_LOADS):
-                e = tid + s * THREADS
-                if trans_b:  # B is N x K, read along K
-                    k = e % BK
-                    c = e // BK
-                    j = col0 + c
-                    kg = k0 + k
-                    sB[k, c] = B[j, kg] if (j < N and kg < K) else ZERO
-                else:  # B is K x N, read along N
-                    c = e % BN
-                    k = e // BN
-                    j = col0 + c
-                    kg = k0 + k
-                    sB[k, c] = B[kg, j] if (kg < K and j < N) else ZERO
+        if tiles > U(0):
+            load_a(A, M, row0, U(0), lead, tid, a_next, True)
+            load_b(B, N, col0, U(0), lead, tid, b_next, True)
+        for t in range(tiles):
+            store(sA, uSA, uBM, not trans_a, tid, a_next)
+            store(sB, uSB, uBN, trans_b, tid, b_next)
             cuda.syncthreads()
-            for kk in range(BK):
-                # thread (tx, ty) owns rows ty + r*THREADS_Y and columns tx + c*THREADS_X: a warp
-                # reads consecutive columns of sB (no bank conflicts) and writes consecutive j
-                for r in range(TM):
-                    a_reg[r] = sA[kk, ty + r * THREADS_Y]
-                for c in range(TN):
-                    b_reg[c] = sB[kk, tx + c * THREADS_X]
-                for r in range(TM):
-                    for c in range(TN):
-                        acc[r, c] += a_reg[r] * b_reg[c]
+            if t + U(1) < tiles:  # fetch the next tiles: in flight while this one is used
+                load_a(A, M, row0, (t + U(1)) * uBK, lead, tid, a_next, False)
+                load_b(B, N, col0, (t + U(1)) * uBK, lead, tid, b_next, False)
+            all_steps(sA, sB, U(0), tx, ty, acc, a_frag, b_frag)
             cuda.syncthreads()
-        for r in range(TM):
-            i = row0 + ty + r * THREADS_Y
-            for c in range(TN):
-                j = col0 + tx + c * THREADS_X
-                if i < M and j < N:
-                    C[i, j] = acc[r, c]
+        # thread (tx, ty) owns rows g * TY * VEC + ty * VEC + v and the like columns
+        for g in range(uGA):
+            for v in range(uVEC):
+                i = row0 + g * ROWS_APART + ty * uVEC + v
+                for h in range(uGB):
+                    for w in range(uVEC):
+                        j = col0 + h * COLS_APART + tx * uVEC + w
+                        if i < M and j < N:
+                            C[i, j] = acc[g * uVEC + v, h * uVEC + w]
 
     return gemm_register
 
@@ -183,10 +281,13 @@ RUNGS = ("naive", "tiled", "register")
 
 def _check_register_setting(BM, BN, BK, TM, TN):
     threads = (BM // TM) * (BN // TN)
-    if BM % TM or BN % TN or (BM * BK) % threads or (BK * BN) % threads:
+    kc = min(8, BK)
+    powers = all(n > 0 and n & (n - 1) == 0 for n in (BM, BN, BK, TM, TN))
+    if not powers or TM % 4 or TN % 4 or BM % TM or BN % TN or BK < 4 or threads % kc \
+            or (BM * BK) % threads or (BK * BN) % threads:
         raise ValueError(
-            f"GEMM_REGISTER {(BM, BN, BK, TM, TN)}: BM/TM and BN/TN must divide the tile sizes "
-            f"and the {threads} threads must divide BM*BK and BK*BN"
+            f"GEMM_REGISTER {(BM, BN, BK, TM, TN)}: powers of two, TM and TN multiples of 4, BK at "
+            f"least 4, and the {threads} threads must divide BM*BK and BK*BN"
         )
 
 
@@ -215,25 +316,36 @@ def factory(rung, dtype, trans_a, trans_b, register=None):
     raise ValueError(f"GEMM rung must be one of {RUNGS}, got {rung!r}")
 
 
-def gemm(A, B, C, trans_a=False, trans_b=False, rung=None, stream=0):
-    """Launch C = op(A) op(B) on device arrays (C is written, never read). Shapes are the caller's
-    responsibility: op(A) M x K, op(B) K x N, C M x N, all C-contiguous and of one dtype."""
-    rung = config.GEMM_RUNG if rung is None else rung
-    M, N = C.shape
+def launch_config(rung, M, N):
+    """(grid, block, register setting or None) of an M x N product (M, N >= 1); compile.grid puts
+    the columns on grid x and the rows on y (and z, past 65,535 blocks)."""
     register = None
     if rung == "naive":
         block = config.GEMM_NAIVE_BLOCK
-        grid = (math.ceil(N / block[0]), math.ceil(M / block[1]))
+        rows, cols = block[1], block[0]
     elif rung == "tiled":
         block = (config.GEMM_TILE, config.GEMM_TILE)
-        grid = (math.ceil(N / config.GEMM_TILE), math.ceil(M / config.GEMM_TILE))
-    else:
+        rows = cols = config.GEMM_TILE
+    elif rung == "register":
         register = register_setting(M, N)
         BM, BN, _, TM, TN = register
         block = (BN // TN, BM // TM)
-        grid = (math.ceil(N / BN), math.ceil(M / BM))
-    fn, settings = factory(rung, C.dtype, trans_a, trans_b, register)
+        rows, cols = BM, BN
+    else:
+        raise ValueError(f"GEMM rung must be one of {RUNGS}, got {rung!r}")
+    return grid(M, N, rows, cols), block, register
+
+
+def gemm(A, B, C, trans_a=False, trans_b=False, rung=None, stream=0):
+    """Launch C = op(A) op(B) on device arrays (C is written, never read). Shapes are the caller's
+    responsibility: op(A) M x K, op(B) K x N, C M x N, all C-contiguous and of one dtype.
+    An empty C launches nothing; K = 0 gives C = 0."""
+    rung = config.GEMM_RUNG if rung is None else rung
+    M, N = C.shape
     if M == 0 or N == 0:
+        factory(rung, C.dtype, trans_a, trans_b)  # still rejects an unknown rung
         return C
+    grid, block, register = launch_config(rung, M, N)
+    fn, settings = factory(rung, C.dtype, trans_a, trans_b, register)
     kernel(fn, *settings)[grid, block, stream](A, B, C)
     return C

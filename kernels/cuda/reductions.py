@@ -5,13 +5,12 @@ addresses), then the block halves the partial sums in shared memory, s = T/2, T/
     partial[t] += partial[t + s]   for t < s
 The order of every addition depends only on the shapes and the launch settings, never on timing.
 
-    bias_gradient   db[i] = sum over the m columns of dZ[i, :]     one block per row i
+    bias_gradient   db[i] = sum over the m columns of dZ[i, :]     one block per row i (rows on
+                    grid y, then z past 65,535: compile.grid)
     cost            J = (1/N) sum of a loss term over all N = n m entries, in two passes:
                     COST_BLOCKS blocks write partial sums, then one block adds those
 The loss terms are kernels/scalar.py's loss_term (shared with kernels.cpu).
 """
-
-
 
 import numpy as np
 from numba import cuda
@@ -19,7 +18,7 @@ from numba import cuda
 from kernels import scalar
 
 from . import config
-from .compile import kernel, numba_type
+from .compile import grid, kernel, numba_type
 
 
 def _bias_gradient(dtype, THREADS):
@@ -28,7 +27,9 @@ def _bias_gradient(dtype, THREADS):
 
     def bias_gradient(dZ, db):
         partial = cuda.shared.array(THREADS, nb_dtype)
-        i = cuda.blockIdx.x
+        i = cuda.blockIdx.z * cuda.gridDim.y + cuda.blockIdx.y
+        if i >= dZ.shape[0]:  # the whole block: past the last row
+            return
         t = cuda.threadIdx.x
         m = dZ.shape[1]
         acc = ZERO
@@ -104,18 +105,25 @@ def _cost_total(dtype, THREADS):
     return cost_total
 
 
+def bias_gradient_launch(n):
+    """(grid, block) of the bias gradient of n >= 1 rows: one block of REDUCE_THREADS per row."""
+    return grid(n, 1, 1, 1), config.REDUCE_THREADS
+
+
 def bias_gradient(dZ, db, stream=0):
-    """db[i, 0] = sum_j dZ[i, j] on device arrays dZ: (n, m), db: (n, 1)."""
-    T = config.REDUCE_THREADS
-    kernel(_bias_gradient, np.dtype(dZ.dtype), T)[dZ.shape[0], T, stream](dZ, db)
+    """db[i, 0] = sum_j dZ[i, j] on device arrays dZ: (n, m), db: (n, 1) (0 where m = 0)."""
+    if dZ.shape[0]:
+        grid_, T = bias_gradient_launch(dZ.shape[0])
+        kernel(_bias_gradient, np.dtype(dZ.dtype), T)[grid_, T, stream](dZ, db)
 
 
 def cost(P, Y, term, partials, out, k=0, stream=0):
     """out[k] = the cost of P against Y (device arrays); `partials` is a device vector of
     config.COST_BLOCKS entries. term: scalar.LOGITS_TERM, PROBABILITY_TERM or SQUARED_TERM.
-    Two launches; nothing comes back to the host."""
+    Two launches of fixed grids (each thread strides over the entries); nothing comes back to the
+    host. An empty P gives NaN, the mean of nothing (as NumPy's)."""
     dtype = np.dtype(P.dtype)
     T = config.REDUCE_THREADS
     kernel(_cost_partials, dtype, T)[partials.shape[0], T, stream](P, Y, partials, term)
-    inv_N = dtype.type(1.0 / P.size)
+    inv_N = dtype.type(1.0 / P.size if P.size else np.nan)
     kernel(_cost_total, dtype, T)[1, T, stream](partials, inv_N, out, k)
