@@ -328,8 +328,7 @@ def tile_4x8(w, i, p, V, q, C, c0, n):
 
     The 32 weights sit in registers; the inner loop over j loads 8 entries of V and 4 of C,
     does 32 multiply-adds and stores 4: 12 loads per 32 FMAs, so the FMA units, not the loads,
-    set the pace (~85 GFLOP/s on one core here in float32, against ~50 for one output row at a
-    time). Indexing C and V as 2-D arrays (not as row views) matters: LLVM then sees two base
+    set the pace (docs/performance.md has it measured). Indexing C and V as 2-D arrays (not as row views) matters: LLVM then sees two base
     pointers and vectorises after one run-time overlap check; 12 separate row pointers would need
     more checks than its limit (8) and the loop would stay scalar.
     """

@@ -5,8 +5,8 @@ W[l] (n[l], n[l-1]), b[l] (n[l], 1), Z[l], A[l] (n[l], m), A[0] = X.
 
 forward, compute_cost, backward and update_parameters run one kernel per layer and step, from
 Python, and return new arrays (forward's caches are this path's own: backward reads them).
-train_step is one compiled call (step.py) over a workspace allocated once per network shape
-and batch size, so steady-state training allocates nothing.
+train_step is one compiled call (step.py) over a workspace of its own per parameters dict and
+batch shape, so steady-state training allocates nothing.
 """
 
 import numpy as np
