@@ -328,9 +328,10 @@ def tile_4x8(w, i, p, V, q, C, c0, n):
 
     The 32 weights sit in registers; the inner loop over j loads 8 entries of V and 4 of C,
     does 32 multiply-adds and stores 4: 12 loads per 32 FMAs, so the FMA units, not the loads,
-    set the pace (docs/performance.md has it measured). Indexing C and V as 2-D arrays (not as row views) matters: LLVM then sees two base
-    pointers and vectorises after one run-time overlap check; 12 separate row pointers would need
-    more checks than its limit (8) and the loop would stay scalar.
+    set the pace (docs/performance.md has it measured). Indexing C and V as 2-D arrays (not as
+    row views) matters: LLVM then sees two base pointers and vectorises after one run-time
+    overlap check; 12 separate row pointers would need more checks than its limit (8) and the
+    loop would stay scalar.
     """
     w00, w01, w02, w03 = w[i, p], w[i, p + 1], w[i, p + 2], w[i, p + 3]
     w04, w05, w06, w07 = w[i, p + 4], w[i, p + 5], w[i, p + 6], w[i, p + 7]

@@ -21,6 +21,19 @@ from . import config
 from .compile import grid, kernel, numba_type
 
 
+@cuda.jit(device=True)
+def tree_sum(partial, t, threads):
+    """partial[0] = the sum of partial[0:threads] (a power of two), thread t of the block adding
+    partial[t] += partial[t + s] for s = threads/2, threads/4, ..., 1, a barrier between steps."""
+    cuda.syncthreads()
+    s = threads // 2
+    while s > 0:
+        if t < s:
+            partial[t] += partial[t + s]
+        cuda.syncthreads()
+        s //= 2
+
+
 def _bias_gradient(dtype, THREADS):
     ZERO = np.dtype(dtype).type(0)
     nb_dtype = numba_type(dtype)
@@ -36,13 +49,7 @@ def _bias_gradient(dtype, THREADS):
         for j in range(t, m, THREADS):
             acc += dZ[i, j]
         partial[t] = acc
-        cuda.syncthreads()
-        s = THREADS // 2
-        while s > 0:
-            if t < s:
-                partial[t] += partial[t + s]
-            cuda.syncthreads()
-            s //= 2
+        tree_sum(partial, t, THREADS)
         if t == 0:
             db[i, 0] = partial[0]
 
@@ -67,13 +74,7 @@ def _cost_partials(dtype, THREADS):
             j = e - i * m
             acc += scalar.loss_term(P[i, j], Y[i, j], term, ONE, LOG_FLOOR)
         partial[t] = acc
-        cuda.syncthreads()
-        s = THREADS // 2
-        while s > 0:
-            if t < s:
-                partial[t] += partial[t + s]
-            cuda.syncthreads()
-            s //= 2
+        tree_sum(partial, t, THREADS)
         if t == 0:
             partials[cuda.blockIdx.x] = partial[0]
 
@@ -92,13 +93,7 @@ def _cost_total(dtype, THREADS):
         for e in range(t, partials.shape[0], THREADS):
             acc += partials[e]
         partial[t] = acc
-        cuda.syncthreads()
-        s = THREADS // 2
-        while s > 0:
-            if t < s:
-                partial[t] += partial[t + s]
-            cuda.syncthreads()
-            s //= 2
+        tree_sum(partial, t, THREADS)
         if t == 0:
             out[k] = partial[0] * inv_N
 
