@@ -321,13 +321,22 @@ def is_full_run(machine, rows):
 def render(json_path=None, out_dir=None):
     """Write results.md and the plots for one saved run; returns the written paths.
 
-    A full run goes to plots/bench/ (what README shows), with README's Performance section; a
-    subset goes to .benchmarks/subset/ unless out_dir says otherwise, and has only the plots of
-    the groups it ran, so it never overwrites the full report with less."""
+    A full run on all cores goes to plots/bench/ (what README shows), with README's Performance
+    section; a full run on fewer threads (`invoke bench --threads 1`) to plots/bench/threads-N/,
+    beside it; a subset to .benchmarks/subset/, with only the plots of the groups it ran, so it
+    never overwrites a full report with less. out_dir overrides the folder."""
     json_path = Path(json_path) if json_path else latest_run()
     machine, rows, others, run = load(json_path)
     full = is_full_run(machine, rows)
-    out_dir = Path(out_dir) if out_dir else (OUT_DIR if full else STORAGE / "subset")
+    if out_dir is None:
+        threads, cores = machine.get("threads"), machine.get("cpu_cores")
+        if not full:
+            out_dir = STORAGE / "subset"
+        elif threads and cores and threads < cores:
+            out_dir = OUT_DIR / f"threads-{threads}"
+        else:
+            out_dir = OUT_DIR
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / "results.md"]
     written[0].write_text(markdown(machine, rows, run, others))

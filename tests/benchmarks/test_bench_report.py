@@ -81,3 +81,14 @@ def test_a_full_run_goes_where_readme_looks(tmp_path, monkeypatch):
     written = bench_report.render(full)
     assert {p.parent for p in written} == {tmp_path / "full"}
     assert "README-section.md" in {p.name for p in written}
+
+
+def test_a_one_thread_run_goes_beside_the_full_report(tmp_path, monkeypatch):
+    run = json.loads(saved_run(tmp_path).read_text())
+    run["machine_info"]["bench"].update(selection="", threads=1)  # MACHINE has 2 cores
+    one = tmp_path / "0004_one_thread.json"
+    one.write_text(json.dumps(run))
+    monkeypatch.setattr(bench_report, "OUT_DIR", tmp_path / "full")
+    written = bench_report.render(one)
+    assert {p.parent for p in written} == {tmp_path / "full" / "threads-1"}
+    assert "1 thread for every CPU path" in (tmp_path / "full" / "threads-1" / "results.md").read_text()
