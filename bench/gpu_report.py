@@ -23,7 +23,8 @@ NO_GPU_RUN = (
 )
 
 
-def _time(seconds):
+def format_time(seconds):
+    """A duration in s, ms, us or ns, 3 significant digits (both reports' tables)."""
     for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6)):
         if seconds >= scale:
             return f"{seconds / scale:.3g} {unit}"
@@ -45,7 +46,7 @@ def sgemm_table(rows):
             continue
         share = r.get("of_cublas")
         lines.append(
-            f"| {r['n']} | {r['kernel']} | {_time(r['seconds'])} | {r['gflops']:,.0f} | "
+            f"| {r['n']} | {r['kernel']} | {format_time(r['seconds'])} | {r['gflops']:,.0f} | "
             f"{'' if share is None else f'{100 * share:.0f}%'} | {r.get('registers', '')} | "
             f"{r.get('register_setting', '')} |")
     return "\n".join(lines)
@@ -69,7 +70,8 @@ def benchmark_table(data):
              "|---|---|---|---|---|---|---|"]
     for r in benchmark_rows(data):
         gflops, sps = r["gflops"], r["samples_per_second"]
-        lines.append(f"| {r['workload']} | {r['path']} | {_time(r['min_s'])} | {_time(r['median_s'])} | "
+        lines.append(f"| {r['workload']} | {r['path']} | {format_time(r['min_s'])} | "
+                     f"{format_time(r['median_s'])} | "
                      f"{r['rounds']} | {'' if gflops is None else f'{gflops:,.1f}'} | "
                      f"{'' if sps is None else f'{sps:,.0f}'} |")
     return "\n".join(lines)
@@ -118,8 +120,8 @@ def readme_part(gpu_dir=GPU_DIR):
                   "|---|---|---|---|"]
         for workload, (ours, theirs) in pairs.items():
             ratio = "" if ours is None or theirs is None else f"{theirs / ours:.2f}x"
-            parts.append(f"| {workload} | {'' if ours is None else _time(ours)} | "
-                         f"{'' if theirs is None else _time(theirs)} | {ratio} |")
+            parts.append(f"| {workload} | {'' if ours is None else format_time(ours)} | "
+                         f"{'' if theirs is None else format_time(theirs)} | {ratio} |")
     pairs = _versus(loop, "cuda-device-loop", "torch-cuda-loop", "samples_per_second")
     if pairs:
         parts += ["", "One epoch of mini-batch SGD, samples/s:", "",

@@ -22,6 +22,7 @@ import json
 from pathlib import Path
 
 from bench import gpu_report
+from bench.gpu_report import format_time
 from plots.style import PATH_COLORS, new_figure, save_figure
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,13 +103,6 @@ def _num(x, digits=1):
     return "n/a" if x is None else f"{x:,.{digits}f}"
 
 
-def _time(seconds):
-    for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds * 1e9:.3g} ns"
-
-
 def _ordered(rows):
     return sorted(rows, key=lambda r: (PATH_ORDER.index(r["path"]) if r["path"] in PATH_ORDER
                                        else len(PATH_ORDER)))
@@ -142,7 +136,7 @@ def table(group, rows):
         for r in _ordered(group_rows):
             frac = r.get("fraction_of_peak")
             up = ups.get(workload, {}).get(r["path"])
-            cells = [workload, r["path"], _time(r["min_s"]), str(r["rounds"]), _num(r["gflops"], 2),
+            cells = [workload, r["path"], format_time(r["min_s"]), str(r["rounds"]), _num(r["gflops"], 2),
                      "n/a" if frac is None else f"{100 * frac:.3g}%",
                      "" if up is None else f"{up:.2f}x"]
             if epoch:
@@ -187,7 +181,7 @@ def other_table(others):
     for r in others:
         extra = [f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
                  for k, v in r.items() if k not in skip]
-        lines.append(f"| {r['name']} | {_time(r['min_s'])} | {r['rounds']} | {', '.join(extra)} |")
+        lines.append(f"| {r['name']} | {format_time(r['min_s'])} | {r['rounds']} | {', '.join(extra)} |")
     return "\n".join(lines)
 
 
