@@ -88,7 +88,7 @@ def test_no_markdown_file_points_outside_the_repository(markdown):
 
 def test_the_checks_catch_what_they_are_for(tmp_path):
     """The patterns find a backticked path outside the repository and a link to one."""
-    sample = "see `../shared/slides/x.md` and [y](../../outside.md) and `reference/network.py`"
-    assert BACKTICKED.findall(sample) == ["../shared/slides/x.md", "reference/network.py"]
+    sample = "see `../outside/slides/x.md` and [y](../../outside.md) and `reference/network.py`"
+    assert BACKTICKED.findall(sample) == ["../outside/slides/x.md", "reference/network.py"]
     assert not inside(GUIDE.parent / "../../outside.md")
-    assert not (GUIDE.parent / "../shared/slides/x.md").exists()
+    assert not (GUIDE.parent / "../outside/slides/x.md").exists()
