@@ -35,9 +35,9 @@ def _name_shape(name, a):
 # Arrays and names.
 
 
-def check_float_array(name, a, ndim=2, expected="a 2-D array", finite=True):
-    """A NumPy array of float32/float64 with `ndim` dimensions, at least one element, all finite
-    (the last only with finite=True; NonFiniteError otherwise).
+def check_float_array(name, a, ndim=2, expected="a 2-D array", finite=True, empty=False):
+    """A NumPy array of float32/float64 with `ndim` dimensions, at least one element (unless
+    empty=True), all finite (only with finite=True; NonFiniteError otherwise).
 
     `expected` describes the wanted shape in the message when the dimensions are wrong."""
     if not isinstance(a, np.ndarray):
@@ -46,7 +46,7 @@ def check_float_array(name, a, ndim=2, expected="a 2-D array", finite=True):
         raise TypeError(f"{name} has dtype {a.dtype}; expected float32 or float64")
     if a.ndim != ndim:
         raise ValueError(f"{_name_shape(name, a)}; expected {expected}")
-    if a.size == 0:
+    if a.size == 0 and not empty:
         raise ValueError(f"{_name_shape(name, a)}; expected at least one element (empty batch?)")
     if finite and not np.isfinite(a).all():
         raise NonFiniteError(f"{name} contains NaN or inf ({_name_shape(name, a)})")
@@ -216,9 +216,6 @@ def check_forward(X, parameters, hidden, output):
     return L
 
 
-check_network_call = check_forward  # the name the slides' examples use for the same checks
-
-
 def check_cost(AL, Y, cost, logits=None):
     """compute_cost's door: AL, Y of AL's shape, the cost name, logits shaped like AL."""
     check_float_array("AL", AL)
@@ -297,20 +294,11 @@ def check_loop(X, Y, epochs, batch_size):
 # Matrix products.
 
 
-def _check_matrix(name, a):
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{name} must be a NumPy array, got {type(a).__name__}")
-    if a.dtype.type not in FLOAT_DTYPES:
-        raise TypeError(f"{name} has dtype {a.dtype}; expected float32 or float64")
-    if a.ndim != 2:
-        raise ValueError(f"{_name_shape(name, a)}; expected a 2-D array")
-
-
 def check_product_operands(name_a, a, name_b, b, axes):
     """Two 2-D float arrays of one dtype whose dimensions a.shape[axes[0]] and b.shape[axes[1]]
     are summed over together (the operands of a matrix product; any size, empty included)."""
-    _check_matrix(name_a, a)
-    _check_matrix(name_b, b)
+    check_float_array(name_a, a, finite=False, empty=True)
+    check_float_array(name_b, b, finite=False, empty=True)
     if a.dtype != b.dtype:
         raise TypeError(f"{name_a} has dtype {a.dtype} but {name_b} has dtype {b.dtype}")
     ia, ib = axes

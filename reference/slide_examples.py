@@ -111,7 +111,7 @@ def nn_example(X, Y, parameters, learning_rate=1e-4, steps=500):
     "b2": (D_out, 1)} -> (losses, trained parameters). MSELoss(reduction='sum') is the slides'
     L2 loss, so losses.l2_loss computes it; the layers are reference.network's pieces.
     """
-    checks.check_network_call(X, parameters, "relu", "linear")
+    checks.check_forward(X, parameters, "relu", "linear")
     checks.check_float_array("Y", Y)
     checks.check_shapes((("Y", Y, (parameters["W2"].shape[0], X.shape[1]), "(D_out, N)"),))
     checks.check_count("steps", steps)

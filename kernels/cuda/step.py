@@ -22,6 +22,7 @@ from numba import cuda
 
 from kernels import scalar
 from kernels.scalar import ACTIVATION_CODES as CODES
+from reference import checks
 
 from . import config, elementwise, reductions
 from .ladder import gemm
@@ -48,12 +49,6 @@ def to_host(parameters_d, out=None):
     for key, value in parameters_d.items():
         copy_into(out[key], value)
     return out
-
-
-def layer_dims_of(parameters_d):
-    """[n[0], ..., n[L]] from the shapes of W1, ..., WL."""
-    L = sum(1 for key in parameters_d if key.startswith("W"))
-    return [parameters_d["W1"].shape[1]] + [parameters_d[f"W{l}"].shape[0] for l in range(1, L + 1)]
 
 
 class Workspace:
@@ -88,7 +83,7 @@ _workspaces = {}
 
 def workspace_for(parameters_d, m):
     """A Workspace for these parameters and m samples, allocated once and then reused."""
-    dims = layer_dims_of(parameters_d)
+    dims = checks.layer_dims_of(parameters_d)
     dtype = np.dtype(parameters_d["W1"].dtype)
     key = (tuple(dims), m, dtype)
     if key not in _workspaces:
