@@ -123,7 +123,7 @@ class UncheckedReferencePath(NumpyPath):
         def step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
                  cost="cross_entropy"):
             AL, caches = ref._forward(X, parameters, len(parameters) // 2, hidden, output)
-            J = ref._cost(AL, Y, cost, logits=caches[-1][1])
+            J = ref._cost(AL, Y, cost, logits=caches[-1].Z)
             ref._update(parameters, ref._backward(AL, Y, caches, cost), learning_rate)
             return J
 

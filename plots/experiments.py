@@ -42,7 +42,7 @@ def evaluate(parameters, X, Y, hidden="relu", output="sigmoid", cost="cross_entr
     """
     params = host_parameters(parameters)
     AL, caches = network.forward(X, params, hidden, output)
-    J = network.compute_cost(AL, Y, cost, logits=caches[-1][1] if cost == "cross_entropy" else None)
+    J = network.compute_cost(AL, Y, cost, logits=caches[-1].Z if cost == "cross_entropy" else None)
     return J, float(np.mean((AL > 0.5) == (Y > 0.5)))
 
 

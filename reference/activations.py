@@ -5,8 +5,8 @@ other; the backward applies the chain rule elementwise,
 
     dZ = dA * g'(Z)          dA, Z, dZ: (n[l], m)
 
-The backward checks its inputs at the door (reference/checks.py); g and g' are the plain math,
-which the network calls behind its own door.
+The backward checks its inputs (reference/checks.py); g and g' are the plain math, which the
+network calls after checking its own inputs.
 
 All functions keep the input's dtype (float32 or float64) and are written so that no exp()
 overflows: sigmoid and tanh stay finite and NaN-free for |z| up to 1e4 (and beyond).
@@ -108,5 +108,5 @@ ACTIVATIONS = {
     "linear": (identity, identity_prime),
 }
 
-# name -> the backward dZ = dA * g'(Z), with its door check (the public functions above).
+# name -> the backward dZ = dA * g'(Z), which checks its inputs (the public functions above).
 BACKWARDS = {"sigmoid": sigmoid_backward, "tanh": tanh_backward, "relu": relu_backward}

@@ -223,7 +223,7 @@ def check_cost(AL, Y, cost, logits=None):
     check_Y(Y, AL.shape, cost)
     if logits is None:
         return
-    if hasattr(logits, "copy_to_host"):  # a device array (kernels.cuda's caches[-1][1])
+    if hasattr(logits, "copy_to_host"):  # a device array (kernels.cuda's caches[-1].Z)
         if tuple(logits.shape) != AL.shape or np.dtype(logits.dtype) != AL.dtype:
             raise ValueError(f"logits has shape {tuple(logits.shape)}; expected {AL.shape}, the shape of AL")
     else:
@@ -235,19 +235,6 @@ def check_backward(AL, Y, caches, cost):
     *_, (_, _, output) = caches
     check_cost_name(cost, output)
     check_Y(Y, np.shape(AL), cost)
-
-
-def check_caches(caches, kind, forward_name, AL_shape, expected_shape):
-    """caches (of type `kind`) came from this path's own forward, for an AL of its shape."""
-    if not isinstance(caches, kind):
-        raise TypeError(f"caches must come from {forward_name} (each path reads its own caches)")
-    if tuple(AL_shape) != tuple(expected_shape):
-        raise ValueError(f"AL has shape {tuple(AL_shape)}; expected {tuple(expected_shape)} from forward")
-
-
-def check_choice(name, value, allowed):
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
 
 
 def check_update(parameters, grads, learning_rate):

@@ -12,9 +12,11 @@ Forward, for l = 1..L:   Z[l] = W[l] A[l-1] + b[l],   A[l] = g[l](Z[l])
 with g = ReLU for hidden layers and sigmoid at the output by default.
 
 This module's public functions are the contract every path offers under the same names
-(reference/api.py lists them). Each checks its inputs once, at its door (reference/checks.py);
-behind the door the functions it calls are the plain math, with no checks of their own.
+(kernels/paths.py lists them). Each checks its inputs once (reference/checks.py), then calls
+the plain math, which has no checks of its own.
 """
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -53,14 +55,36 @@ def initialize_parameters(layer_dims, seed=0, dtype=np.float64):
 # The linear layer: Z = W A_prev + b and its backward.
 
 
+class LinearCache(NamedTuple):
+    """What the linear backward needs: the layer's input and parameters."""
+
+    A_prev: object  # (n[l-1], m)
+    W: object  # (n[l], n[l-1])
+    b: object  # (n[l], 1)
+
+
+class LayerCache(NamedTuple):
+    """What a layer's forward keeps for its backward: `linear, Z, activation = cache` or `cache.Z`."""
+
+    linear: LinearCache
+    Z: object  # (n[l], m), before the activation
+    activation: str
+
+
 def linear_forward(A_prev, W, b):
     """Z[l] = W[l] A[l-1] + b[l]  (b broadcast over the m columns).
 
-    A_prev: (n[l-1], m), W: (n[l], n[l-1]), b: (n[l], 1) -> Z: (n[l], m), cache = (A_prev, W, b).
+    A_prev: (n[l-1], m), W: (n[l], n[l-1]), b: (n[l], 1) -> Z: (n[l], m),
+    cache = LinearCache(A_prev, W, b).
     """
     checks.check_linear(A_prev, W, b)
+    return _linear_forward(A_prev, W, b)
+
+
+def _linear_forward(A_prev, W, b):
+    """linear_forward after its checks."""
     Z = W @ A_prev + b
-    return Z, (A_prev, W, b)
+    return Z, LinearCache(A_prev, W, b)
 
 
 def linear_backward(dZ, cache):
@@ -78,7 +102,7 @@ def linear_backward(dZ, cache):
 
 
 def _linear_backward(dZ, cache):
-    """linear_backward behind its door."""
+    """linear_backward after its checks."""
     A_prev, W, b = cache
     dW = dZ @ A_prev.T
     db = dZ.sum(axis=1, keepdims=True)
@@ -87,12 +111,12 @@ def _linear_backward(dZ, cache):
 
 
 def linear_activation_forward(A_prev, W, b, activation):
-    """A[l] = g(W[l] A[l-1] + b[l]), unchecked (its callers check at their door).
+    """A[l] = g(W[l] A[l-1] + b[l]), unchecked (its callers check their inputs).
 
-    -> A: (n[l], m), cache = ((A_prev, W, b), Z, activation)."""
-    Z = W @ A_prev + b
+    -> A: (n[l], m), cache = LayerCache((A_prev, W, b), Z, activation)."""
+    Z, linear_cache = _linear_forward(A_prev, W, b)
     g, _ = ACTIVATIONS[activation]
-    return g(Z), ((A_prev, W, b), Z, activation)
+    return g(Z), LayerCache(linear_cache, Z, activation)
 
 
 def linear_activation_backward(dA, cache):
@@ -103,14 +127,15 @@ def linear_activation_backward(dA, cache):
 
 
 # ---------------------------------------------------------------------------------------------
-# The whole network. Each public function: its door, then the math (the _ functions below it).
+# The whole network. Each public function checks its inputs, then calls the math (the _ function
+# below it).
 
 
 def forward(X, parameters, hidden="relu", output="sigmoid"):
     """Forward propagation (also inference): A[0] = X, then Z[l], A[l] for l = 1..L.
 
-    X: (n[0], m) -> AL = A[L]: (n[L], m), caches: one ((A[l-1], W[l], b[l]), Z[l], activation)
-    per layer.
+    X: (n[0], m) -> AL = A[L]: (n[L], m), caches: one LayerCache((A[l-1], W[l], b[l]), Z[l],
+    activation) per layer.
     """
     L = checks.check_forward(X, parameters, hidden, output)
     return _forward(X, parameters, L, hidden, output)
@@ -204,11 +229,11 @@ def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
 
     X: (n[0], m), Y: (n[L], m). Updates parameters in place; returns the cost before the update.
     The cross-entropy is computed from the logits Z[L], so saturated outputs stay finite.
-    Every input is checked once, here; the steps behind the door are unchecked.
+    Every input is checked once, here; the steps it calls check nothing.
     """
     L = checks.check_step(parameters, X, Y, learning_rate, hidden, output, cost)
     AL, caches = _forward(X, parameters, L, hidden, output)
-    J = _cost(AL, Y, cost, logits=caches[-1][1])
+    J = _cost(AL, Y, cost, logits=caches[-1].Z)
     grads = _backward(AL, Y, caches, cost)
     _update(parameters, grads, learning_rate)
     return J

@@ -47,7 +47,7 @@ def neuron_forward(X, W, b, activation="sigmoid"):
     """Z = W^T X + b,  Y_hat = A(Z).
 
     X: (n, m), W: (n, 1), b: (1, 1), activation in sigmoid/tanh/relu/linear
-    -> Y_hat: (1, m), cache = (linear cache, Z, activation) for neuron_backward.
+    -> Y_hat: (1, m), cache = LayerCache(linear cache, Z, activation) for neuron_backward.
     """
     checks.check_neuron_inputs(X, W, b)
     checks.check_activation(activation, NEURON_ACTIVATIONS, "neuron")
@@ -61,7 +61,7 @@ def neuron_backward(dY_hat, cache):
     gives dW[l] = dZ X^T (1, n), db = sum over m of dZ (1, 1), dX = W[l]^T dZ = W dZ (n, m);
     so dW = dW[l]^T = X dZ^T: (n, 1).
     """
-    checks.check_like("dA", dY_hat, "Z", cache[1].shape, cache[1].dtype)
+    checks.check_like("dA", dY_hat, "Z", cache.Z.shape, cache.Z.dtype)
     dX, dW_row, db = linear_activation_backward(dY_hat, cache)
     return dX, dW_row.T, db
 

@@ -16,6 +16,7 @@ from kernels.cpu import config, elementwise, reductions
 from kernels.cpu.products import dzat, network_buffers, wtdz
 from kernels.scalar import ACTIVATION_CODES, COST_CODES
 from reference import checks
+from reference.network import LayerCache, LinearCache
 from reference.network import initialize_parameters  # noqa: F401  (same weights on every path)
 
 # ---------------------------------------------------------------------------------------------
@@ -83,12 +84,12 @@ def _linear_activation_forward(A_prev, W, b, act):
 
 
 def linear_forward(A_prev, W, b):
-    """Z = W A_prev + b.  A_prev: (k, m), W: (n, k), b: (n, 1) -> Z: (n, m), cache (A_prev, W, b)."""
+    """Z = W A_prev + b.  A_prev: (k, m), W: (n, k), b: (n, 1) -> Z: (n, m), LinearCache(A_prev, W, b)."""
     checks.check_linear(A_prev, W, b)
     config.ready()
     A_prev, W, b = np.ascontiguousarray(A_prev), np.ascontiguousarray(W), np.ascontiguousarray(b)
     Z, _ = _linear_activation_forward(A_prev, W, b, scalar.LINEAR)
-    return Z, (A_prev, W, b)
+    return Z, LinearCache(A_prev, W, b)
 
 
 def _linear_backward(dZ, A_prev, W, need_dA=True):
@@ -121,7 +122,7 @@ def linear_backward(dZ, cache):
 def forward(X, parameters, hidden="relu", output="sigmoid"):
     """A[0] = X, then Z[l] = W[l] A[l-1] + b[l], A[l] = g(Z[l]).  X: (n[0], m) -> (A[L], caches).
 
-    caches[l-1] = ((A[l-1], W[l], b[l]), Z[l], activation), as in the reference.
+    caches[l-1] = LayerCache((A[l-1], W[l], b[l]), Z[l], activation), as in the reference.
     """
     L = checks.check_forward(X, parameters, hidden, output)
     config.ready()
@@ -131,7 +132,7 @@ def forward(X, parameters, hidden="relu", output="sigmoid"):
         activation = hidden if l < L else output
         W, b = np.ascontiguousarray(parameters[f"W{l}"]), np.ascontiguousarray(parameters[f"b{l}"])
         Z, A_next = _linear_activation_forward(A, W, b, ACTIVATION_CODES[activation])
-        caches.append(((A, W, b), Z, activation))
+        caches.append(LayerCache(LinearCache(A, W, b), Z, activation))
         A = A_next
     return A, caches
 

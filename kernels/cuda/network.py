@@ -18,6 +18,7 @@ from numba import cuda
 from kernels import scalar
 from kernels.scalar import ACTIVATION_CODES as CODES
 from reference import checks
+from reference.network import LayerCache, LinearCache
 from reference.network import initialize_parameters  # noqa: F401  (host-side, same on every path)
 
 from . import config, elementwise, reductions, step
@@ -34,11 +35,12 @@ def _to_device(a, dtype=None):
 
 def linear_forward(A_prev, W, b):
     """Z[l] = W[l] A[l-1] + b[l].  A_prev: (n[l-1], m), W: (n[l], n[l-1]), b: (n[l], 1)
-    -> Z: (n[l], m), cache = (A_prev, W, b). One GEMM, then the bias kernel with a linear g."""
+    -> Z: (n[l], m), cache = LinearCache(A_prev, W, b). One GEMM, then the bias kernel with a
+    linear g."""
     checks.check_linear(A_prev, W, b)
     Z = step.matmul(_to_device(W), _to_device(A_prev))
     elementwise.bias_activation_forward(Z, _to_device(b), Z, CODES["linear"])
-    return Z.copy_to_host(), (A_prev, W, b)
+    return Z.copy_to_host(), LinearCache(A_prev, W, b)
 
 
 def linear_backward(dZ, cache):
@@ -120,8 +122,8 @@ def forward(X, parameters, hidden="relu", output="sigmoid"):
     ws = step.Workspace(checks.layer_dims_of(parameters), X.shape[1], X.dtype)
     AL_d = step.forward_into(X_d, parameters_d, ws, hidden, output)
     caches = DeviceCaches(
-        ((X_d if l == 1 else ws.A[l - 1], parameters_d[f"W{l}"], parameters_d[f"b{l}"]), ws.Z[l],
-         hidden if l < L else output)
+        LayerCache(LinearCache(X_d if l == 1 else ws.A[l - 1], parameters_d[f"W{l}"],
+                               parameters_d[f"b{l}"]), ws.Z[l], hidden if l < L else output)
         for l in range(1, L + 1)
     )
     caches.workspace, caches.parameters_d, caches.X_d, caches.hidden = ws, parameters_d, X_d, hidden
@@ -152,14 +154,23 @@ def compute_cost(AL, Y, cost="cross_entropy", logits=None):
     return float(out.copy_to_host()[0])
 
 
+def _check_caches(caches, AL):
+    """caches came from this path's forward (backward continues on its device workspace), for an
+    AL of its shape."""
+    if not isinstance(caches, DeviceCaches):
+        raise TypeError("caches must come from kernels.cuda.forward (each path reads its own caches)")
+    expected = tuple(caches[-1].Z.shape)
+    if tuple(np.shape(AL)) != expected:
+        raise ValueError(f"AL has shape {tuple(np.shape(AL))}; expected {expected} from forward")
+
+
 def backward(AL, Y, caches, cost="cross_entropy"):
     """dZ[L] from the cost, then dW[l], db[l] for l = L..1 on the device.
 
     AL, Y: (n[L], m), caches from this path's forward -> {"dW1": (n[1], n[0]), "db1": ..., ...}.
     """
     checks.check_backward(AL, Y, caches, cost)
-    checks.check_caches(caches, DeviceCaches, "kernels.cuda.forward", np.shape(AL),
-                        (caches[-1][1].shape[0], caches[-1][1].shape[1]))
+    _check_caches(caches, AL)
     *_, (_, ZL, output) = caches
     ws = caches.workspace
     step.backward_into(caches.X_d, _to_device(Y, ws.dtype), caches.parameters_d, ws,
@@ -203,6 +214,6 @@ def matmul(A, B, rung=None):
     """C = A B on the GPU with the GEMM ladder's `rung` (default config.GEMM_RUNG).
     A: (M, K), B: (K, N), one float dtype -> C: (M, N)."""
     checks.check_matmul_operands(A, B)
-    if rung is not None:
-        checks.check_choice("rung", rung, RUNGS)
+    if rung is not None and rung not in RUNGS:
+        raise ValueError(f"rung must be one of {RUNGS}, got {rung!r}")
     return step.matmul(_to_device(A), _to_device(B), rung=rung).copy_to_host()
