@@ -1,7 +1,8 @@
 """Slides: "Loss Function" (L1, L2) and "Forward Propagation - Cost Function" (cross-entropy).
 
-Shapes: Y and Y_hat (or AL) are (n, m), one sample per column. Each loss sits beside its
-gradient with respect to the prediction, derived in a line.
+Shapes: Y_hat (or AL) and Y are (n, m), one sample per column. Each loss takes the prediction
+first and the target second, as torch's do, and sits beside its gradient with respect to the
+prediction, derived in a line.
 """
 
 import numpy as np
@@ -11,32 +12,32 @@ import numpy as np
 LOG_FLOOR = -100.0
 
 
-def l1_loss(Y, Y_hat):
-    """L = sum_i |y_i - f(x_i)|.    Y, Y_hat: (n, m) -> scalar."""
+def l1_loss(Y_hat, Y):
+    """L = sum_i |y_i - f(x_i)|.    Y_hat, Y: (n, m) -> scalar."""
     return np.abs(Y - Y_hat).sum()
 
 
-def l1_loss_backward(Y, Y_hat):
+def l1_loss_backward(Y_hat, Y):
     """dL/dY_hat = -sign(y - y_hat) = sign(y_hat - y) (0 where they are equal, as torch)."""
     return np.sign(Y_hat - Y)
 
 
-def l2_loss(Y, Y_hat):
-    """L = sum_i (y_i - f(x_i))^2.    Y, Y_hat: (n, m) -> scalar."""
+def l2_loss(Y_hat, Y):
+    """L = sum_i (y_i - f(x_i))^2.    Y_hat, Y: (n, m) -> scalar."""
     return np.square(Y - Y_hat).sum()
 
 
-def l2_loss_backward(Y, Y_hat):
+def l2_loss_backward(Y_hat, Y):
     """dL/dY_hat = 2 (y_hat - y)."""
     return 2 * (Y_hat - Y)
 
 
-def mse(Y, Y_hat):
+def mse(Y_hat, Y):
     """Mean squared error: (1/N) sum (y - y_hat)^2 over all N = n*m entries (torch's MSELoss)."""
     return np.square(Y - Y_hat).mean()
 
 
-def mse_backward(Y, Y_hat):
+def mse_backward(Y_hat, Y):
     """dJ/dY_hat = 2 (y_hat - y) / N."""
     return 2 * (Y_hat - Y) / Y.size
 

@@ -165,7 +165,7 @@ def compute_cost(AL, Y, cost="cross_entropy", logits=None):
 
 def _cost(AL, Y, cost, logits):
     if cost == "mse":
-        return float(mse(Y, AL))
+        return float(mse(AL, Y))
     if logits is not None:
         return float(cross_entropy_from_logits(logits, Y))
     return float(cross_entropy(AL, Y))

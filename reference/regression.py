@@ -89,8 +89,8 @@ def linear_regression_cost(X, Y, W, b, loss="l2"):
     Y_hat, cache = linear_activation_forward(X, W.T, b, "linear")
     loss_fn, loss_backward = REGRESSION_LOSSES[loss]
     m = X.shape[1]
-    J = loss_fn(Y, Y_hat) / m
-    _, dW_row, db = linear_activation_backward(loss_backward(Y, Y_hat) / m, cache)
+    J = loss_fn(Y_hat, Y) / m
+    _, dW_row, db = linear_activation_backward(loss_backward(Y_hat, Y) / m, cache)
     return float(J), dW_row.T, db
 
 

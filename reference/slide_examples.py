@@ -121,9 +121,9 @@ def nn_example(X, Y, parameters, learning_rate=1e-4, steps=500):
         Z1, cache1 = linear_forward(X, parameters["W1"], parameters["b1"])  # Linear(D_in, H)
         A1 = relu(Z1)  # ReLU
         Y_pred, cache2 = linear_forward(A1, parameters["W2"], parameters["b2"])  # Linear(H, D_out)
-        losses.append(float(l2_loss(Y, Y_pred)))
+        losses.append(float(l2_loss(Y_pred, Y)))
         grads = {}
-        dA1, grads["dW2"], grads["db2"] = linear_backward(l2_loss_backward(Y, Y_pred), cache2)
+        dA1, grads["dW2"], grads["db2"] = linear_backward(l2_loss_backward(Y_pred, Y), cache2)
         _, grads["dW1"], grads["db1"] = linear_backward(relu_backward(dA1, Z1), cache1)
         update_parameters(parameters, grads, learning_rate)  # param -= learning_rate * param.grad
     return losses, parameters

@@ -15,25 +15,25 @@ def data(shape, dtype, seed=0):
     rng = np.random.default_rng(seed)
     Y_hat = rng.standard_normal(shape).astype(dtype)
     Y = rng.standard_normal(shape).astype(dtype)
-    return Y, Y_hat
+    return Y_hat, Y
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize(
     "loss, backward, torch_fn",
     [
-        (losses.l1_loss, losses.l1_loss_backward, lambda Y, Y_hat: (Y - Y_hat).abs().sum()),
-        (losses.l2_loss, losses.l2_loss_backward, lambda Y, Y_hat: (Y - Y_hat).pow(2).sum()),
-        (losses.mse, losses.mse_backward, lambda Y, Y_hat: F.mse_loss(Y_hat, Y)),
+        (losses.l1_loss, losses.l1_loss_backward, lambda Y_hat, Y: (Y - Y_hat).abs().sum()),
+        (losses.l2_loss, losses.l2_loss_backward, lambda Y_hat, Y: (Y - Y_hat).pow(2).sum()),
+        (losses.mse, losses.mse_backward, lambda Y_hat, Y: F.mse_loss(Y_hat, Y)),
     ],
     ids=["l1", "l2", "mse"],
 )
 def test_regression_losses_match_torch(loss, backward, torch_fn, shape, dtype):
-    Y, Y_hat = data(shape, dtype)
-    value = loss(Y, Y_hat)
+    Y_hat, Y = data(shape, dtype)
+    value = loss(Y_hat, Y)
     assert value.dtype == dtype
-    check_against_torch(torch_fn, {"Y": Y, "Y_hat": Y_hat}, value=value,
-                        grads={"Y_hat": backward(Y, Y_hat)})
+    check_against_torch(torch_fn, {"Y_hat": Y_hat, "Y": Y}, value=value,
+                        grads={"Y_hat": backward(Y_hat, Y)})
 
 
 @pytest.mark.parametrize("shape", SHAPES)
