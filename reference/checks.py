@@ -1,19 +1,20 @@
-"""Every input check of the project, shared by all three paths and the training loops.
+"""The input checks that every path shares: the contract of the network API and the loops.
 
-Each public function checks its inputs here once, at its door; what it calls behind the door is
-unchecked math. The fast paths run kernels without bounds checks, so their Python wrappers call
-these same functions before any kernel sees an array: a bad input gets the same message on every
-path (which array, its shape, what was expected), never a crash or a silently wrong answer.
+Each public function checks its inputs once, with these functions, and then calls plain math
+that checks nothing. The fast paths run kernels without bounds checks, so their Python wrappers
+call these same functions before any kernel sees an array: a bad input gets the same message on
+every path (which array, its shape, what was expected), never a crash or a silently wrong answer.
+A check with a single caller (Algorithm 1's, the regressions', the graph's, the slides'
+examples') sits beside that caller instead.
 
 Notation as in the slides: L layers, n[l] units in layer l, m samples (one per column).
 
     the network    check_step (train_step), check_forward, check_cost, check_backward,
                    check_update, check_linear, check_like, check_layer_dims, check_dtype
-    the loops      check_loop (epochs, batch size, a cost threshold)
-    the rest       matrix products, Algorithm 1, the regressions and the slides' examples
+    the loops      check_loop (epochs, batch size)
+    the products   check_product_operands, check_matmul_operands
 """
 
-from numbers import Integral, Real
 
 import numpy as np
 
@@ -84,12 +85,6 @@ def check_cost_name(cost, output="sigmoid"):
 def check_learning_rate(learning_rate):
     if not np.isfinite(learning_rate) or learning_rate <= 0:
         raise ValueError(f"learning_rate = {learning_rate}; expected a finite number > 0")
-
-
-def check_threshold(threshold):
-    """batch_gd's threshold: the cost J to get below, a finite number > 0."""
-    if isinstance(threshold, bool) or not isinstance(threshold, Real) or not 0 < threshold < np.inf:
-        raise ValueError(f"threshold = {threshold!r}; expected a finite number > 0 (the cost J to get below)")
 
 
 def check_count(name, value, least=1):
@@ -186,29 +181,29 @@ def check_linear(A_prev, W, b):
 
 
 def check_linear_backward(dZ, cache):
-    """linear_backward's door: the cache's operands, and dZ with the shape of Z = W A_prev + b."""
+    """linear_backward's inputs: the cache's operands, and dZ with the shape of Z = W A_prev + b."""
     A_prev, W, b = cache
     check_linear(A_prev, W, b)
     check_like("dZ", dZ, "Z = W A_prev + b", (W.shape[0], A_prev.shape[1]), W.dtype)
 
 
 def check_activation_input(Z):
-    """g(Z)'s door on the fast paths: a 2-D float array (any values: NaN in, NaN out)."""
+    """g(Z)'s input on the fast paths: a 2-D float array (any values: NaN in, NaN out)."""
     check_float_array("Z", Z, finite=False)
 
 
 def check_activation_backward(dA, Z):
-    """g_backward's door: Z a float array, dA of its shape and dtype (any values)."""
+    """g_backward's inputs: Z a float array, dA of its shape and dtype (any values)."""
     check_activation_input(Z)
     check_like("dA", dA, "Z", Z.shape, Z.dtype)
 
 
 # ---------------------------------------------------------------------------------------------
-# The doors of the network's functions, the same on every path.
+# The inputs of the network's functions, checked the same way on every path.
 
 
 def check_forward(X, parameters, hidden, output):
-    """forward's door: parameters, X against them, the activation names. Returns L."""
+    """forward's inputs: parameters, X against them, the activation names. Returns L."""
     L = check_parameters(parameters)
     check_X(X, parameters)
     check_activation(hidden, HIDDEN_ACTIVATIONS, "hidden")
@@ -217,7 +212,7 @@ def check_forward(X, parameters, hidden, output):
 
 
 def check_cost(AL, Y, cost, logits=None):
-    """compute_cost's door: AL, Y of AL's shape, the cost name, logits shaped like AL."""
+    """compute_cost's inputs: AL, Y of AL's shape, the cost name, logits shaped like AL."""
     check_float_array("AL", AL)
     check_cost_name(cost)
     check_Y(Y, AL.shape, cost)
@@ -231,14 +226,14 @@ def check_cost(AL, Y, cost, logits=None):
 
 
 def check_backward(AL, Y, caches, cost):
-    """backward's door: the cost against the output activation forward used, Y against AL."""
+    """backward's inputs: the cost against the output activation forward used, Y against AL."""
     *_, (_, _, output) = caches
     check_cost_name(cost, output)
     check_Y(Y, np.shape(AL), cost)
 
 
 def check_update(parameters, grads, learning_rate):
-    """update_parameters' door: one gradient per parameter, of its shape, finite. Returns L."""
+    """update_parameters' inputs: one gradient per parameter, of its shape, finite. Returns L."""
     L = check_parameters(parameters)
     for l in range(1, L + 1):
         for key in (f"W{l}", f"b{l}"):
@@ -255,7 +250,7 @@ def check_update(parameters, grads, learning_rate):
 
 
 def check_step(parameters, X, Y, learning_rate, hidden, output, cost):
-    """train_step's door: every input of one step, each checked once. Returns L."""
+    """train_step's inputs: every input of one step, each checked once. Returns L."""
     check_cost_name(cost, output)
     check_learning_rate(learning_rate)
     L = check_forward(X, parameters, hidden, output)
@@ -298,125 +293,3 @@ def check_product_operands(name_a, a, name_b, b, axes):
 def check_matmul_operands(A, B):
     """C = A B: A (M, K), B (K, N), float32 or float64, one dtype."""
     check_product_operands("A", A, "B", B, (1, 0))
-
-
-# ---------------------------------------------------------------------------------------------
-# Algorithm 1 (reference/gradient_descent.py).
-
-
-def check_gradient_descent(grad_f, alpha, criteria, max_iter):
-    if not callable(grad_f):
-        raise TypeError(f"grad_f must be a callable (x -> grad f(x)), got {type(grad_f).__name__}")
-    for name, value in (("alpha", alpha), ("criteria", criteria)):
-        if isinstance(value, bool) or not isinstance(value, Real):
-            raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-        if not np.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} = {value}; expected a finite number > 0")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, Integral):
-        raise TypeError(f"max_iter must be an int, got {type(max_iter).__name__}")
-    if max_iter < 1:
-        raise ValueError(f"max_iter = {max_iter}; expected at least 1")
-
-
-def check_start_point(x_old):
-    """x_old as a 1-D float array (a scalar start is R^1), a copy; float32 stays float32."""
-    x = np.asarray(x_old)
-    if x.dtype.kind not in "iuf" or x.dtype == np.float16:
-        raise TypeError(f"x_old has dtype {x.dtype}; expected a number or a float32/float64 array")
-    if x.dtype.type not in FLOAT_DTYPES:
-        x = x.astype(np.float64)
-    if x.ndim > 1:
-        raise ValueError(f"x_old has shape {x.shape}; expected a scalar or a 1-D array (n,)")
-    x = np.array(x.reshape(-1))  # own copy: the caller's array is never changed
-    if x.size == 0:
-        raise ValueError(f"x_old has shape {x.shape}; expected at least one coordinate")
-    if not np.isfinite(x).all():
-        raise NonFiniteError(f"x_old = {x} contains NaN or inf; the start point must be finite")
-    return x
-
-
-def check_gradient(grad, x):
-    """What grad_f returned: one entry per coordinate of x."""
-    if grad.size != x.size or grad.ndim > 1:
-        raise ValueError(f"grad_f(x) has shape {grad.shape}; expected {x.shape}, the shape of x")
-
-
-# ---------------------------------------------------------------------------------------------
-# The neuron and the regressions (reference/regression.py).
-
-
-def check_neuron_inputs(X, W, b):
-    """X (n, m), W (n, 1), b (1, 1): float arrays of one dtype, finite, non-empty."""
-    check_float_array("X", X)
-    check_float_array("W", W)
-    check_float_array("b", b)
-    n = X.shape[0]
-    if W.shape != (n, 1):
-        raise ValueError(f"W has shape {W.shape}; expected ({n}, 1) = (n, 1), n = X's rows")
-    if b.shape != (1, 1):
-        raise ValueError(f"b has shape {b.shape}; expected (1, 1), the bias scalar")
-    for name, a in (("W", W), ("b", b)):
-        if a.dtype != X.dtype:
-            raise TypeError(f"{name} has dtype {a.dtype} but X has {X.dtype}")
-
-
-def check_targets(Y, X, labels=False):
-    """Y (1, m) of X's dtype; labels=True: values in [0, 1] (for the cross-entropy)."""
-    check_float_array("Y", Y)
-    if Y.shape != (1, X.shape[1]):
-        raise ValueError(
-            f"Y has shape {Y.shape}; expected (1, {X.shape[1]}) = (1, m), one per sample"
-        )
-    if Y.dtype != X.dtype:
-        raise TypeError(f"Y has dtype {Y.dtype} but X has {X.dtype}")
-    if labels and ((Y < 0).any() or (Y > 1).any()):
-        raise ValueError(
-            f"Y has labels outside [0, 1] (min {Y.min()}, max {Y.max()}); cross-entropy needs"
-            " 0 <= y <= 1"
-        )
-
-
-def check_regression_loss(loss, losses):
-    if loss not in losses:
-        raise ValueError(f"unknown loss {loss!r}; expected one of {tuple(losses)}")
-
-
-# ---------------------------------------------------------------------------------------------
-# The slides' PyTorch examples (reference/slide_examples.py).
-
-
-def check_shapes(arrays):
-    """[(name, array, expected shape[, what the shape means])]: each array has its shape."""
-    for name, a, shape, *meaning in arrays:
-        if a.shape != shape:
-            raise ValueError(f"{name} has shape {a.shape}; expected {shape}"
-                             + "".join(f" = {what}" for what in meaning))
-
-
-# ---------------------------------------------------------------------------------------------
-# The scalar graph (reference/graph.py).
-
-
-def check_node_value(value, node_type):
-    if isinstance(value, node_type):
-        raise TypeError("Node value must be a number, got a Node")
-
-
-def check_node_finite(value, given):
-    if not np.isfinite(value):
-        raise NonFiniteError(f"Node value {given!r} is not finite")
-
-
-def check_same_dtype(dtype, other):
-    if other != dtype:
-        raise TypeError(f"cannot combine Nodes of dtypes {dtype} and {other}")
-
-
-def check_exponent(k):
-    if isinstance(k, bool) or not isinstance(k, Real):
-        raise TypeError(f"Node ** k needs a constant int or float k, got {type(k).__name__}")
-
-
-def check_log_argument(x):
-    if x <= 0:
-        raise ValueError(f"log of {x}: the argument must be > 0")

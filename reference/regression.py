@@ -39,6 +39,32 @@ NEURON_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
 REGRESSION_LOSSES = {"l1": (l1_loss, l1_loss_backward), "l2": (l2_loss, l2_loss_backward)}
 
 
+def _check_neuron_inputs(X, W, b):
+    """X (n, m), W (n, 1), b (1, 1): float arrays of one dtype, finite, non-empty."""
+    for name, a in (("X", X), ("W", W), ("b", b)):
+        checks.check_float_array(name, a)
+    n = X.shape[0]
+    if W.shape != (n, 1):
+        raise ValueError(f"W has shape {W.shape}; expected ({n}, 1) = (n, 1), n = X's rows")
+    if b.shape != (1, 1):
+        raise ValueError(f"b has shape {b.shape}; expected (1, 1), the bias scalar")
+    for name, a in (("W", W), ("b", b)):
+        if a.dtype != X.dtype:
+            raise TypeError(f"{name} has dtype {a.dtype} but X has {X.dtype}")
+
+
+def _check_targets(Y, X, labels=False):
+    """Y (1, m) of X's dtype; labels=True: values in [0, 1] (for the cross-entropy)."""
+    checks.check_float_array("Y", Y)
+    if Y.shape != (1, X.shape[1]):
+        raise ValueError(f"Y has shape {Y.shape}; expected (1, {X.shape[1]}) = (1, m), one per sample")
+    if Y.dtype != X.dtype:
+        raise TypeError(f"Y has dtype {Y.dtype} but X has {X.dtype}")
+    if labels and ((Y < 0).any() or (Y > 1).any()):
+        raise ValueError(f"Y has labels outside [0, 1] (min {Y.min()}, max {Y.max()}); cross-entropy "
+                         "needs 0 <= y <= 1")
+
+
 # ---------------------------------------------------------------------------------------------
 # The artificial neuron.
 
@@ -49,7 +75,7 @@ def neuron_forward(X, W, b, activation="sigmoid"):
     X: (n, m), W: (n, 1), b: (1, 1), activation in sigmoid/tanh/relu/linear
     -> Y_hat: (1, m), cache = LayerCache(linear cache, Z, activation) for neuron_backward.
     """
-    checks.check_neuron_inputs(X, W, b)
+    _check_neuron_inputs(X, W, b)
     checks.check_activation(activation, NEURON_ACTIVATIONS, "neuron")
     return linear_activation_forward(X, W.T, b, activation)  # the layer with W[l] = W^T
 
@@ -83,9 +109,10 @@ def linear_regression_cost(X, Y, W, b, loss="l2"):
     dJ/dY_hat = (1/m) dL/dY_hat: for L2, 2 (Y_hat - Y) / m; for L1, sign(Y_hat - Y) / m (0 where
     they are equal, as torch). The neuron is linear, so dZ = dY_hat, then dW = X dZ^T, db = sum dZ.
     """
-    checks.check_regression_loss(loss, REGRESSION_LOSSES)
-    checks.check_neuron_inputs(X, W, b)
-    checks.check_targets(Y, X)
+    if loss not in REGRESSION_LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; expected one of {tuple(REGRESSION_LOSSES)}")
+    _check_neuron_inputs(X, W, b)
+    _check_targets(Y, X)
     Y_hat, cache = linear_activation_forward(X, W.T, b, "linear")
     loss_fn, loss_backward = REGRESSION_LOSSES[loss]
     m = X.shape[1]
@@ -148,8 +175,8 @@ def logistic_regression_cost(X, Y, W, b):
     dJ/dy_hat = (y_hat - y) / (y_hat (1 - y_hat) m) and dy_hat/dz = y_hat (1 - y_hat), so
     dZ = (Y_hat - Y) / m (no division, finite when saturated); then dW = X dZ^T, db = sum dZ.
     """
-    checks.check_neuron_inputs(X, W, b)
-    checks.check_targets(Y, X, labels=True)
+    _check_neuron_inputs(X, W, b)
+    _check_targets(Y, X, labels=True)
     Z = W.T @ X + b
     dZ = (sigmoid(Z) - Y) / X.shape[1]
     dW = X @ dZ.T

@@ -14,6 +14,7 @@ so reference.network, kernels.cpu and kernels.cuda all train through it:
 
 import time
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 
@@ -96,7 +97,9 @@ def batch_gd(train_step, parameters, X, Y, learning_rate, epochs, threshold=None
     """
     stop = on_epoch
     if threshold is not None:
-        checks.check_threshold(threshold)
+        if isinstance(threshold, bool) or not isinstance(threshold, Real) or not 0 < threshold < np.inf:
+            raise ValueError(f"threshold = {threshold!r}; expected a finite number > 0 (the cost J to "
+                             "get below)")
 
         def stop(epoch, history):
             asked = on_epoch is not None and on_epoch(epoch, history)

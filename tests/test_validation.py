@@ -1,4 +1,4 @@
-"""Validation at the door: a public function checks each input once, the math behind it is
+"""Validation where inputs enter: a public function checks each input once, the math it calls is
 unchecked, and non-finite values raise NonFiniteError on every path."""
 
 import sys
@@ -48,7 +48,7 @@ def test_a_reference_train_step_checks_each_input_once():
     # the counter sees the checks at all: one per parameter array at the least
     assert count >= 2 * 3
     before = calls_into_checks(lambda: reference.forward(X, parameters))
-    assert before >= 2 * 3 + 1  # forward alone: its door, with one check per parameter
+    assert before >= 2 * 3 + 1  # forward alone: its checks, one per parameter at least
 
 
 def test_counter_sees_repeated_checks():

@@ -2,7 +2,7 @@
 
 The same public API as reference.network (initialize_parameters, forward, compute_cost,
 backward, update_parameters, train_step, linear_forward / linear_backward, the activations and
-their *_backward) plus the matmul ladder. Rooms (the same as kernels.cuda's):
+their *_backward) plus the matmul ladder. Modules (the same as kernels.cuda's):
 
     config.py       compiler flags and block sizes, in one place; ready() before the first kernel
     ladder.py       C = A B, the teaching ladder: naive -> loop-reordered -> the engine

@@ -9,7 +9,7 @@
     network.py      the reference's API, NumPy in / NumPy out (this package's public names)
     training.py     mini-batch SGD with everything on the device
 
-The same rooms as kernels.cpu (plus compile.py and training.py); the scalar math (g, g', the
+The same modules as kernels.cpu (plus compile.py and training.py); the scalar math (g, g', the
 loss terms) is kernels/scalar.py, shared with kernels.cpu.
 
 Timing on a GPU (the benchmarks): keep the operands on the device and wait for the kernels,
