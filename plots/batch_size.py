@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kernels.paths import load_path
 from plots import datasets
 from plots.experiments import train_run
 from reference import network
-from reference.api import load_path
 
 NETWORK = [30, 16, 8, 1]
 BATCH_SIZES = (1, 16, 64, None)  # None: all samples, batch gradient descent

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kernels.paths import host_parameters
 from reference import network, training
-from reference.api import host_parameters
 from reference.checks import NonFiniteError
 
 

@@ -8,10 +8,10 @@ seconds, x/y of the toy problems are dimensionless ("a.u.", arbitrary units).
 
 import numpy as np
 
+from kernels.paths import load_path
 from plots.experiments import train_run
 from plots.style import PATH_COLORS, new_figure
 from reference import activations, network, regression, slide_examples
-from reference.api import load_path
 from reference.gradient_descent import gradient_descent
 
 COST_LABELS = {

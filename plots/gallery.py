@@ -11,12 +11,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from kernels.paths import load_path
 from plots import batch_size, datasets, figures
 from plots.experiments import train_run
 from plots.simulator import run_in_simulator
 from plots.style import save_figure
 from reference import slide_examples
-from reference.api import load_path
 
 GALLERY_DIR = Path(__file__).resolve().parent / "gallery"
 NETWORK = [30, 16, 8, 1]  # the breast-cancer classifier: 30 features in, one probability out

@@ -43,8 +43,8 @@ def child_main():
     from kernels.simulator import use_simulator
 
     use_simulator()  # before anything imports numba.cuda
+    from kernels.paths import load_path
     from plots.experiments import train_run
-    from reference.api import load_path
 
     inbox, outbox = sys.argv[1:3]
     arguments = pickle.loads(Path(inbox).read_bytes())

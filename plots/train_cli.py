@@ -9,12 +9,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from kernels.paths import PATHS, load_path
 from plots import datasets, figures
 from plots.csv_data import CsvError, load_csv
 from plots.experiments import train_run
 from plots.style import save_figure
 from reference import checks
-from reference.api import PATHS, load_path
 
 RUNS_DIR = Path(__file__).resolve().parent / "runs"
 

@@ -17,7 +17,7 @@ if not simulator.driver_present() and os.environ.get("NUMBA_ENABLE_CUDASIM") != 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from reference import api  # noqa: E402
+from kernels import paths  # noqa: E402
 
 SIMULATED = simulator.simulator_on()
 
@@ -36,13 +36,13 @@ class NetPath:
 
 def load_path(name):
     """Import a path's module, or skip the test saying why it cannot run here."""
-    module, reason = api.load_path(name)
+    module, reason = paths.load_path(name)
     if module is None:
         pytest.skip(reason)
     return NetPath(name, module, small=name == "cuda" and SIMULATED)
 
 
-@pytest.fixture(params=list(api.PATHS))
+@pytest.fixture(params=list(paths.PATHS))
 def path(request):
     """Every path in turn: the same test body runs on the reference, kernels.cpu and kernels.cuda."""
     return load_path(request.param)

@@ -18,14 +18,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tools import ptx_check, sass_check
+from tools import kernel_cases, ptx_check, sass_check
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [
     (name, np.dtype(dtype).name, f"{cc[0]}.{cc[1]}")
     for dtype in ptx_check.DTYPES
-    for name, _, _ in ptx_check.cases(dtype)
-    for cc in ptx_check.CCS
+    for name, _, _ in kernel_cases.cases(dtype)
+    for cc in kernel_cases.CCS
 ]
 
 

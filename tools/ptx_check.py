@@ -12,7 +12,8 @@ Prints a summary (exit status 1 on any failure); `--json PATH` also writes
 
 Needs the real CUDA target (NUMBA_ENABLE_CUDASIM unset or 0) and NVVM, not a GPU. Device
 functions (the activations) are compiled for the current device's compute capability; with no
-device here, `_compile_for(cc)` tells numba-cuda the capability being compiled for instead.
+device here, `kernel_cases.compile_for(cc)` tells numba-cuda the capability being compiled for
+instead.
 """
 
 import argparse
@@ -21,8 +22,6 @@ import math
 import re
 import sys
 import time
-import types as pytypes
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -30,50 +29,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, when run as a script
 
 from tools import sass_check  # noqa: E402
+from tools.kernel_cases import CCS, cases, compile_for  # noqa: E402
 
-CCS = ((8, 0), (9, 0))
 DTYPES = (np.float32, np.float64)
 F64_INSTRUCTION = re.compile(r"^\s*[a-z][\w.]*\.f64\b|cvt\.\w*\.f64|\.reg \.f64")
-
-
-def cases(dtype):
-    """Every kernel of kernels.cuda as (name, source function, argument types), at the GPU settings."""
-    from numba import types
-
-    from kernels.cuda import config, elementwise, ladder, reductions
-    from kernels.cuda.compile import matrix_type, numba_type, vector_type
-
-    mat, vec, s, code = matrix_type(dtype), vector_type(dtype), numba_type(dtype), types.int64
-    dt = np.dtype(dtype)
-    for ta, tb, label in ((False, False, "W A"), (False, True, "dZ A^T"), (True, False, "W^T dZ")):
-        yield f"gemm_naive[{label}]", ladder._naive(dt, ta, tb), (mat, mat, mat)
-        yield f"gemm_tiled[{label}]", ladder._tiled(dt, ta, tb, config.GPU_GEMM_TILE), (mat, mat, mat)
-        register = ladder._register(dt, ta, tb, *config.GPU_GEMM_REGISTER)
-        yield f"gemm_register[{label}]", register, (mat, mat, mat)
-        small = ladder._register(dt, ta, tb, *config.GPU_GEMM_REGISTER_SMALL)
-        yield f"gemm_register_small[{label}]", small, (mat, mat, mat)
-    yield "bias_activation_forward", elementwise._bias_activation_forward(dt), (mat, mat, mat, code)
-    yield "activation_backward", elementwise._activation_backward(dt), (mat, mat, mat, code)
-    yield "output_gradient", elementwise._output_gradient(dt), (mat, mat, mat, mat, s, code, code)
-    yield "update", elementwise._update(dt), (mat, mat, mat, mat, s)
-    order = types.Array(types.int64, 1, "C")
-    yield "gather_columns", elementwise._gather_columns(dt), (mat, order, types.int64, mat)
-    T = config.GPU_REDUCE_THREADS
-    yield "bias_gradient", reductions._bias_gradient(dt, T), (mat, mat)
-    yield "cost_partials", reductions._cost_partials(dt, T), (mat, mat, vec, types.int64)
-    yield "cost_total", reductions._cost_total(dt, T), (vec, s, vec, types.int64)
-
-
-@contextmanager
-def _compile_for(cc):
-    import numba.cuda.dispatcher as dispatcher
-
-    saved = dispatcher.get_current_device
-    dispatcher.get_current_device = lambda: pytypes.SimpleNamespace(compute_capability=cc)
-    try:
-        yield
-    finally:
-        dispatcher.get_current_device = saved
 
 
 def canary_f64_lines(cc=CCS[-1]):
@@ -117,7 +76,7 @@ def run():
                 start = time.perf_counter()
                 entry = {"kernel": name, "dtype": np.dtype(dtype).name, "cc": f"{cc[0]}.{cc[1]}"}
                 try:
-                    with _compile_for(cc):
+                    with compile_for(cc):
                         ptx, _ = cuda.compile_ptx(fn, argtypes, cc=cc)
                 except Exception as error:  # noqa: BLE001  (every failure is the report)
                     entry.update(ok=False, error=f"{type(error).__name__}: {error}"[:2000])

@@ -30,6 +30,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, when run as a script
 
+from tools.kernel_cases import cases, compile_for  # noqa: E402
+
 CC = (9, 0)
 MAX_REGISTERS = 128
 MIN_FMA_SHARE = 0.60
@@ -40,10 +42,8 @@ BRANCH_TARGET = re.compile(r"`\((\.L_x_\d+)\)")
 
 
 def gemm_cases(dtype):
-    """(name, source function, argument types) of every GEMM kernel (tools/ptx_check.py's cases)."""
-    from tools import ptx_check
-
-    for name, fn, argtypes in ptx_check.cases(dtype):
+    """(name, source function, argument types) of every GEMM kernel (tools/kernel_cases.py)."""
+    for name, fn, argtypes in cases(dtype):
         if name.startswith("gemm_"):
             yield name, fn, argtypes
 
@@ -185,9 +185,7 @@ def figures(fn, argtypes, dtype, cc=CC):
     """Registers, spills and the hottest loop's mix of one kernel compiled for sm_XY."""
     from numba import cuda
 
-    from tools.ptx_check import _compile_for
-
-    with _compile_for(cc):
+    with compile_for(cc):
         ptx, _ = cuda.compile_ptx(fn, argtypes, cc=cc)
     return ptx_figures(ptx, dtype, cc)
 

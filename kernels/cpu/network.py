@@ -16,8 +16,11 @@ from kernels.cpu import config, elementwise, reductions
 from kernels.cpu.products import dzat, network_buffers, wtdz
 from kernels.scalar import ACTIVATION_CODES, COST_CODES
 from reference import checks
-from reference.network import LayerCache, LinearCache
-from reference.network import initialize_parameters  # noqa: F401  (same weights on every path)
+from reference.network import (
+    LayerCache,
+    LinearCache,
+    initialize_parameters,  # noqa: F401  (same weights on every path)
+)
 
 # ---------------------------------------------------------------------------------------------
 # Activations: A = g(Z) and dZ = dA * g'(Z), elementwise (kernels/scalar.py's g, g').

@@ -18,8 +18,11 @@ from numba import cuda
 from kernels import scalar
 from kernels.scalar import ACTIVATION_CODES as CODES
 from reference import checks
-from reference.network import LayerCache, LinearCache
-from reference.network import initialize_parameters  # noqa: F401  (host-side, same on every path)
+from reference.network import (
+    LayerCache,
+    LinearCache,
+    initialize_parameters,  # noqa: F401  (host-side, same on every path)
+)
 
 from . import config, elementwise, reductions, step
 from .ladder import RUNGS

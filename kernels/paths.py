@@ -1,8 +1,9 @@
-"""The path contract: the names every path offers, and the paths by name.
+"""The three paths by name, and the names every path offers.
 
 API is the network's public functions, as reference/network.py defines them; kernels.cpu and
 kernels.cuda offer the same names with the same arguments (tests/test_path_api.py checks it).
-The training loops of reference/training.py take any path's train_step.
+The training loops of reference/training.py take any path's train_step. The registry sits here,
+above the reference it names, so that reference/ imports nothing else of the project.
 
     PATHS              name -> module: reference (NumPy), cpu (numba @njit), cuda (numba.cuda)
     load_path(name)    (module, None), or (None, why it cannot run here)
@@ -12,6 +13,8 @@ The training loops of reference/training.py take any path's train_step.
 import importlib
 
 import numpy as np
+
+from kernels.simulator import unavailable_reason
 
 API = (
     "initialize_parameters", "forward", "compute_cost", "backward", "update_parameters",
@@ -27,8 +30,6 @@ def load_path(name):
     if name not in PATHS:
         raise ValueError(f"unknown path {name!r}; expected one of {tuple(PATHS)}")
     if name == "cuda":
-        from kernels.simulator import unavailable_reason
-
         reason = unavailable_reason()
         if reason:
             return None, f"kernels.cuda cannot run here: {reason}"
