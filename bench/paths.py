@@ -1,8 +1,8 @@
 """Every implementation the benchmarks time, behind one small interface.
 
     reference        reference.network (NumPy), and `A @ B` (OpenBLAS) for a matrix product
-    reference-unchecked  the reference's train_step without its one input check at the door
-                     (its unchecked cores): what the checks cost, measured beside it
+    reference-unchecked  the reference's train_step without its input checks
+                     (reference.network.unchecked_train_step): what the checks cost, beside it
     cpu              kernels.cpu: numba @njit explicit loops (matmul: its fast, packed rung);
                      cpu-ikj and cpu-naive: the lower rungs of its matmul ladder (products only)
     cuda             kernels.cuda: numba.cuda kernels, real GPU only (never timed in the simulator);
@@ -107,8 +107,8 @@ class NumpyPath:
 
 
 class UncheckedReferencePath(NumpyPath):
-    """reference.network.train_step less its door check (checks.check_step): the same cores in
-    the same order, so its time against the reference's row is the validation's cost."""
+    """reference.network.unchecked_train_step: train_step less its input checks (checks.check_step),
+    the same steps in the same order, so its time against the reference's row is the checks' cost."""
 
     def __init__(self, name="reference-unchecked"):
         super().__init__(name, "reference.network")
@@ -118,16 +118,7 @@ class UncheckedReferencePath(NumpyPath):
 
     @property
     def train_step(self):
-        ref = self.module
-
-        def step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
-                 cost="cross_entropy"):
-            AL, caches = ref._forward(X, parameters, len(parameters) // 2, hidden, output)
-            J = ref._cost(AL, Y, cost, logits=caches[-1].Z)
-            ref._update(parameters, ref._backward(AL, Y, caches, cost), learning_rate)
-            return J
-
-        return step
+        return self.module.unchecked_train_step
 
 
 class CudaKernelsPath(NumpyPath):
