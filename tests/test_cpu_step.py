@@ -160,7 +160,7 @@ def test_labels_of_another_dtype_step_as_the_checked_path():
 
 def test_more_networks_than_the_memo_holds_train_as_one_alone():
     """Round-robin over more networks than the memo keeps: evicted steps are prepared again."""
-    problems = [problem(seed=seed) for seed in range(step._MAX_PREPARED + 3)]
+    problems = [problem(seed=seed) for seed in range(step._PREPARED.size + 3)]
     alone = []
     for parameters, X, Y in problems:
         copy = {k: v.copy() for k, v in parameters.items()}
@@ -169,7 +169,7 @@ def test_more_networks_than_the_memo_holds_train_as_one_alone():
     for _ in range(3):
         for costs, (parameters, X, Y) in zip(together, problems, strict=True):
             costs.append(step.train_step(parameters, X, Y, 0.1))
-    assert len(step._PREPARED) <= step._MAX_PREPARED
+    assert len(step._PREPARED) <= step._PREPARED.size
     for costs, (parameters, _, _), (expected_costs, expected) in zip(together, problems, alone,
                                                                       strict=True):
         assert costs == expected_costs
@@ -227,6 +227,14 @@ from reference.network import initialize_parameters
 def takes_two_arrays(X, Y):
     return X[0, 0] + Y[0, 0]
 
+@njit
+def workspace_bytes(ws):  # all the step writes: Z, A, dZ, dA, dW, db and the packing buffers
+    n = ws.Vbuf.nbytes + ws.Cbuf.nbytes
+    for arrays in (ws.Z, ws.A, ws.dZ, ws.dA, ws.dW, ws.db):
+        for a in arrays:
+            n += a.nbytes
+    return n
+
 def deltas(f, steps=20):
     tracemalloc.start()
     for _ in range(500):
@@ -251,7 +259,7 @@ for dims, m in [([2, 10, 1], 100), ([30, 16, 8, 1], 569), ([1000, 100, 10], 64),
     Y = (rng.random((dims[-1], m)) > 0.5).astype(np.float32)
     out[str(dims)] = deltas(lambda: cpu.train_step(parameters, X, Y, 0.01))
     prepared, = [s for key, s in cpu.step._PREPARED.items() if key[0] == id(parameters)]
-    out[str(dims)]["workspace_bytes"] = sum(a.nbytes for a in prepared.workspace)
+    out[str(dims)]["workspace_bytes"] = workspace_bytes(prepared.ws)
     out["passing X, Y"] = deltas(lambda: takes_two_arrays(X, Y))
 print(json.dumps(out))
 """

@@ -265,6 +265,51 @@ def test_device_train_step_copies_only_the_cost_it_is_asked_for(kc, monkeypatch)
     assert isinstance(J, float) and (copies.to_device, copies.to_host) == (0, 1)
 
 
+def test_same_shaped_networks_get_workspaces_of_their_own_and_at_most_the_memos_size(kc):
+    """Device train_steps of same-shaped networks in turn: each network steps on a workspace of its
+    own (holding its own W[l], b[l]), so each trains as it would alone; and however many networks
+    train, the memo keeps at most its size of workspaces (the oldest go, and come back when
+    their network steps again)."""
+    from numba import cuda
+
+    dims, X, Y = tiny_problem()
+    X_d, Y_d = cuda.to_device(X), cuda.to_device(Y)
+    count = kc.step._WORKSPACES.size + 2
+    networks = [ref.initialize_parameters(dims, seed=seed) for seed in range(count)]
+    alone = []
+    for parameters in networks:
+        parameters_d = kc.step.to_device(parameters)
+        alone.append(([kc.train_step_device(parameters_d, X_d, Y_d, 0.5) for _ in range(2)],
+                      kc.step.to_host(parameters_d)))
+    together = [kc.step.to_device(parameters) for parameters in networks]
+    costs = [[] for _ in networks]
+    for _ in range(2):
+        for parameters_d, network_costs in zip(together, costs, strict=True):
+            network_costs.append(kc.train_step_device(parameters_d, X_d, Y_d, 0.5))
+    assert len(kc.step._WORKSPACES) <= kc.step._WORKSPACES.size
+    first, second = (kc.step.workspace_for(parameters_d, X.shape[1]) for parameters_d in together[:2])
+    assert first is not second
+    assert first.W[1] is together[0]["W1"] and second.W[1] is together[1]["W1"]
+    for parameters_d, network_costs, (expected_costs, expected) in zip(together, costs, alone,
+                                                                        strict=True):
+        assert network_costs == expected_costs
+        for key, value in kc.step.to_host(parameters_d).items():
+            np.testing.assert_array_equal(value, expected[key], key)
+
+
+def test_backward_refuses_caches_it_did_not_make_and_matmul_an_unknown_rung(kc):
+    dims, X, Y = tiny_problem()
+    parameters = ref.initialize_parameters(dims)
+    AL, caches = ref.forward(X, parameters)
+    with pytest.raises(TypeError, match=r"caches must come from kernels.cuda.forward \(each path"):
+        kc.backward(AL, Y, caches)
+    AL, caches = kc.forward(X, parameters)
+    with pytest.raises(ValueError, match=r"AL has shape \(1, 6\); expected \(1, 7\) from forward"):
+        kc.backward(AL[:, :6], Y[:, :6], caches)
+    with pytest.raises(ValueError, match=r"rung must be one of \('naive', 'tiled', 'register'\)"):
+        kc.matmul(X, X.T, rung="fast")
+
+
 class Launches:
     """Counts kernel launches made by the kernels.cuda launchers."""
 

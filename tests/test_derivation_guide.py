@@ -59,7 +59,8 @@ def test_link_points_at_a_definition(name, target):
     if path.suffix != ".py" or not name.isidentifier():
         return  # a link to a folder, an image or a whole file
     source = path.read_text()
-    pattern = rf"^\s*(def|class)\s+{name}\b|^{name}\s*=|^from\s+\S+\s+import\s+.*\b{name}\b"
+    pattern = (rf"^\s*(def|class)\s+{name}\b|^(\w+\s*,\s*)*{name}\s*(,\s*\w+\s*)*="  # def, a = / a, b =
+               rf"|^from\s+\S+\s+import\s+.*\b{name}\b")
     assert re.search(pattern, source, re.M), f"{name} is not defined in {target}"
 
 

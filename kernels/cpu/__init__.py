@@ -11,7 +11,8 @@ their *_backward) plus the matmul ladder. Modules (the same as kernels.cuda's):
     elementwise.py  activations, the fused linear + bias + activation forward, dZ[L], update
     reductions.py   db, the costs, the value checks of the fused step
     network.py      the public network API, layer by layer
-    step.py         train_step fused into one compiled call over a cached workspace
+    step.py         train_step: forward, cost, backward, update over a workspace, in one
+                    compiled call
 
 The scalar math (g, g', the loss terms) is kernels/scalar.py, shared with kernels.cuda; every
 input check is reference/checks.py, shared with every path.

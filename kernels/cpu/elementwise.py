@@ -1,5 +1,12 @@
 """Elementwise kernels of one layer: the activations, the fused linear + bias + activation
-forward, the activation backward, dZ[L] and the update.
+forward, the activation backward, dZ[L] and the update. Names and argument order as kernels.cuda's
+(outputs after inputs, the activation code `act` and the cost code `cost` last):
+
+    activation(Z, A, act)                                 A = g(Z)
+    activation_backward(dA, Z, dZ, act)                   dZ = dA * g'(Z)
+    linear_activation_forward(A_prev, W, b, Z, A, act, Vbuf, Cbuf)   Z = W A_prev + b, A = g(Z)
+    output_gradient(AL, Y, ZL, dZ, act, cost)             dZ[L] from the cost
+    update(W, dW, b, db, alpha)                           W -= alpha dW, b -= alpha db
 
 Shapes as in the slides: W (n[l], n[l-1]), b (n[l], 1), Z, A, dZ, dA (n[l], m). The activation
 is a small integer code (kernels/scalar.py); g, g' are scalar.py's forms over vmath.py's
@@ -23,7 +30,7 @@ def _apply(Z, A, act, one):
 
 
 @njit(**JIT)
-def activation_into(Z, A, act):
+def activation(Z, A, act):
     """A = g(Z).  Z, A: (n, m).
 
     One loop per activation, each with act a constant: a loop that tests act for every entry
@@ -49,8 +56,8 @@ def _apply_backward(dA, Z, dZ, act, one):
 
 
 @njit(**JIT)
-def activation_backward_into(dA, Z, dZ, act):
-    """dZ = dA * g'(Z).  dA, Z, dZ: (n, m). One loop per activation, as activation_into."""
+def activation_backward(dA, Z, dZ, act):
+    """dZ = dA * g'(Z).  dA, Z, dZ: (n, m). One loop per activation, as activation()."""
     one = Z.dtype.type(1)
     if act == RELU:
         _apply_backward(dA, Z, dZ, RELU, one)
@@ -63,7 +70,7 @@ def activation_backward_into(dA, Z, dZ, act):
 
 
 @njit(**JIT)
-def linear_activation_forward_into(A_prev, W, b, Z, A, act, Vbuf, Cbuf):
+def linear_activation_forward(A_prev, W, b, Z, A, act, Vbuf, Cbuf):
     """Z = W A_prev + b and A = g(Z), fused: each row of Z starts as b[i], the product adds
     W A_prev, and g is applied while the rows are still in cache.
     A_prev: (k, m), W: (n, k), b: (n, 1) -> Z, A: (n, m). Vbuf, Cbuf: see products.wa."""
@@ -72,21 +79,27 @@ def linear_activation_forward_into(A_prev, W, b, Z, A, act, Vbuf, Cbuf):
         for j in range(m):
             Z[i, j] = b[i, 0]
     wa(W, A_prev, Z, Vbuf, Cbuf)
-    activation_into(Z, A, act)
+    activation(Z, A, act)
 
 
-@njit(**JIT)
-def update_into(P, dP, alpha):
-    """P <- P - alpha dP, in place (any 2-D shape, C-contiguous)."""
+@njit(inline="always", **JIT)
+def _descend(P, dP, a):
     n, k = P.shape
-    a = P.dtype.type(alpha)
     for i in range(n):
         for j in range(k):
             P[i, j] -= a * dP[i, j]
 
 
 @njit(**JIT)
-def output_gradient_into(AL, Y, ZL, dZ, act, cost):
+def update(W, dW, b, db, alpha):
+    """W <- W - alpha dW and b <- b - alpha db, in place.  W, dW: (n, k), b, db: (n, 1)."""
+    a = W.dtype.type(alpha)
+    _descend(W, dW, a)
+    _descend(b, db, a)
+
+
+@njit(**JIT)
+def output_gradient(AL, Y, ZL, dZ, act, cost):
     """dZ[L] = dJ/dZ[L] entry by entry (scalar.output_gradient).  AL, Y, ZL, dZ: (n[L], m)."""
     n, m = AL.shape
     one = AL.dtype.type(1)

@@ -12,15 +12,25 @@ batch shape, so steady-state training allocates nothing.
 import numpy as np
 
 from kernels import scalar
+from kernels.activations import activation_functions
 from kernels.cpu import config, elementwise, reductions
 from kernels.cpu.products import dzat, network_buffers, wtdz
+from kernels.cpu.step import train_step  # noqa: F401  (the fused step, see step.py)
 from kernels.scalar import ACTIVATION_CODES, COST_CODES
 from reference import checks
-from reference.network import (
+from reference.network import (  # noqa: F401  (initialize_parameters: the same weights on every path)
     LayerCache,
     LinearCache,
-    initialize_parameters,  # noqa: F401  (same weights on every path)
+    initialize_parameters,
 )
+
+
+def _ready(*arrays, dtype=None):
+    """The kernels' first-use set-up (config.ready), then the arrays C-contiguous (and of `dtype`
+    when given): what every entry point does between its checks and its kernels."""
+    config.ready()
+    return [np.ascontiguousarray(a, dtype=dtype) for a in arrays]
+
 
 # ---------------------------------------------------------------------------------------------
 # Activations: A = g(Z) and dZ = dA * g'(Z), elementwise (kernels/scalar.py's g, g').
@@ -28,50 +38,23 @@ from reference.network import (
 
 def _activation(Z, name):
     checks.check_activation_input(Z)
-    config.ready()
-    Z = np.ascontiguousarray(Z)
+    (Z,) = _ready(Z)
     A = np.empty_like(Z)
-    elementwise.activation_into(Z, A, ACTIVATION_CODES[name])
+    elementwise.activation(Z, A, ACTIVATION_CODES[name])
     return A
 
 
 def _activation_backward(dA, Z, name):
     checks.check_activation_backward(dA, Z)
-    config.ready()
-    Z, dA = np.ascontiguousarray(Z), np.ascontiguousarray(dA)
+    Z, dA = _ready(Z, dA)
     dZ = np.empty_like(Z)
-    elementwise.activation_backward_into(dA, Z, dZ, ACTIVATION_CODES[name])
+    elementwise.activation_backward(dA, Z, dZ, ACTIVATION_CODES[name])
     return dZ
 
 
-def sigmoid(Z):
-    """A = 1 / (1 + e^(-Z)).  Z: (n, m) -> A: (n, m)."""
-    return _activation(Z, "sigmoid")
-
-
-def sigmoid_backward(dA, Z):
-    """dZ = dA * A (1 - A).  dA, Z: (n, m) -> dZ: (n, m)."""
-    return _activation_backward(dA, Z, "sigmoid")
-
-
-def tanh(Z):
-    """A = 2 / (1 + e^(-2Z)) - 1.  Z: (n, m) -> A: (n, m)."""
-    return _activation(Z, "tanh")
-
-
-def tanh_backward(dA, Z):
-    """dZ = dA * (1 - A^2).  dA, Z: (n, m) -> dZ: (n, m)."""
-    return _activation_backward(dA, Z, "tanh")
-
-
-def relu(Z):
-    """A = max(Z, 0).  Z: (n, m) -> A: (n, m)."""
-    return _activation(Z, "relu")
-
-
-def relu_backward(dA, Z):
-    """dZ = dA where Z > 0, else 0.  dA, Z: (n, m) -> dZ: (n, m)."""
-    return _activation_backward(dA, Z, "relu")
+sigmoid, sigmoid_backward = activation_functions("sigmoid", _activation, _activation_backward, __name__)
+tanh, tanh_backward = activation_functions("tanh", _activation, _activation_backward, __name__)
+relu, relu_backward = activation_functions("relu", _activation, _activation_backward, __name__)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,15 +65,14 @@ def _linear_activation_forward(A_prev, W, b, act):
     Z = np.empty((W.shape[0], A_prev.shape[1]), W.dtype)
     A = np.empty_like(Z)
     buffers = network_buffers([W.shape[1], W.shape[0]], A_prev.shape[1], W.dtype)
-    elementwise.linear_activation_forward_into(A_prev, W, b, Z, A, act, *buffers)
+    elementwise.linear_activation_forward(A_prev, W, b, Z, A, act, *buffers)
     return Z, A
 
 
 def linear_forward(A_prev, W, b):
     """Z = W A_prev + b.  A_prev: (k, m), W: (n, k), b: (n, 1) -> Z: (n, m), LinearCache(A_prev, W, b)."""
     checks.check_linear(A_prev, W, b)
-    config.ready()
-    A_prev, W, b = np.ascontiguousarray(A_prev), np.ascontiguousarray(W), np.ascontiguousarray(b)
+    A_prev, W, b = _ready(A_prev, W, b)
     Z, _ = _linear_activation_forward(A_prev, W, b, scalar.LINEAR)
     return Z, LinearCache(A_prev, W, b)
 
@@ -101,7 +83,7 @@ def _linear_backward(dZ, A_prev, W, need_dA=True):
     # W as the second layer of a 2-layer net: the buffers cover both its dZ A^T and W^T dZ
     buffers = network_buffers([1, W.shape[1], W.shape[0]], dZ.shape[1], W.dtype)
     dzat(dZ, A_prev, dW, *buffers)
-    reductions.bias_gradient_into(dZ, db)
+    reductions.bias_gradient(dZ, db)
     dA_prev = None
     if need_dA:
         dA_prev = np.empty_like(A_prev)
@@ -112,9 +94,8 @@ def _linear_backward(dZ, A_prev, W, need_dA=True):
 def linear_backward(dZ, cache):
     """dW = dZ A_prev^T, db = sum over m of dZ, dA_prev = W^T dZ.  -> (dA_prev, dW, db)."""
     checks.check_linear_backward(dZ, cache)
-    A_prev, W, b = cache
-    config.ready()
-    A_prev, W, dZ = np.ascontiguousarray(A_prev), np.ascontiguousarray(W), np.ascontiguousarray(dZ)
+    A_prev, W, _ = cache
+    A_prev, W, dZ = _ready(A_prev, W, dZ)
     return _linear_backward(dZ, A_prev, W)
 
 
@@ -128,12 +109,11 @@ def forward(X, parameters, hidden="relu", output="sigmoid"):
     caches[l-1] = LayerCache((A[l-1], W[l], b[l]), Z[l], activation), as in the reference.
     """
     L = checks.check_forward(X, parameters, hidden, output)
-    config.ready()
-    A = np.ascontiguousarray(X)
+    (A,) = _ready(X)
     caches = []
     for l in range(1, L + 1):
         activation = hidden if l < L else output
-        W, b = np.ascontiguousarray(parameters[f"W{l}"]), np.ascontiguousarray(parameters[f"b{l}"])
+        W, b = _ready(parameters[f"W{l}"], parameters[f"b{l}"])
         Z, A_next = _linear_activation_forward(A, W, b, ACTIVATION_CODES[activation])
         caches.append(LayerCache(LinearCache(A, W, b), Z, activation))
         A = A_next
@@ -143,12 +123,12 @@ def forward(X, parameters, hidden="relu", output="sigmoid"):
 def compute_cost(AL, Y, cost="cross_entropy", logits=None):
     """J over the batch: cross-entropy (from the logits Z[L] when given) or MSE.  AL, Y: (n[L], m)."""
     checks.check_cost(AL, Y, cost, logits)
-    config.ready()
-    AL, Y = np.ascontiguousarray(AL), np.ascontiguousarray(Y.astype(AL.dtype, copy=False))
+    AL, Y = _ready(AL, Y, dtype=AL.dtype)
     if cost == "mse":
         return float(reductions.cost(AL, Y, scalar.SQUARED_TERM))
     if logits is not None:
-        return float(reductions.cost(np.ascontiguousarray(logits), Y, scalar.LOGITS_TERM))
+        (logits,) = _ready(logits)
+        return float(reductions.cost(logits, Y, scalar.LOGITS_TERM))
     return float(reductions.cost(AL, Y, scalar.PROBABILITY_TERM))
 
 
@@ -158,37 +138,31 @@ def backward(AL, Y, caches, cost="cross_entropy"):
     AL, Y: (n[L], m), caches from this path's forward -> {"dW1": (n[1], n[0]), "db1": ..., ...}.
     """
     checks.check_backward(AL, Y, caches, cost)
-    *_, (_, ZL, output) = caches
-    config.ready()
-    AL, Y = np.ascontiguousarray(AL), np.ascontiguousarray(Y.astype(AL.dtype, copy=False))
+    _, ZL, output = caches[-1]
+    AL, Y = _ready(AL, Y, dtype=AL.dtype)
     L = len(caches)
     grads = {}
     dZ = np.empty_like(ZL)
-    elementwise.output_gradient_into(AL, Y, ZL, dZ, ACTIVATION_CODES[output], COST_CODES[cost])
+    elementwise.output_gradient(AL, Y, ZL, dZ, ACTIVATION_CODES[output], COST_CODES[cost])
     for l in range(L, 0, -1):
         (A_prev, W, _), _, _ = caches[l - 1]
         dA_prev, grads[f"dW{l}"], grads[f"db{l}"] = _linear_backward(dZ, A_prev, W, need_dA=l > 1)
         if l > 1:
             _, Z_prev, activation = caches[l - 2]
-            dZ_prev = np.empty_like(dA_prev)
-            elementwise.activation_backward_into(dA_prev, Z_prev, dZ_prev, ACTIVATION_CODES[activation])
-            dZ = dZ_prev
+            dZ = np.empty_like(dA_prev)
+            elementwise.activation_backward(dA_prev, Z_prev, dZ, ACTIVATION_CODES[activation])
     return grads
 
 
 def update_parameters(parameters, grads, learning_rate):
     """W[l] <- W[l] - alpha dW[l], b[l] <- b[l] - alpha db[l], in place; returns parameters."""
-    checks.check_update(parameters, grads, learning_rate)
-    config.ready()
-    for key, P in parameters.items():
-        dP = np.ascontiguousarray(grads["d" + key].astype(P.dtype, copy=False))
-        if P.flags.c_contiguous:
-            elementwise.update_into(P, dP, learning_rate)
-        else:  # update a contiguous copy and write it back, so the caller's array changes
-            Pc = np.ascontiguousarray(P)
-            elementwise.update_into(Pc, dP, learning_rate)
-            P[...] = Pc
+    L = checks.check_update(parameters, grads, learning_rate)
+    for l in range(1, L + 1):
+        W, b = parameters[f"W{l}"], parameters[f"b{l}"]
+        Wc, bc = _ready(W, b)  # the arrays themselves when C-contiguous, else copies
+        dW, db = _ready(grads[f"dW{l}"], grads[f"db{l}"], dtype=W.dtype)
+        elementwise.update(Wc, dW, bc, db, learning_rate)
+        for P, Pc in ((W, Wc), (b, bc)):
+            if Pc is not P:  # a copy was updated: write it back, so the caller's array changes
+                P[...] = Pc
     return parameters
-
-
-from kernels.cpu.step import train_step  # noqa: E402, F401  (the fused step, see step.py)

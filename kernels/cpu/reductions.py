@@ -1,6 +1,6 @@
 """Reductions of one layer and the step: db, the cost, and the value checks of the fused step.
 
-    bias_gradient_into   db = sum over the m columns of dZ          (n, m) -> (n, 1)
+    bias_gradient        db = sum over the m columns of dZ          (n, m) -> (n, 1)
     cost                 J = (1/N) sum of a loss term over all N = n[L] m entries
     all_finite           no entry is NaN or inf
     labels_in_unit_interval   every y lies in [0, 1] (cross-entropy's labels)
@@ -18,7 +18,7 @@ from kernels.cpu.config import JIT
 
 
 @njit(**JIT)
-def bias_gradient_into(dZ, db):
+def bias_gradient(dZ, db):
     """db = sum over the m columns of dZ.  dZ: (n, m) -> db: (n, 1)."""
     n, m = dZ.shape
     for i in range(n):

@@ -1,11 +1,13 @@
 """Elementwise kernels: one thread per entry (i, j) of an (n, m) array, x over the m columns,
-y (then z, past 65,535 blocks: compile.grid) over the n rows.
+y (then z, past 65,535 blocks: compile.grid) over the n rows. Names and argument order as
+kernels.cpu's (outputs after inputs, the activation code `act` and the cost code `cost` last):
 
-    bias_activation_forward   Z = Z + b (broadcast over columns), A = g(Z)   fused: one pass
-    activation_backward       dZ = dA * g'(Z)                                  (may run in place)
-    output_gradient           dZ[L] from the cost (see reference.network.output_gradient)
-    update                    W <- W - alpha dW  and  b <- b - alpha db        one launch per layer
-    gather_columns            Xb[:, k] = X[:, order[first + k]]                 mini-batch on device
+    activation(Z, A, act)                     A = g(Z)
+    bias_activation_forward(Z, b, A, act)     Z = Z + b (broadcast over columns), A = g(Z): fused
+    activation_backward(dA, Z, dZ, act)       dZ = dA * g'(Z)                     (may run in place)
+    output_gradient(AL, Y, ZL, dZ, act, cost) dZ[L] from the cost (reference.network.output_gradient)
+    update(W, dW, b, db, alpha)               W <- W - alpha dW and b <- b - alpha db: one launch
+    gather_columns(X, order, first, Xb)       Xb[:, k] = X[:, order[first + k]]    mini-batch on device
 
 Scalars that enter a kernel (1/N, alpha) are passed in the arrays' dtype, so float32 stays float32.
 """
@@ -13,22 +15,32 @@ Scalars that enter a kernel (1/N, alpha) are passed in the arrays' dtype, so flo
 import numpy as np
 
 from kernels import scalar
-from kernels.scalar import COST_CODES
 
 from . import config
 from .compile import cell, grid, kernel
 
 
+def _activation(dtype):
+    ONE = np.dtype(dtype).type(1)
+
+    def activation(Z, A, act):
+        i, j = cell()
+        if i < Z.shape[0] and j < Z.shape[1]:
+            A[i, j] = scalar.g(Z[i, j], act, ONE)
+
+    return activation
+
+
 def _bias_activation_forward(dtype):
     ONE = np.dtype(dtype).type(1)
 
-    def bias_activation_forward(Z, b, A, code):
+    def bias_activation_forward(Z, b, A, act):
         # on entry Z holds W A_prev; afterwards Z = W A_prev + b (cached for backward), A = g(Z)
         i, j = cell()
         if i < Z.shape[0] and j < Z.shape[1]:
             z = Z[i, j] + b[i, 0]
             Z[i, j] = z
-            A[i, j] = scalar.g(z, code, ONE)
+            A[i, j] = scalar.g(z, act, ONE)
 
     return bias_activation_forward
 
@@ -36,10 +48,10 @@ def _bias_activation_forward(dtype):
 def _activation_backward(dtype):
     ONE = np.dtype(dtype).type(1)
 
-    def activation_backward(dA, Z, dZ, code):
+    def activation_backward(dA, Z, dZ, act):
         i, j = cell()
         if i < Z.shape[0] and j < Z.shape[1]:
-            dZ[i, j] = dA[i, j] * scalar.g_prime(Z[i, j], code, ONE)
+            dZ[i, j] = dA[i, j] * scalar.g_prime(Z[i, j], act, ONE)
 
     return activation_backward
 
@@ -47,11 +59,11 @@ def _activation_backward(dtype):
 def _output_gradient(dtype):
     ONE = np.dtype(dtype).type(1)
 
-    def output_gradient(AL, Y, ZL, dZ, inv_N, cost, code):
+    def output_gradient(AL, Y, ZL, dZ, act, cost, inv_N):
         # scalar.output_gradient: (A - Y) / N for a sigmoid with cross-entropy, 2 (A - Y) / N g'(Z) for mse
         i, j = cell()
         if i < AL.shape[0] and j < AL.shape[1]:
-            dZ[i, j] = scalar.output_gradient(AL[i, j], Y[i, j], ZL[i, j], code, cost, inv_N, ONE)
+            dZ[i, j] = scalar.output_gradient(AL[i, j], Y[i, j], ZL[i, j], act, cost, inv_N, ONE)
 
     return output_gradient
 
@@ -87,36 +99,42 @@ def launch_config(shape, columns=None):
     return grid(n, m if columns is None else columns, by, bx), (bx, by)
 
 
-def bias_activation_forward(Z, b, A, code, stream=0):
+def activation(Z, A, act, stream=0):
+    """A = g(Z) on device arrays Z, A: (n, m); act: the activation's code (kernels/scalar.py)."""
+    if Z.size:
+        grid_, block = launch_config(Z.shape)
+        kernel(_activation, np.dtype(Z.dtype))[grid_, block, stream](Z, A, act)
+
+
+def bias_activation_forward(Z, b, A, act, stream=0):
     """Z += b, A = g(Z) on device arrays Z, A: (n, m), b: (n, 1)."""
     if Z.size:
         grid_, block = launch_config(Z.shape)
-        kernel(_bias_activation_forward, np.dtype(Z.dtype))[grid_, block, stream](Z, b, A, code)
+        kernel(_bias_activation_forward, np.dtype(Z.dtype))[grid_, block, stream](Z, b, A, act)
 
 
-def activation_backward(dA, Z, dZ, code, stream=0):
+def activation_backward(dA, Z, dZ, act, stream=0):
     """dZ = dA * g'(Z) on device arrays of one shape (dZ may be dA)."""
     if Z.size:
         grid_, block = launch_config(Z.shape)
-        kernel(_activation_backward, np.dtype(Z.dtype))[grid_, block, stream](dA, Z, dZ, code)
+        kernel(_activation_backward, np.dtype(Z.dtype))[grid_, block, stream](dA, Z, dZ, act)
 
 
-def output_gradient(AL, Y, ZL, dZ, cost, code, stream=0):
-    """dZ[L] for `cost` ("cross_entropy" or "mse") and output activation `code`."""
+def output_gradient(AL, Y, ZL, dZ, act, cost, stream=0):
+    """dZ[L] for the output activation's code `act` and the cost's code `cost` (kernels/scalar.py)."""
     dtype = np.dtype(AL.dtype)
     if AL.size:
         inv_N = dtype.type(1.0 / AL.size)
         grid_, block = launch_config(AL.shape)
-        kernel(_output_gradient, dtype)[grid_, block, stream](AL, Y, ZL, dZ, inv_N, COST_CODES[cost],
-                                                             code)
+        kernel(_output_gradient, dtype)[grid_, block, stream](AL, Y, ZL, dZ, act, cost, inv_N)
 
 
-def update(W, dW, b, db, learning_rate, stream=0):
+def update(W, dW, b, db, alpha, stream=0):
     """W -= alpha dW and b -= alpha db, in place on the device."""
     dtype = np.dtype(W.dtype)
     if W.shape[0]:
         grid_, block = launch_config(W.shape, columns=max(W.shape[1], 1))
-        kernel(_update, dtype)[grid_, block, stream](W, dW, b, db, dtype.type(learning_rate))
+        kernel(_update, dtype)[grid_, block, stream](W, dW, b, db, dtype.type(alpha))
 
 
 def gather_columns(X, order, first, Xb, stream=0):

@@ -8,15 +8,16 @@ this path. To keep everything on the device use kernels.cuda.step (train_step on
 or kernels.cuda.training.minibatch_sgd_on_device.
 
 Caches are this path's own: forward returns a list shaped like the reference's, one
-((A_prev, W, b), Z, activation) per layer, but holding device arrays, with the device workspace
-attached so backward continues where forward stopped.
+LayerCache((A_prev, W, b), Z, activation) per layer, but holding device arrays, with the device
+workspace attached so backward continues where forward stopped.
 """
 
 import numpy as np
 from numba import cuda
 
 from kernels import scalar
-from kernels.scalar import ACTIVATION_CODES as CODES
+from kernels.activations import activation_functions
+from kernels.scalar import ACTIVATION_CODES, COST_CODES
 from reference import checks
 from reference.network import (
     LayerCache,
@@ -42,7 +43,7 @@ def linear_forward(A_prev, W, b):
     linear g."""
     checks.check_linear(A_prev, W, b)
     Z = step.matmul(_to_device(W), _to_device(A_prev))
-    elementwise.bias_activation_forward(Z, _to_device(b), Z, CODES["linear"])
+    elementwise.bias_activation_forward(Z, _to_device(b), Z, scalar.LINEAR)
     return Z.copy_to_host(), LinearCache(A_prev, W, b)
 
 
@@ -62,8 +63,7 @@ def _activation(Z, name):
     checks.check_activation_input(Z)
     Z_d = _to_device(Z)
     A_d = cuda.device_array_like(Z_d)
-    zero_bias = cuda.to_device(np.zeros((Z.shape[0], 1), Z.dtype))
-    elementwise.bias_activation_forward(Z_d, zero_bias, A_d, CODES[name])
+    elementwise.activation(Z_d, A_d, ACTIVATION_CODES[name])
     return A_d.copy_to_host()
 
 
@@ -71,38 +71,13 @@ def _activation_backward(dA, Z, name):
     checks.check_activation_backward(dA, Z)
     Z_d = _to_device(Z)
     dZ_d = _to_device(dA, Z.dtype)
-    elementwise.activation_backward(dZ_d, Z_d, dZ_d, CODES[name])
+    elementwise.activation_backward(dZ_d, Z_d, dZ_d, ACTIVATION_CODES[name])
     return dZ_d.copy_to_host()
 
 
-def sigmoid(Z):
-    """A = 1 / (1 + e^-Z), elementwise on the GPU.  Z: (n, m) -> A: (n, m)."""
-    return _activation(Z, "sigmoid")
-
-
-def sigmoid_backward(dA, Z):
-    """dZ = dA * sigmoid(Z) (1 - sigmoid(Z))."""
-    return _activation_backward(dA, Z, "sigmoid")
-
-
-def tanh(Z):
-    """A = 2 / (1 + e^-2Z) - 1, elementwise on the GPU."""
-    return _activation(Z, "tanh")
-
-
-def tanh_backward(dA, Z):
-    """dZ = dA * (1 - tanh(Z)^2)."""
-    return _activation_backward(dA, Z, "tanh")
-
-
-def relu(Z):
-    """A = max(Z, 0), elementwise on the GPU."""
-    return _activation(Z, "relu")
-
-
-def relu_backward(dA, Z):
-    """dZ = dA where Z > 0, else 0."""
-    return _activation_backward(dA, Z, "relu")
+sigmoid, sigmoid_backward = activation_functions("sigmoid", _activation, _activation_backward, __name__)
+tanh, tanh_backward = activation_functions("tanh", _activation, _activation_backward, __name__)
+relu, relu_backward = activation_functions("relu", _activation, _activation_backward, __name__)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,8 +85,16 @@ def relu_backward(dA, Z):
 
 
 class DeviceCaches(list):
-    """forward's caches: per layer ((A_prev, W, b), Z, activation) as device arrays, plus the
-    workspace, the device parameters and X that backward continues from."""
+    """forward's caches: per layer LayerCache((A_prev, W, b), Z, activation) as device arrays,
+    and the workspace and X_d that backward continues from."""
+
+    def __init__(self, ws, X_d, hidden, output):
+        L = len(ws.W) - 1
+        super().__init__(
+            LayerCache(LinearCache(X_d if l == 1 else ws.A[l - 1], ws.W[l], ws.b[l]), ws.Z[l],
+                       hidden if l < L else output)
+            for l in range(1, L + 1))
+        self.workspace, self.X_d = ws, X_d
 
 
 def forward(X, parameters, hidden="relu", output="sigmoid"):
@@ -119,18 +102,11 @@ def forward(X, parameters, hidden="relu", output="sigmoid"):
 
     X: (n[0], m) -> AL: (n[L], m) (host), caches (device; see DeviceCaches).
     """
-    L = checks.check_forward(X, parameters, hidden, output)
-    parameters_d = step.to_device(parameters)
+    checks.check_forward(X, parameters, hidden, output)
+    ws = step.Workspace(step.to_device(parameters), X.shape[1], hidden, output)
     X_d = _to_device(X)
-    ws = step.Workspace(checks.layer_dims_of(parameters), X.shape[1], X.dtype)
-    AL_d = step.forward_into(X_d, parameters_d, ws, hidden, output)
-    caches = DeviceCaches(
-        LayerCache(LinearCache(X_d if l == 1 else ws.A[l - 1], parameters_d[f"W{l}"],
-                               parameters_d[f"b{l}"]), ws.Z[l], hidden if l < L else output)
-        for l in range(1, L + 1)
-    )
-    caches.workspace, caches.parameters_d, caches.X_d, caches.hidden = ws, parameters_d, X_d, hidden
-    return AL_d.copy_to_host(), caches
+    AL_d = step.forward(ws, X_d)
+    return AL_d.copy_to_host(), DeviceCaches(ws, X_d, hidden, output)
 
 
 def _logits_on_device(logits, AL):
@@ -174,12 +150,11 @@ def backward(AL, Y, caches, cost="cross_entropy"):
     """
     checks.check_backward(AL, Y, caches, cost)
     _check_caches(caches, AL)
-    *_, (_, ZL, output) = caches
     ws = caches.workspace
-    step.backward_into(caches.X_d, _to_device(Y, ws.dtype), caches.parameters_d, ws,
-                         caches.hidden, output, cost, AL_d=_to_device(AL, ws.dtype))
+    ws.cost = COST_CODES[cost]  # forward did not know the cost; backward starts from it
+    step.backward(ws, caches.X_d, _to_device(Y, ws.dtype), AL_d=_to_device(AL, ws.dtype))
     grads = {}
-    for l in range(1, len(ws.layer_dims)):
+    for l in range(1, len(ws.W)):
         grads[f"dW{l}"] = ws.dW[l].copy_to_host()
         grads[f"db{l}"] = ws.db[l].copy_to_host()
     return grads
@@ -207,8 +182,8 @@ def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
     """
     checks.check_step(parameters, X, Y, learning_rate, hidden, output, cost)
     parameters_d = step.to_device(parameters)
-    J = step.train_step(parameters_d, _to_device(X), _to_device(Y, X.dtype), learning_rate,
-                          hidden, output, cost)
+    ws = step.Workspace(parameters_d, X.shape[1], hidden, output, cost)
+    J = step.train_step_on(ws, _to_device(X), _to_device(Y, X.dtype), learning_rate)
     step.to_host(parameters_d, out=parameters)
     return J
 

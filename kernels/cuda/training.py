@@ -2,7 +2,7 @@
 
 Before the loop: X, Y, the parameters and every epoch's sample order are copied to the device
 once. In the loop each step gathers its mini-batch on the device (one kernel per array), runs
-kernels.cuda.step.train_step, and leaves its cost in a device vector. After the loop the step
+kernels.cuda.step.train_step_on, and leaves its cost in a device vector. After the loop the step
 costs and the parameters come back. No host <-> device copy happens inside the loop.
 
 The schedule is reference.training's (epoch_orders, batch_bounds), so with the same seed this
@@ -40,11 +40,9 @@ def minibatch_sgd_on_device(parameters, X, Y, learning_rate, epochs, batch_size=
     Y_d = cuda.to_device(np.ascontiguousarray(Y, dtype=X.dtype))
     orders_d = cuda.to_device(orders.astype(np.int64))
     costs_d = cuda.device_array(epochs * steps_per_epoch, X.dtype)
-    dims = checks.layer_dims_of(parameters)
     batches = {}  # batch size -> (workspace, X batch buffer, Y batch buffer)
     for size in {batch_size, m % batch_size or batch_size}:
-        ws = step.Workspace(dims, size, X.dtype)
-        ws.costs = costs_d
+        ws = step.Workspace(parameters_d, size, hidden, output, cost, costs=costs_d)
         batches[size] = (ws, cuda.device_array((X.shape[0], size), X.dtype),
                          cuda.device_array((Y.shape[0], size), X.dtype))
 
@@ -60,8 +58,7 @@ def minibatch_sgd_on_device(parameters, X, Y, learning_rate, epochs, batch_size=
             else:
                 elementwise.gather_columns(X_d, orders_d[epoch], first, Xb)
                 elementwise.gather_columns(Y_d, orders_d[epoch], first, Yb)
-            step.train_step(parameters_d, Xb, Yb, learning_rate, hidden, output, cost,
-                              workspace=ws, return_cost=False, cost_slot=k)
+            step.train_step_on(ws, Xb, Yb, learning_rate, return_cost=False, cost_slot=k)
             k += 1
         cuda.synchronize()  # waits for the epoch's kernels; copies nothing
         history.epoch_times.append(time.perf_counter() - start)
