@@ -37,7 +37,7 @@ def test(c, k="", x=False):
     if x:
         args.append("-x")
     # The tests multiply small matrices: one BLAS thread each is faster than two fighting over
-    # a busy 2-core machine (seen here: the slide-example tests took 22.5 s with 2, 5.4 s with 1).
+    # a busy machine (docs/performance.md, "The test suite").
     c.run(" ".join(args), pty=False, env={"OPENBLAS_NUM_THREADS": "1"})
 
 
@@ -110,7 +110,7 @@ def bench(c, k="", compare="", threads=Int(0)):
 
     n = str(threads or os.cpu_count())
     # Set before Python starts, so NumPy's OpenBLAS, numba and torch all start with n threads
-    # (tests/benchmarks/machine.py sets them again at run time and records what is in effect).
+    # (bench/machine.py sets them again at run time and records what is in effect).
     env = {"BENCH_THREADS": n, "OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n,
            "MKL_NUM_THREADS": n, "NUMBA_NUM_THREADS": n}
     args = ["python", "-m", "pytest", "tests/benchmarks", "-q", "--benchmark-only",

@@ -12,7 +12,7 @@ The fix: the simulator runs each CUDA thread as a Python thread and gives a bloc
 `cuda.shared.array(...)` source line, with an unlocked check-then-act on a dict
 (numba-cuda 0.30.4, FakeCUDAShared.array). A thread switch between the lookup and the store gives
 two threads of one block different "shared" arrays: a tree reduction then adds uninitialised
-values (once a train_step cost 49% off in CI). Here lookup and store run under one lock.
+values (docs/performance.md, "The CUDA simulator"). Here lookup and store run under one lock.
 """
 
 import os
@@ -35,7 +35,8 @@ def use_simulator():
     already (pytest resolving a numba warning class, say), its config is read again, so
     numba.cuda, on its own first import, picks the simulator. Also shortens the interpreter's
     thread switch interval: the simulator polls its threads at every syncthreads() and each poll
-    waits for a switch (5 ms by default), so simulated tests run about 3x faster at 0.2 ms.
+    waits for a switch (5 ms by default); a 0.2 ms interval keeps the simulated tests from
+    waiting (docs/performance.md, "The CUDA simulator").
     """
     if "numba.cuda" in sys.modules and not simulator_on():
         raise RuntimeError("numba.cuda was imported with the real CUDA target before use_simulator()")

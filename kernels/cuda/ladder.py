@@ -9,43 +9,13 @@ The network needs three products, none of which may copy a transpose:
     backward     dA[l-1]    = W[l]^T dZ[l]     op(A) = A^T,  op(B) = B     (trans_a=True)
 A transposed operand is read as X[k, i] instead of X[i, k]; the flag is a compile-time constant.
 
-Rungs (each kernel computes the same sums, so all rungs agree with NumPy). The machine-code
-figures are float32 W A for sm_90 (tools/sass_check.py: registers a thread, and the share of fused
-multiply-adds among the instructions of the hottest loop); docs/performance.md has the tables.
-1. naive: one thread per C[i, j], threads of a warp take consecutive j, so B[k, j] and C[i, j]
-   are coalesced and A[i, k] is one broadcast value per warp (W^T dZ reads A[k, i]: a broadcast
-   too). For dZ A^T, B is read as B[j, k]: the warp's 32 reads are K apart, and no mapping of
-   threads can fix that, since both operands run along k in memory; the tiled rung's staging
-   does. Every operand value is read from global memory once per use: 2K loads per output, and
-   in machine code 8 global loads and 132 address instructions for 4 FFMA (3%).
-2. tiled: a block stages TILE x TILE tiles of op(A) and op(B) in shared memory (each global load
-   coalesced, whichever operand is transposed), then every thread reads TILE products from shared
-   memory: global traffic drops by a factor TILE, and the hottest loop is 16 FFMA to 32 scalar
-   shared loads (15%).
-3. register: a block of 256 threads computes a BM x BN = 128 x 128 tile of C, BK = 16 deep per
-   stage, each thread a TM x TN = 8 x 8 block of it in registers: per k, 8 values of op(A) and 8
-   of op(B) from shared memory for 64 fused multiply-adds. The kernel before issue 9 did that in
-   152 registers (one block an SM) with FFMA 41% of its k loop; each technique below took it to
-   127 registers and 87% (docs/performance.md has the steps as measured):
-   - unsigned indices (U = uint64) into flat shared arrays: numba adds a negative-index
-     wrap-around to every signed index; without it a shared address is a register plus a
-     constant (the k loop: 186 instructions for 64 FFMA with signed indices, 96 unsigned);
-   - 16-byte-aligned shared arrays and a thread's rows (columns) in groups of VEC = 4: the
-     compiler reads each group with one LDS.128, 4 shared loads per k instead of 16 (84);
-   - every staging slot a constant offset from one address (tile_slot): 176 registers -> 126;
-   - the BK steps written out (`unrolled`: numba has no `#pragma unroll`): no k counter, and a
-     stage of 1024 FFMA is one straight block for the scheduler (79%, bounds tests included);
-   - no bounds test in the loop: K is padded with zeros in front (`lead`), so only the first
-     tile can hold k outside [0, K), and rows past M (columns past N) are read from the last
-     valid one, feeding only outputs that are never written (87%);
-   - the next tiles fetched into registers (a_next, b_next, 16 values) while this one is
-     multiplied: the global loads' latency hides behind 1024 FFMA;
-   - both tiles stored k-major, rows BM + 4 long, and a warp staging an operand that runs along
-     k as 4 rows x 8 consecutive k: its 32 transposing stores fall in 32 banks (the old kernel
-     put 8 of a warp's stores in each of 4 banks; tests/test_cuda_launch.py checks every warp).
-   Two tile settings (config.py): 128 x 128 blocks with 8 x 8 per thread, and 64 x 64 with 4 x 4
-   (55-64 registers, FFMA 75-78%) for products too small to give every SM a 128 x 128 block
-   (register_setting).
+Rungs (each computes the same sums, so all agree with NumPy; their machine code, measured, and
+what each technique of the register rung buys are in docs/performance.md):
+1. naive: one thread per C[i, j], every operand read from global memory at each use.
+2. tiled: TILE x TILE tiles of op(A), op(B) staged in shared memory, each thread reads them there.
+3. register: BM x BN of C per block, TM x TN per thread in registers, the next tiles prefetched.
+The register rung has two tile settings (config.py): the small one for products too small to
+give every SM a large block (register_setting).
 
 Launches (launch_config): columns on grid x, rows on grid y and, past 65,535 blocks, z
 (compile.grid): no size asks for more blocks than a CUDA grid has, and an empty C launches nothing.
@@ -146,7 +116,7 @@ def tile_slot(tid, s, rows, along_k, threads, kc):
 def _register(dtype, trans_a, trans_b, BM, BN, BK, TM, TN):
     ZERO = np.dtype(dtype).type(0)
     nb_dtype = matrix_type(dtype).dtype
-    U = np.uint64  # every index is unsigned (module docstring, rung 3)
+    U = np.uint64  # every index is unsigned (docs/performance.md: signed ones wrap around)
     VEC = 4  # a thread owns TM / VEC groups of VEC consecutive rows (columns): one 16-byte load each
     TX, TY = BN // TN, BM // TM  # threads along the columns and the rows of the block's C tile
     THREADS = TX * TY
