@@ -87,8 +87,8 @@ def train(c, path="reference", layers="30,16,8,1", hidden="relu", output="sigmoi
     """Train a network from the command line: progress bar, final cost and accuracy, its plot."""
     from invoke.exceptions import Exit
 
-    from plots.train_cli import OptionError
-    from plots.train_cli import train as run_training
+    from train.cli import OptionError
+    from train.cli import train as run_training
 
     try:
         run_training(path, layers, hidden, output, cost, batch_size, epochs, learning_rate, seed,

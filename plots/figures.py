@@ -9,15 +9,81 @@ seconds, x/y of the toy problems are dimensionless ("a.u.", arbitrary units).
 import numpy as np
 
 from kernels.paths import load_path
-from plots.experiments import train_run
 from plots.style import PATH_COLORS, new_figure
 from reference import activations, network, regression, slide_examples
 from reference.gradient_descent import gradient_descent
+from train import batch_size
+from train.runs import train_run
 
 COST_LABELS = {
     "cross_entropy": "cost J (cross-entropy, unitless)",
     "mse": "cost J (MSE, a.u.²)",
 }
+
+
+def _batch_label(choice, m):
+    kind = ("SGD" if choice.batch_size == 1 else "batch GD" if choice.batch_size == m
+            else "mini-batch")
+    return f"batch {choice.batch_size} ({kind}), alpha {choice.learning_rate:g}"
+
+
+def batch_size_comparison(choices, m, epochs=batch_size.EPOCHS, layer_dims=batch_size.NETWORK,
+                          path_name="kernels.cpu"):
+    """Figure 1: the batch-size study's (train/batch_size.py) cost against epochs, updates and
+    seconds; the learning-rate choice; held-out cost and accuracy at the end; the memory of one
+    step, per batch size."""
+    dims = "-".join(map(str, layer_dims))
+    fig, axes = new_figure(3, 2, title=(
+        f"Batch size on the breast-cancer data: network {dims}, {epochs} epochs on {m} samples, "
+        f"alpha chosen per batch size on a validation split, held-out samples kept for the end"))
+    ax_epoch, ax_update, ax_time, ax_alpha, ax_held, ax_memory = axes
+    for choice in choices:
+        run, label = choice.run, _batch_label(choice, m)
+        epoch_axis = np.arange(len(run.cost))
+        (line,) = ax_epoch.plot(epoch_axis, run.cost, label=f"{label}: {batch_size.cost_rises(run)} rises")
+        color = line.get_color()
+        ax_update.plot(np.maximum(epoch_axis * choice.updates_per_epoch, 1), run.cost, color=color,
+                       label=f"{label}: {choice.updates_per_epoch} per epoch")
+        ax_time.plot(run.seconds[1:], run.cost[1:], ".-", ms=3, color=color,
+                     label=f"{label}: {run.seconds[-1]:.3g} s")
+        rates = sorted(choice.validation_cost)
+        ax_alpha.plot(rates, [choice.validation_cost[a] for a in rates], "o-", ms=3, color=color,
+                      label=f"batch {choice.batch_size}: chosen alpha {choice.learning_rate:g}")
+        ax_alpha.plot(choice.learning_rate, choice.validation_cost[choice.learning_rate], "*", ms=14,
+                      color=color, mec="k")
+    ylabel = COST_LABELS["cross_entropy"] + ", fitting part"
+    ax_epoch.set(title="cost after each epoch (rises: epochs the cost went up)",
+                 xlabel="epoch (passes over the fitting part)", ylabel=ylabel, yscale="log")
+    ax_update.set(title="the same costs against updates", xlabel="updates of W, b (log scale)",
+                  ylabel=ylabel, xscale="log", yscale="log")
+    ax_time.set(title=f"against wall-clock time ({path_name} train_step)",
+                xlabel="training time (s, log scale)", ylabel=ylabel, xscale="log", yscale="log")
+    ax_alpha.set(title=f"choosing alpha: validation cost after {epochs} epochs",
+                 xlabel="learning rate alpha (log scale)", ylabel="cost J on the validation part",
+                 xscale="log", yscale="log")
+    x = np.arange(len(choices))
+    fit_costs = [choice.run.cost[-1] for choice in choices]
+    held_costs = [choice.run.held_cost[-1] for choice in choices]
+    ax_held.bar(x - 0.2, fit_costs, 0.4, color="0.7", label="fitting part (trained on)")
+    bars = ax_held.bar(x + 0.2, held_costs, 0.4, color="tab:blue", label="held-out part")
+    ax_held.bar_label(bars, labels=[f"{choice.run.held_accuracy[-1]:.1%}" for choice in choices],
+                      fontsize=7)
+    ax_held.set_xticks(x, [str(choice.batch_size) for choice in choices])
+    ax_held.set_ylim(0, 1.35 * max(fit_costs + held_costs))  # room for the legend above the bars
+    ax_held.set(title="after the last epoch (held-out accuracy above the bars)",
+                xlabel="batch size", ylabel="cost J (cross-entropy, unitless)")
+    sizes = [choice.batch_size for choice in choices]
+    kib = [choice.step_bytes / 1024 for choice in choices]
+    ax_memory.plot(sizes, kib, "o-", color="k", label="peak of one reference train_step")
+    for size, value in zip(sizes, kib, strict=True):
+        ax_memory.annotate(f"{value:.3g} KiB", (size, value), textcoords="offset points",
+                           xytext=(-8, 8), fontsize=7)
+    ax_memory.margins(0.15)
+    ax_memory.set(title="memory of one step's arrays (tracemalloc)", xlabel="batch size (log scale)",
+                  ylabel="peak allocation (KiB)", xscale="log", yscale="log")
+    for ax in axes:
+        ax.legend(fontsize="x-small")
+    return fig
 
 
 def activation_functions(z_min=-5.0, z_max=5.0, points=401):
@@ -218,7 +284,7 @@ def paths_agree(X, Y, layer_dims, paths=("reference", "cpu", "cuda"), epochs=30,
     panel shows each fast path's relative difference from the reference per epoch. A path that
     cannot run here is listed in the legend with the reason.
     tiny: optional {"title": str, "runs": {path: Run}}, runs made elsewhere at a tiny size (the
-    CUDA simulator, see plots.simulator), drawn in a third panel.
+    CUDA simulator, see train/simulated.py), drawn in a third panel.
     """
     dims = "-".join(map(str, layer_dims))
     fig, axes = new_figure(

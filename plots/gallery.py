@@ -12,11 +12,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from kernels.paths import load_path
-from plots import batch_size, datasets, figures
-from plots.experiments import train_run
-from plots.simulator import run_in_simulator
+from plots import figures
 from plots.style import save_figure
 from reference import slide_examples
+from train import batch_size, datasets
+from train.runs import train_run
+from train.simulated import run_in_simulator
 
 GALLERY_DIR = Path(__file__).resolve().parent / "gallery"
 NETWORK = [30, 16, 8, 1]  # the breast-cancer classifier: 30 features in, one probability out
@@ -30,7 +31,7 @@ def figure_batch_sizes(seed):
     path, name = batch_size.training_path()
     split = batch_size.three_way_split(seed)
     choices = batch_size.study(seed, path=path, split=split)
-    return batch_size.figure(choices, split[0][0].shape[1], path_name=name)
+    return figures.batch_size_comparison(choices, split[0][0].shape[1], path_name=name)
 
 
 def figure_learning_rates(seed):

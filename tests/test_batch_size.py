@@ -1,13 +1,14 @@
-"""plots/batch_size.py, the batch-size study of gallery figure 1: its split, the learning-rate
+"""train/batch_size.py, the batch-size study of gallery figure 1: its split, the learning-rate
 choice, the memory measure, the figure, and the statements the guide makes from it (seed 0)."""
 
 import numpy as np
 import pytest
 
-from plots import batch_size, datasets
+from plots import figures
 from plots.style import close
 from reference import network
 from tests.test_plots import check_labelled, series
+from train import batch_size, datasets
 
 
 def test_the_three_parts_are_disjoint_and_the_held_out_part_is_the_gallerys():
@@ -58,7 +59,7 @@ def test_each_batch_size_takes_the_rate_with_the_lowest_validation_cost(tiny):
 def test_the_figure_has_six_labelled_panels(tiny):
     choices = batch_size.study(batch_sizes=(4, None), learning_rates=(0.1, 0.3), epochs=2,
                                layer_dims=[2, 3, 1], path=network, split=tiny)
-    fig = batch_size.figure(choices, m=20, epochs=2, layer_dims=[2, 3, 1], path_name="reference")
+    fig = figures.batch_size_comparison(choices, m=20, epochs=2, layer_dims=[2, 3, 1], path_name="reference")
     axes = check_labelled(fig, 6)
     for ax in axes[:4]:
         assert len(series(ax)) == 2

@@ -2,7 +2,7 @@
 the two-rings data: no straight boundary separates the rings, a hand-made feature r^2 does, and a
 hidden layer learns one from the raw features."""
 
-from plots.feature_engineering import compare
+from train.feature_engineering import compare
 
 
 def test_a_feature_made_by_hand_or_learned_by_a_hidden_layer_separates_the_rings():

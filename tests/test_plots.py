@@ -5,12 +5,13 @@ a run stuck in a local minimum, L1 resisting outliers, paths that agree)."""
 import numpy as np
 import pytest
 
-from plots import datasets, figures, gallery
-from plots.experiments import train_run
+from plots import figures, gallery
 from plots.figures import relative_difference
-from plots.simulator import run_in_simulator
 from plots.style import close
 from reference import network, slide_examples
+from train import datasets
+from train.runs import train_run
+from train.simulated import run_in_simulator
 
 # The minima of f(x) = x^4 - 3x^2 + x solve f'(x) = 4x^3 - 6x + 1 = 0 (the middle root is the
 # maximum); computed here from the polynomial, not from the code under test.

@@ -11,7 +11,7 @@ from invoke import MockContext
 from invoke.exceptions import Exit
 
 import tasks
-from plots.csv_data import read_csv
+from train.csv_data import read_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -26,7 +26,7 @@ def test_train_good_options_print_cost_accuracy_and_write_the_plot(tmp_path, cap
 
 
 def test_train_run_cost_falls_on_the_real_data(tmp_path):
-    from plots.train_cli import train
+    from train.cli import train
 
     run, _ = train(epochs=3, layers="30,8,1", plot=str(tmp_path / "p.png"), progress=False)
     assert len(run.cost) == 4 and run.cost[-1] < run.cost[0]

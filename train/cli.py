@@ -10,13 +10,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from kernels.paths import PATHS, load_path
-from plots import datasets, figures
-from plots.csv_data import CsvError, load_csv
-from plots.experiments import train_run
+from plots import figures
 from plots.style import save_figure
 from reference import checks
+from train import datasets
+from train.csv_data import CsvError, load_csv
+from train.runs import train_run
 
-RUNS_DIR = Path(__file__).resolve().parent / "runs"
+RUNS_DIR = Path(__file__).resolve().parent.parent / "plots" / "runs"  # invoke train's plots
 
 
 class OptionError(ValueError):

@@ -1,4 +1,5 @@
-"""The slides' batch-size claims, tested on the breast-cancer data (gallery figure 1).
+"""The slides' batch-size claims, tested on the breast-cancer data (gallery figure 1 draws it:
+plots/figures.py, batch_size_comparison).
 
 Slides "Stochastic Gradient Descent with Mini-batch" and "SGD Mini batch size implications":
 batch gradient descent is "very smooth", needs "too much memory (all dataset)"; a small mini-batch
@@ -28,9 +29,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kernels.paths import load_path
-from plots import datasets
-from plots.experiments import train_run
 from reference import network
+from train import datasets
+from train.runs import train_run
 
 NETWORK = [30, 16, 8, 1]
 BATCH_SIZES = (1, 16, 64, None)  # None: all samples, batch gradient descent
@@ -44,7 +45,7 @@ class Choice:
 
     batch_size: int
     learning_rate: float
-    run: object  # plots.experiments.Run: cost on the fitting part; held_* on the held-out part
+    run: object  # train.runs.Run: cost on the fitting part; held_* on the held-out part
     validation_cost: dict = field(default_factory=dict)  # learning rate -> final cost (nan: overflow)
     updates_per_epoch: int = 0
     step_bytes: int = 0
@@ -89,7 +90,7 @@ def step_memory(batch_size, layer_dims=NETWORK, seed=0):
 
 
 def training_path():
-    """kernels.cpu where it runs (the same numbers, about 15x faster per small step), else the reference."""
+    """kernels.cpu where it runs (the same numbers, faster: docs/performance.md), else the reference."""
     module, _ = load_path("cpu")
     return (module, "kernels.cpu") if module is not None else (network, "reference")
 
@@ -116,75 +117,9 @@ def study(seed=0, batch_sizes=BATCH_SIZES, learning_rates=LEARNING_RATES, epochs
     return choices
 
 
-def _label(choice, m):
-    kind = ("SGD" if choice.batch_size == 1 else "batch GD" if choice.batch_size == m
-            else "mini-batch")
-    return f"batch {choice.batch_size} ({kind}), alpha {choice.learning_rate:g}"
-
-
 def cost_rises(run):
     """Epochs after which the cost on the fitting part went up (0 for a smooth descent)."""
     return int(np.sum(np.diff(run.cost) > 0))
-
-
-def figure(choices, m, epochs=EPOCHS, layer_dims=NETWORK, path_name="kernels.cpu"):
-    """Figure 1: the study's cost against epochs, updates and seconds; the learning-rate choice;
-    held-out cost and accuracy at the end; the memory of one step, per batch size."""
-    from plots.figures import COST_LABELS
-    from plots.style import new_figure
-
-    dims = "-".join(map(str, layer_dims))
-    fig, axes = new_figure(3, 2, title=(
-        f"Batch size on the breast-cancer data: network {dims}, {epochs} epochs on {m} samples, "
-        f"alpha chosen per batch size on a validation split, held-out samples kept for the end"))
-    ax_epoch, ax_update, ax_time, ax_alpha, ax_held, ax_memory = axes
-    for choice in choices:
-        run, label = choice.run, _label(choice, m)
-        epoch_axis = np.arange(len(run.cost))
-        (line,) = ax_epoch.plot(epoch_axis, run.cost, label=f"{label}: {cost_rises(run)} rises")
-        color = line.get_color()
-        ax_update.plot(np.maximum(epoch_axis * choice.updates_per_epoch, 1), run.cost, color=color,
-                       label=f"{label}: {choice.updates_per_epoch} per epoch")
-        ax_time.plot(run.seconds[1:], run.cost[1:], ".-", ms=3, color=color,
-                     label=f"{label}: {run.seconds[-1]:.3g} s")
-        rates = sorted(choice.validation_cost)
-        ax_alpha.plot(rates, [choice.validation_cost[a] for a in rates], "o-", ms=3, color=color,
-                      label=f"batch {choice.batch_size}: chosen alpha {choice.learning_rate:g}")
-        ax_alpha.plot(choice.learning_rate, choice.validation_cost[choice.learning_rate], "*", ms=14,
-                      color=color, mec="k")
-    ylabel = COST_LABELS["cross_entropy"] + ", fitting part"
-    ax_epoch.set(title="cost after each epoch (rises: epochs the cost went up)",
-                 xlabel="epoch (passes over the fitting part)", ylabel=ylabel, yscale="log")
-    ax_update.set(title="the same costs against updates", xlabel="updates of W, b (log scale)",
-                  ylabel=ylabel, xscale="log", yscale="log")
-    ax_time.set(title=f"against wall-clock time ({path_name} train_step)",
-                xlabel="training time (s, log scale)", ylabel=ylabel, xscale="log", yscale="log")
-    ax_alpha.set(title=f"choosing alpha: validation cost after {epochs} epochs",
-                 xlabel="learning rate alpha (log scale)", ylabel="cost J on the validation part",
-                 xscale="log", yscale="log")
-    x = np.arange(len(choices))
-    fit_costs = [choice.run.cost[-1] for choice in choices]
-    held_costs = [choice.run.held_cost[-1] for choice in choices]
-    ax_held.bar(x - 0.2, fit_costs, 0.4, color="0.7", label="fitting part (trained on)")
-    bars = ax_held.bar(x + 0.2, held_costs, 0.4, color="tab:blue", label="held-out part")
-    ax_held.bar_label(bars, labels=[f"{choice.run.held_accuracy[-1]:.1%}" for choice in choices],
-                      fontsize=7)
-    ax_held.set_xticks(x, [str(choice.batch_size) for choice in choices])
-    ax_held.set_ylim(0, 1.35 * max(fit_costs + held_costs))  # room for the legend above the bars
-    ax_held.set(title="after the last epoch (held-out accuracy above the bars)",
-                xlabel="batch size", ylabel="cost J (cross-entropy, unitless)")
-    sizes = [choice.batch_size for choice in choices]
-    kib = [choice.step_bytes / 1024 for choice in choices]
-    ax_memory.plot(sizes, kib, "o-", color="k", label="peak of one reference train_step")
-    for size, value in zip(sizes, kib, strict=True):
-        ax_memory.annotate(f"{value:.3g} KiB", (size, value), textcoords="offset points",
-                           xytext=(-8, 8), fontsize=7)
-    ax_memory.margins(0.15)
-    ax_memory.set(title="memory of one step's arrays (tracemalloc)", xlabel="batch size (log scale)",
-                  ylabel="peak allocation (KiB)", xscale="log", yscale="log")
-    for ax in axes:
-        ax.legend(fontsize="x-small")
-    return fig
 
 
 def summary(choices, m):

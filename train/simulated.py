@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHILD = "from plots.simulator import child_main; child_main()"
+CHILD = "from train.simulated import child_main; child_main()"
 
 
 def run_in_simulator(X, Y, layer_dims, learning_rate, epochs, batch_size, seed=0, timeout=300):
@@ -44,7 +44,7 @@ def child_main():
 
     use_simulator()  # before anything imports numba.cuda
     from kernels.paths import load_path
-    from plots.experiments import train_run
+    from train.runs import train_run
 
     inbox, outbox = sys.argv[1:3]
     arguments = pickle.loads(Path(inbox).read_bytes())

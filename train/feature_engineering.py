@@ -8,14 +8,14 @@ traditional way hand-crafts a feature, the deep way lets a hidden layer find one
     deep learning           the 2-8-1 network on the raw (x1, x2): its hidden layer learns the
                             curved boundary from the data
 
-    python -m plots.feature_engineering      the three held-out accuracies
+    python -m train.feature_engineering      the three held-out accuracies
 """
 
 import numpy as np
 
-from plots import datasets
-from plots.experiments import train_run
 from reference import network, regression
+from train import datasets
+from train.runs import train_run
 
 
 def _logistic_accuracy(X_train, Y_train, X_held, Y_held, iterations=2000, learning_rate=0.5):

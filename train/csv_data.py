@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from plots.datasets import Split, standardize, stratified_split
+from train.datasets import Split, standardize, stratified_split
 
 LABEL = "label"
 
