@@ -137,12 +137,6 @@ def check_parameters(parameters):
     return L
 
 
-def layer_dims_of(parameters):
-    """[n[0], n[1], ..., n[L]] read off the weight shapes of checked parameters."""
-    L = sum(1 for key in parameters if key.startswith("W"))
-    return [parameters["W1"].shape[1]] + [parameters[f"W{l}"].shape[0] for l in range(1, L + 1)]
-
-
 def check_X(X, parameters):
     """X = A[0] is (n[0], m): n[0] features per sample, one sample per column."""
     check_float_array("X", X)

@@ -23,23 +23,23 @@ def cases(dtype):
     mat, vec, s, code = matrix_type(dtype), vector_type(dtype), numba_type(dtype), types.int64
     dt = np.dtype(dtype)
     for ta, tb, label in ((False, False, "W A"), (False, True, "dZ A^T"), (True, False, "W^T dZ")):
-        yield f"gemm_naive[{label}]", ladder._naive(dt, ta, tb), (mat, mat, mat)
-        yield f"gemm_tiled[{label}]", ladder._tiled(dt, ta, tb, config.GPU_GEMM_TILE), (mat, mat, mat)
-        register = ladder._register(dt, ta, tb, *config.GPU_GEMM_REGISTER)
+        yield f"gemm_naive[{label}]", ladder.naive_kernel(dt, ta, tb), (mat, mat, mat)
+        yield f"gemm_tiled[{label}]", ladder.tiled_kernel(dt, ta, tb, config.GPU_GEMM_TILE), (mat, mat, mat)
+        register = ladder.register_kernel(dt, ta, tb, *config.GPU_GEMM_REGISTER)
         yield f"gemm_register[{label}]", register, (mat, mat, mat)
-        small = ladder._register(dt, ta, tb, *config.GPU_GEMM_REGISTER_SMALL)
+        small = ladder.register_kernel(dt, ta, tb, *config.GPU_GEMM_REGISTER_SMALL)
         yield f"gemm_register_small[{label}]", small, (mat, mat, mat)
-    yield "activation", elementwise._activation(dt), (mat, mat, code)
-    yield "bias_activation_forward", elementwise._bias_activation_forward(dt), (mat, mat, mat, code)
-    yield "activation_backward", elementwise._activation_backward(dt), (mat, mat, mat, code)
-    yield "output_gradient", elementwise._output_gradient(dt), (mat, mat, mat, mat, code, code, s)
-    yield "update", elementwise._update(dt), (mat, mat, mat, mat, s)
+    yield "activation", elementwise.activation_kernel(dt), (mat, mat, code)
+    yield "bias_activation_forward", elementwise.bias_activation_forward_kernel(dt), (mat, mat, mat, code)
+    yield "activation_backward", elementwise.activation_backward_kernel(dt), (mat, mat, mat, code)
+    yield "output_gradient", elementwise.output_gradient_kernel(dt), (mat, mat, mat, mat, code, code, s)
+    yield "update", elementwise.update_kernel(dt), (mat, mat, mat, mat, s)
     order = types.Array(types.int64, 1, "C")
-    yield "gather_columns", elementwise._gather_columns(dt), (mat, order, types.int64, mat)
+    yield "gather_columns", elementwise.gather_columns_kernel(dt), (mat, order, types.int64, mat)
     T = config.GPU_REDUCE_THREADS
-    yield "bias_gradient", reductions._bias_gradient(dt, T), (mat, mat)
-    yield "cost_partials", reductions._cost_partials(dt, T), (mat, mat, vec, types.int64)
-    yield "cost_total", reductions._cost_total(dt, T), (vec, s, vec, types.int64)
+    yield "bias_gradient", reductions.bias_gradient_kernel(dt, T), (mat, mat)
+    yield "cost_partials", reductions.cost_partials_kernel(dt, T), (mat, mat, vec, types.int64)
+    yield "cost_total", reductions.cost_total_kernel(dt, T), (vec, s, vec, types.int64)
 
 
 @contextmanager

@@ -1,11 +1,12 @@
 """One cache of compiled kernels, and the numba type names the kernels are specialised on.
 
-Every kernel in this package is written by a *factory*: a plain Python function that takes the
-settings fixed at compile time (the dtype, which operand is transposed, the tile sizes) and returns
-the kernel's Python source function. Settings close over the kernel as constants, so a float32
-kernel sees `ONE = float32(1)` and never mixes in a float64 literal, and a transposed operand is
-a branch the compiler folds away. `kernel(factory, *settings)` compiles each combination once;
-the PTX test compiles the same source functions with `numba.cuda.compile_ptx`.
+Every kernel in this package is written by a *factory* (`*_kernel`, e.g. elementwise.update_kernel):
+a plain Python function that takes the settings fixed at compile time (the dtype, which operand is
+transposed, the tile sizes) and returns the kernel's Python source function. Settings close over
+the kernel as constants, so a float32 kernel sees `ONE = float32(1)` and never mixes in a float64
+literal, and a transposed operand is a branch the compiler folds away. `kernel(factory,
+*settings)` compiles each combination once; the PTX test compiles the same source functions with
+`numba.cuda.compile_ptx` (tools/kernel_cases.py lists them).
 """
 
 from functools import lru_cache

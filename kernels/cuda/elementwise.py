@@ -20,7 +20,7 @@ from . import config
 from .compile import cell, grid, kernel
 
 
-def _activation(dtype):
+def activation_kernel(dtype):
     ONE = np.dtype(dtype).type(1)
 
     def activation(Z, A, act):
@@ -31,7 +31,7 @@ def _activation(dtype):
     return activation
 
 
-def _bias_activation_forward(dtype):
+def bias_activation_forward_kernel(dtype):
     ONE = np.dtype(dtype).type(1)
 
     def bias_activation_forward(Z, b, A, act):
@@ -45,7 +45,7 @@ def _bias_activation_forward(dtype):
     return bias_activation_forward
 
 
-def _activation_backward(dtype):
+def activation_backward_kernel(dtype):
     ONE = np.dtype(dtype).type(1)
 
     def activation_backward(dA, Z, dZ, act):
@@ -56,7 +56,7 @@ def _activation_backward(dtype):
     return activation_backward
 
 
-def _output_gradient(dtype):
+def output_gradient_kernel(dtype):
     ONE = np.dtype(dtype).type(1)
 
     def output_gradient(AL, Y, ZL, dZ, act, cost, inv_N):
@@ -68,7 +68,7 @@ def _output_gradient(dtype):
     return output_gradient
 
 
-def _update(dtype):
+def update_kernel(dtype):
     def update(W, dW, b, db, alpha):
         # thread (i, j) updates W[i, j]; the threads of column 0 also update b[i] (launched over
         # at least one column, so b is updated even when W has none)
@@ -82,7 +82,7 @@ def _update(dtype):
     return update
 
 
-def _gather_columns(dtype):
+def gather_columns_kernel(dtype):
     def gather_columns(X, order, first, Xb):
         i, j = cell()
         if i < Xb.shape[0] and j < Xb.shape[1]:
@@ -103,21 +103,21 @@ def activation(Z, A, act, stream=0):
     """A = g(Z) on device arrays Z, A: (n, m); act: the activation's code (kernels/scalar.py)."""
     if Z.size:
         grid_, block = launch_config(Z.shape)
-        kernel(_activation, np.dtype(Z.dtype))[grid_, block, stream](Z, A, act)
+        kernel(activation_kernel, np.dtype(Z.dtype))[grid_, block, stream](Z, A, act)
 
 
 def bias_activation_forward(Z, b, A, act, stream=0):
     """Z += b, A = g(Z) on device arrays Z, A: (n, m), b: (n, 1)."""
     if Z.size:
         grid_, block = launch_config(Z.shape)
-        kernel(_bias_activation_forward, np.dtype(Z.dtype))[grid_, block, stream](Z, b, A, act)
+        kernel(bias_activation_forward_kernel, np.dtype(Z.dtype))[grid_, block, stream](Z, b, A, act)
 
 
 def activation_backward(dA, Z, dZ, act, stream=0):
     """dZ = dA * g'(Z) on device arrays of one shape (dZ may be dA)."""
     if Z.size:
         grid_, block = launch_config(Z.shape)
-        kernel(_activation_backward, np.dtype(Z.dtype))[grid_, block, stream](dA, Z, dZ, act)
+        kernel(activation_backward_kernel, np.dtype(Z.dtype))[grid_, block, stream](dA, Z, dZ, act)
 
 
 def output_gradient(AL, Y, ZL, dZ, act, cost, stream=0):
@@ -126,7 +126,7 @@ def output_gradient(AL, Y, ZL, dZ, act, cost, stream=0):
     if AL.size:
         inv_N = dtype.type(1.0 / AL.size)
         grid_, block = launch_config(AL.shape)
-        kernel(_output_gradient, dtype)[grid_, block, stream](AL, Y, ZL, dZ, act, cost, inv_N)
+        kernel(output_gradient_kernel, dtype)[grid_, block, stream](AL, Y, ZL, dZ, act, cost, inv_N)
 
 
 def update(W, dW, b, db, alpha, stream=0):
@@ -134,11 +134,11 @@ def update(W, dW, b, db, alpha, stream=0):
     dtype = np.dtype(W.dtype)
     if W.shape[0]:
         grid_, block = launch_config(W.shape, columns=max(W.shape[1], 1))
-        kernel(_update, dtype)[grid_, block, stream](W, dW, b, db, dtype.type(alpha))
+        kernel(update_kernel, dtype)[grid_, block, stream](W, dW, b, db, dtype.type(alpha))
 
 
 def gather_columns(X, order, first, Xb, stream=0):
     """Xb[:, k] = X[:, order[first + k]] for k < Xb.shape[1] (order: int64 device vector)."""
     if Xb.size:
         grid_, block = launch_config(Xb.shape)
-        kernel(_gather_columns, np.dtype(X.dtype))[grid_, block, stream](X, order, first, Xb)
+        kernel(gather_columns_kernel, np.dtype(X.dtype))[grid_, block, stream](X, order, first, Xb)

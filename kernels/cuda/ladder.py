@@ -30,7 +30,7 @@ from . import config
 from .compile import device_function, grid, kernel, matrix_type
 
 
-def _naive(dtype, trans_a, trans_b):
+def naive_kernel(dtype, trans_a, trans_b):
     ZERO = np.dtype(dtype).type(0)
 
     def gemm_naive(A, B, C):
@@ -49,7 +49,7 @@ def _naive(dtype, trans_a, trans_b):
     return gemm_naive
 
 
-def _tiled(dtype, trans_a, trans_b, TILE):
+def tiled_kernel(dtype, trans_a, trans_b, TILE):
     ZERO = np.dtype(dtype).type(0)
     nb_dtype = matrix_type(dtype).dtype
     PADDED = TILE + 1  # shared-array shapes must be compile-time constants
@@ -113,7 +113,7 @@ def tile_slot(tid, s, rows, along_k, threads, kc):
     return r, k
 
 
-def _register(dtype, trans_a, trans_b, BM, BN, BK, TM, TN):
+def register_kernel(dtype, trans_a, trans_b, BM, BN, BK, TM, TN):
     ZERO = np.dtype(dtype).type(0)
     nb_dtype = matrix_type(dtype).dtype
     U = np.uint64  # every index is unsigned (docs/performance.md: signed ones wrap around)
@@ -276,13 +276,13 @@ def register_setting(M, N):
 def factory(rung, dtype, trans_a, trans_b, register=None):
     """(source factory, settings) of one rung with the current launch settings."""
     if rung == "naive":
-        return _naive, (np.dtype(dtype), trans_a, trans_b)
+        return naive_kernel, (np.dtype(dtype), trans_a, trans_b)
     if rung == "tiled":
-        return _tiled, (np.dtype(dtype), trans_a, trans_b, config.GEMM_TILE)
+        return tiled_kernel, (np.dtype(dtype), trans_a, trans_b, config.GEMM_TILE)
     if rung == "register":
         register = config.GEMM_REGISTER if register is None else register
         _check_register_setting(*register)
-        return _register, (np.dtype(dtype), trans_a, trans_b, *register)
+        return register_kernel, (np.dtype(dtype), trans_a, trans_b, *register)
     raise ValueError(f"GEMM rung must be one of {RUNGS}, got {rung!r}")
 
 

@@ -34,7 +34,7 @@ def tree_sum(partial, t, threads):
         s //= 2
 
 
-def _bias_gradient(dtype, THREADS):
+def bias_gradient_kernel(dtype, THREADS):
     ZERO = np.dtype(dtype).type(0)
     nb_dtype = numba_type(dtype)
 
@@ -56,7 +56,7 @@ def _bias_gradient(dtype, THREADS):
     return bias_gradient
 
 
-def _cost_partials(dtype, THREADS):
+def cost_partials_kernel(dtype, THREADS):
     ZERO = np.dtype(dtype).type(0)
     ONE = np.dtype(dtype).type(1)
     LOG_FLOOR = np.dtype(dtype).type(scalar.LOG_FLOOR)
@@ -81,7 +81,7 @@ def _cost_partials(dtype, THREADS):
     return cost_partials
 
 
-def _cost_total(dtype, THREADS):
+def cost_total_kernel(dtype, THREADS):
     ZERO = np.dtype(dtype).type(0)
     nb_dtype = numba_type(dtype)
 
@@ -109,7 +109,7 @@ def bias_gradient(dZ, db, stream=0):
     """db[i, 0] = sum_j dZ[i, j] on device arrays dZ: (n, m), db: (n, 1) (0 where m = 0)."""
     if dZ.shape[0]:
         grid_, T = bias_gradient_launch(dZ.shape[0])
-        kernel(_bias_gradient, np.dtype(dZ.dtype), T)[grid_, T, stream](dZ, db)
+        kernel(bias_gradient_kernel, np.dtype(dZ.dtype), T)[grid_, T, stream](dZ, db)
 
 
 def cost(P, Y, term, partials, out, k=0, stream=0):
@@ -119,6 +119,6 @@ def cost(P, Y, term, partials, out, k=0, stream=0):
     host. An empty P gives NaN, the mean of nothing (as NumPy's)."""
     dtype = np.dtype(P.dtype)
     T = config.REDUCE_THREADS
-    kernel(_cost_partials, dtype, T)[partials.shape[0], T, stream](P, Y, partials, term)
+    kernel(cost_partials_kernel, dtype, T)[partials.shape[0], T, stream](P, Y, partials, term)
     inv_N = dtype.type(1.0 / P.size if P.size else np.nan)
-    kernel(_cost_total, dtype, T)[1, T, stream](partials, inv_N, out, k)
+    kernel(cost_total_kernel, dtype, T)[1, T, stream](partials, inv_N, out, k)

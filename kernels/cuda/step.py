@@ -24,7 +24,6 @@ from numba import cuda
 from kernels import scalar
 from kernels.memo import Memo
 from kernels.scalar import ACTIVATION_CODES, COST_CODES, MSE
-from reference import checks
 
 from . import config, elementwise, reductions
 from .ladder import gemm
@@ -65,12 +64,12 @@ class Workspace:
 
     def __init__(self, parameters_d, m, hidden="relu", output="sigmoid", cost="cross_entropy",
                  costs=None):
-        dims = checks.layer_dims_of(parameters_d)
-        L = len(dims) - 1
+        L = sum(1 for key in parameters_d if key.startswith("W"))
         dtype = np.dtype(parameters_d["W1"].dtype)
         self.m, self.dtype = m, dtype
         self.W = [None] + [parameters_d[f"W{l}"] for l in range(1, L + 1)]
         self.b = [None] + [parameters_d[f"b{l}"] for l in range(1, L + 1)]
+        dims = [self.W[1].shape[1]] + [W.shape[0] for W in self.W[1:]]  # n[0], n[1], ..., n[L]
         self.Z, self.A, self.dZ = ([None] + [cuda.device_array((n, m), dtype) for n in dims[1:]]
                                    for _ in range(3))
         self.dA = self.dZ
