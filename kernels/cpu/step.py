@@ -74,21 +74,22 @@ def values_ok(ws, X, Y, alpha):
 @njit(inline="always", **JIT)
 def forward(ws, X):
     """Z[l] = W[l] A[l-1] + b[l], A[l] = g(Z[l]) for l = 1..L, A[0] = X."""
-    W, b, Z, A = ws.W, ws.b, ws.Z, ws.A
+    W, b, Z, A, Vbuf, Cbuf = ws.W, ws.b, ws.Z, ws.A, ws.Vbuf, ws.Cbuf
     L = len(W) - 1
     for l in range(1, L + 1):
         A_prev = X if l == 1 else A[l - 1]
         g = ws.hidden if l < L else ws.output
-        elementwise.linear_activation_forward(A_prev, W[l], b[l], Z[l], A[l], g, ws.Vbuf, ws.Cbuf)
+        elementwise.linear_activation_forward(A_prev, W[l], b[l], Z[l], A[l], g, Vbuf, Cbuf)
 
 
 @njit(inline="always", **JIT)
 def cost(ws, Y):
     """J of the last forward: the cross-entropy from the logits Z[L], or the mse of A[L]."""
-    L = len(ws.W) - 1
     if ws.cost == MSE:
-        return reductions.cost(ws.A[L], Y, scalar.SQUARED_TERM)
-    return reductions.cost(ws.Z[L], Y, scalar.LOGITS_TERM)
+        A = ws.A
+        return reductions.cost(A[len(A) - 1], Y, scalar.SQUARED_TERM)
+    Z = ws.Z
+    return reductions.cost(Z[len(Z) - 1], Y, scalar.LOGITS_TERM)
 
 
 @njit(inline="always", **JIT)
@@ -96,14 +97,15 @@ def backward(ws, X, Y):
     """dZ[L] from the cost, then for l = L..1: dW[l] = dZ[l] A[l-1]^T, db[l] = sum over m of
     dZ[l], dA[l-1] = W[l]^T dZ[l], dZ[l-1] = dA[l-1] * g'(Z[l-1]). dA[0] is never needed."""
     W, Z, A, dZ, dA, dW, db = ws.W, ws.Z, ws.A, ws.dZ, ws.dA, ws.dW, ws.db
+    Vbuf, Cbuf = ws.Vbuf, ws.Cbuf
     L = len(W) - 1
     elementwise.output_gradient(A[L], Y, Z[L], dZ[L], ws.output, ws.cost)
     for l in range(L, 0, -1):
         A_prev = X if l == 1 else A[l - 1]
-        products.dzat(dZ[l], A_prev, dW[l], ws.Vbuf, ws.Cbuf)
+        products.dzat(dZ[l], A_prev, dW[l], Vbuf, Cbuf)
         reductions.bias_gradient(dZ[l], db[l])
         if l > 1:
-            products.wtdz(W[l], dZ[l], dA[l - 1], ws.Vbuf, ws.Cbuf)
+            products.wtdz(W[l], dZ[l], dA[l - 1], Vbuf, Cbuf)
             elementwise.activation_backward(dA[l - 1], Z[l - 1], dZ[l - 1], ws.hidden)
 
 
