@@ -18,7 +18,7 @@ from functools import cache
 
 import numpy as np
 
-from kernels import simulator
+from kernels import cuda_target
 
 BENCH_THREADS = int(os.environ.get("BENCH_THREADS") or os.cpu_count())
 
@@ -72,7 +72,7 @@ def cpu_model():
 def real_gpu():
     """True only for a real CUDA device: numba's simulator (tests/conftest.py turns it on where
     there is no driver) is never timed."""
-    return not simulator.simulator_on() and simulator.unavailable_reason() is None
+    return not cuda_target.simulator_on() and cuda_target.unavailable_reason() is None
 
 
 @cache

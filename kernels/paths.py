@@ -14,7 +14,7 @@ import importlib
 
 import numpy as np
 
-from kernels.simulator import unavailable_reason
+from kernels.cuda_target import unavailable_reason
 
 API = (
     "initialize_parameters", "forward", "compute_cost", "backward", "update_parameters",

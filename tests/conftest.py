@@ -9,17 +9,17 @@ NUMBA_ENABLE_CUDASIM=0 says otherwise.
 import os
 from dataclasses import dataclass
 
-from kernels import simulator
+from kernels import cuda_target
 
-if not simulator.driver_present() and os.environ.get("NUMBA_ENABLE_CUDASIM") != "0":
-    simulator.use_simulator()
+if not cuda_target.driver_present() and os.environ.get("NUMBA_ENABLE_CUDASIM") != "0":
+    cuda_target.use_simulator()
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from kernels import paths  # noqa: E402
 
-SIMULATED = simulator.simulator_on()
+SIMULATED = cuda_target.simulator_on()
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""numba's CUDA simulator as this project runs it (kernels/simulator.py).
+"""numba's CUDA simulator as this project runs it (kernels/cuda_target.py).
 
 numba-cuda's simulator hands the threads of a block one array per `cuda.shared.array(...)` line
 with an unlocked check-then-act; a thread switch between the check and the store gave two threads

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench import gpu_report
-from kernels import simulator
+from kernels import cuda_target
 from tools import gpu_check
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +79,7 @@ def test_dry_run_names_the_phases_that_fail_to_collect(tmp_path):
     assert "phase b:" in last and "phase d1:" in last and "phase d2:" in last and "phase c:" not in last
 
 
-@pytest.mark.skipif(simulator.driver_present(), reason="tests the stop on a machine without a GPU")
+@pytest.mark.skipif(cuda_target.driver_present(), reason="tests the stop on a machine without a GPU")
 def test_without_a_gpu_the_check_stops_in_one_line_after_writing_the_report(tmp_path):
     report = tmp_path / "report.md"
     run = run_script(["--report", str(report), "--out", str(tmp_path / "out")], blocked_env(tmp_path),

@@ -1,7 +1,7 @@
 """Train through kernels.cuda in numba's CUDA simulator, from a process that has no GPU.
 
 numba.cuda decides on the simulator once, when it is first imported, so the run happens in a
-fresh Python process that switches the simulator on first (kernels.simulator.use_simulator).
+fresh Python process that switches the simulator on first (kernels.cuda_target.use_simulator).
 The simulator runs one Python thread per CUDA thread: only tiny networks and a few steps are
 affordable (seconds).
 The arguments and the resulting `Run` travel as pickles through files.
@@ -40,7 +40,7 @@ def run_in_simulator(X, Y, layer_dims, learning_rate, epochs, batch_size, seed=0
 
 def child_main():
     """In the simulator process: argv = (arguments pickle, result pickle)."""
-    from kernels.simulator import use_simulator
+    from kernels.cuda_target import use_simulator
 
     use_simulator()  # before anything imports numba.cuda
     from kernels.paths import load_path

@@ -18,7 +18,7 @@ Timing on a GPU (the benchmarks): keep the operands on the device and wait for t
     step.matmul(A_d, B_d, out=C_d, trans_a=False, trans_b=False, rung="register"); synchronize()
 Launches are asynchronous; only a returned cost (or copy_to_host) waits for the device.
 
-Without a GPU it runs in numba's CUDA simulator: call kernels.simulator.use_simulator() before
+Without a GPU it runs in numba's CUDA simulator: call kernels.cuda_target.use_simulator() before
 kernels.cuda is first imported (tests/conftest.py does that on machines without an NVIDIA driver).
 """
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 from numba import cuda, types
 
-from kernels import simulator
+from kernels import cuda_target
 
 from . import config
 
@@ -74,7 +74,7 @@ def cell():
 def kernel(factory, *settings):
     """The compiled CUDA kernel `factory(*settings)`, built once per combination of settings.
     In the simulator, the first kernel built also makes its shared arrays thread-safe
-    (kernels/simulator.py)."""
+    (kernels/cuda_target.py)."""
     if config.SIMULATOR:
-        simulator.install_shared_array_fix()
+        cuda_target.install_shared_array_fix()
     return cuda.jit(factory(*settings))
