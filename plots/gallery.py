@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from plots import batch_size, datasets, figures
+from plots import batch_size, datasets, figures, graph_figure
 from plots.experiments import train_run
 from plots.simulator import run_in_simulator
 from plots.style import save_figure
@@ -106,6 +106,7 @@ FIGURES = {
     "6_activation_functions.png": figure_activations,
     "7_paths_agree.png": figure_paths,
     "8_breast_cancer_train_vs_held_out.png": figure_real_data,
+    "9_computation_graph.png": lambda seed: graph_figure.figure(),
 }
 
 
