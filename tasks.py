@@ -134,6 +134,15 @@ def gpu_check(c, report="", dry_run=False):
     c.run(" ".join(args + (["--dry-run"] if dry_run else [])), pty=False)
 
 
+@task(help={"only": "only the notebooks whose names start with this (e.g. 04); default all"})
+def notebooks(c, only=""):
+    """Execute every notebook from its source (notebooks/NN_name.md) in a fresh kernel and save it,
+    with its outputs and figures, as notebooks/NN_name.ipynb."""
+    from notebooks.build import main
+
+    main([only] if only else [])
+
+
 @task(help={"folder": "where the student copy goes (a new folder, or one without reference/ in it)"})
 def exercises(c, folder):
     """Write a student copy of reference/ into FOLDER: the functions a student derives have their

@@ -44,7 +44,7 @@ def _callee(call):
 DERIVATION = "Derivation:"
 
 
-def _is_door(statement, parameters):
+def _checks_inputs(statement, parameters):
     """True for a statement that checks, unpacks or normalises the inputs (kept in the copy)."""
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
         return "check" in _callee(statement.value)
@@ -66,14 +66,14 @@ def _is_door(statement, parameters):
 
 
 def _blank_body(lines, function, number, exercise):
-    """Replace the function's body after its docstring and door with the hint and the raise."""
+    """Replace the function's body after its docstring and input checks with the hint and the raise."""
     body = list(function.body)
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):
         body = body[1:]
     parameters = {arg.arg for arg in function.args.args + function.args.kwonlyargs}
     kept = 0
-    while kept < len(body) and _is_door(body[kept], parameters):
+    while kept < len(body) and _checks_inputs(body[kept], parameters):
         kept += 1
     math = body[kept:]
     if not math:
