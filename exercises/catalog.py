@@ -114,14 +114,16 @@ EXERCISES = (
         ("test_topological_order",)),
     Exercise(
         "numerical_gradient", "the numerical gradient (central differences)",
-        "reference/gradient_check.py", "numerical_gradient", "(a check of backward propagation)",
+        "reference/gradient_check.py", "numerical_gradient",
+        "Backward Propagation - Parameter Updates (dJ/dW[l] checked numerically)",
         "04_cost_and_backward",
         "for every entry of every array: J a little above, J a little below, the difference "
         "quotient; J reads the arrays in the dict, so change the entry there, and put it back.",
         ("test_numerical_gradient",)),
     Exercise(
         "gradient_check", "the gradient check: your backward against your numerical gradient",
-        "reference/gradient_check.py", "gradient_check", "(a check of backward propagation)",
+        "reference/gradient_check.py", "gradient_check",
+        "Backward Propagation - Parameter Updates (dJ/dW[l] checked numerically)",
         "04_cost_and_backward",
         "a J() that runs path's forward and cost on the parameters; path's backward once; your "
         "numerical_gradient; relative_error per key. Graded on your own network.",
