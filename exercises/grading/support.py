@@ -4,7 +4,8 @@
     run(f, ...)   call the student's function; an exception becomes one line naming it and where
     expect(...)   fail with diagnose.difference's line unless the result agrees
     keep(...)     fail when the student's function changed an input array
-    torch_grads   torch.autograd's value and gradients, float64, of an expression (the oracle)
+    torch_grads   torch.autograd's value and gradients, float64, of an expression (the oracle:
+                  tests/torch_compare.py's torch_twin, the suite's own)
 """
 
 import re
@@ -15,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from exercises.diagnose import changed_input, difference
+from tests.torch_compare import torch_twin as torch_grads  # noqa: F401  (the suite's one torch helper)
 
 EXERCISE_RAISE = re.compile(r"exercise (\d+): (.*)")
 
@@ -85,18 +86,6 @@ def keep(name, before, after, why=""):
     message = changed_input(name, before, after, why)
     if message:
         fail(message)
-
-
-def torch_grads(fn, inputs, wrt=(), upstream=None):
-    """(value, {name: gradient}) of fn(**tensors), in float64, by torch.autograd."""
-    tensors = {k: torch.tensor(np.asarray(v, np.float64), requires_grad=k in wrt)
-               if isinstance(v, np.ndarray) else v for k, v in inputs.items()}
-    value = fn(**tensors)
-    grads = {}
-    if wrt:
-        value.backward(None if upstream is None else torch.tensor(np.asarray(upstream, np.float64)))
-        grads = {k: tensors[k].grad.numpy() for k in wrt}
-    return value.detach().numpy(), grads
 
 
 def copies(arrays):
