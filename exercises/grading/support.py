@@ -69,7 +69,7 @@ def run(function, *args, **kwargs):
             fail(f"not written yet (NotImplementedError: exercise {number})")
         where = _where(error)
         at = f" ({where[0]}, line {where[1]})" if where else ""
-        first = str(error).splitlines()[0] if str(error) else ""
+        first = str(error).splitlines()[0] if str(error).strip() else "(no message)"
         product = isinstance(error, ValueError) and re.search(r"matmul|shapes .* not aligned", first)
         shapes = ("; a product of arrays whose shapes do not fit: write each factor's shape, "
                   "(a, b) (b, c) -> (a, c), and see which one needs ^T" if product else "")
