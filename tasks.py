@@ -134,6 +134,15 @@ def gpu_check(c, report="", dry_run=False):
     c.run(" ".join(args + (["--dry-run"] if dry_run else [])), pty=False)
 
 
+@task(help={"only": "only the notebooks whose names start with this (e.g. 04); default all"})
+def notebooks(c, only=""):
+    """Execute every notebook from its source (notebooks/NN_name.md) in a fresh kernel and save it,
+    with its outputs and figures, as notebooks/NN_name.ipynb."""
+    from notebooks.build import main
+
+    main([only] if only else [])
+
+
 @task(help={"folder": "where the student copy goes (a new folder, or one without reference/ in it)"})
 def exercises(c, folder):
     """Write a student copy of reference/ into FOLDER: the functions a student derives have their
@@ -150,19 +159,26 @@ def exercises(c, folder):
     print(f"write the bodies, then: invoke grade --folder {folder}")
 
 
-@task(help={"folder": "the folder that `invoke exercises` wrote (it holds reference/)"})
-def grade(c, folder):
-    """Grade a student copy: the project's torch-pinned tests of each exercise against FOLDER/reference,
-    one line per exercise in the slides' order, then `K/N exercises pass` (exit code 1 unless all pass)."""
+@task(help={"folder": "the folder that `invoke exercises` wrote (it holds reference/)",
+            "exercise": "grade only this exercise: its NAME (as EXERCISES.md lists it) or number; "
+                        "may be given several times",
+            "verbose": "also print pytest's full output"},
+      iterable=["exercise"])
+def grade(c, folder, exercise=None, verbose=False):
+    """Grade a student copy: each exercise checked against torch.autograd on inputs where a wrong
+    answer shows, one line per exercise in the slides' order saying what is wrong, then
+    `K/N exercises pass` (exit code 1 unless all pass)."""
     from invoke.exceptions import Exit
 
-    from exercises.grade import GradeError, report
+    from exercises.grade import GradeError, report, select
     from exercises.grade import grade as run_grading
 
     try:
-        results = run_grading(folder)
+        results, output = run_grading(folder, select(exercise or []))
     except GradeError as error:
         raise Exit(f"invoke grade: {error}", code=2) from None
+    if verbose:
+        print(output)
     print(report(results))
     if any(result.failure for result in results):
         raise Exit(code=1)

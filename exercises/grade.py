@@ -1,25 +1,29 @@
-"""Grade a student copy: the project's torch-pinned tests of each exercise, run against the copy.
+"""Grade a student copy: the grading tests of exercises/grading/, run against the copy.
 
 One pytest run in a subprocess whose working folder is the student's folder, so that `import
-reference` finds the copy before the project's own `reference/` (Python puts the working folder
-first on sys.path for `python -m`; the project follows on PYTHONPATH for `tests.torch_compare`).
-Only the exercises' test functions run, and only their reference-path cases (`-k`). pytest
-writes a JUnit XML report; each test case is assigned to the exercises whose checks it matches,
-and an exercise passes when all of its cases ran and passed.
+reference` finds the copy (Python puts the working folder first on sys.path for `python -m`; the
+project follows on PYTHONPATH, for `exercises` and `tests.torch_compare`). Each exercise is graded
+with the project's versions of the other exercises (exercises/isolate.py), so a line speaks of
+one exercise only; the gradient check is the exception, on purpose: it runs the student's own
+backward against the student's own numerical gradient.
+
+Every test case writes its outcome and one-line message to a JSON file (the grading conftest);
+an exercise passes when all of its cases ran and passed, and its line shows the first failing
+case: the situation, the quantity that differs, how far, and the likely mistake.
 """
 
+import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from exercises.catalog import EXERCISES
+from exercises.catalog import BY_NAME, EXERCISES
 
 ROOT = Path(__file__).resolve().parent.parent
+GRADING = ROOT / "exercises" / "grading"
 TIMEOUT_S = 600
 
 
@@ -29,112 +33,84 @@ class GradeError(ValueError):
 
 @dataclass
 class Result:
+    number: int  # the exercise's number in the catalog (the slides' order)
     exercise: object
     cases: int  # test cases that ran for this exercise
     failure: str  # "" when every case passed: else the first failing case and its message
 
 
-ERROR_LINE = re.compile(r"^\s*(?:E\s+)?(\w+(?:Error|Exception)\b.*)$")
-WHERE = re.compile(r'File "([^"]+)", line (\d+)')
-
-
-def _first_line(text):
-    """What went wrong, in one line: the message's first line; for an error raised while importing
-    (a syntax error in the copy), its last 'XxxError: ...' line and where it points."""
-    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    if not lines:
-        return "(no message)"
-    errors = [match.group(1).rstrip('"') for line in lines if (match := ERROR_LINE.match(line))]
-    if errors and not ERROR_LINE.match(lines[0]):
-        where = WHERE.findall(text)
-        return errors[-1] + (f" ({where[-1][0]}, line {where[-1][1]})" if where else "")
-    return lines[0]
+def select(names):
+    """The exercises named (by name or number, as `invoke grade --exercise` takes them)."""
+    if not names:
+        return list(EXERCISES)
+    chosen = []
+    for name in names:
+        if name.isdigit() and 1 <= int(name) <= len(EXERCISES):
+            chosen.append(EXERCISES[int(name) - 1])
+        elif name in BY_NAME:
+            chosen.append(BY_NAME[name])
+        else:
+            known = ", ".join(exercise.name for exercise in EXERCISES)
+            raise GradeError(f"no exercise {name!r}; expected a number 1-{len(EXERCISES)} or one of: {known}")
+    return chosen
 
 
 def run_pytest(folder, exercises=EXERCISES, timeout=TIMEOUT_S):
-    """Run the exercises' tests against folder/reference; returns (cases, collection errors, output).
+    """Run the exercises' grading tests against folder/reference; returns (results, pytest's output).
 
-    cases: [(file, test name with its [id], failure message or "")]; errors: {file: message}.
+    results: [{"nodeid", "outcome", "message"}] in the order the tests ran.
     """
-    tests = sorted({(check.file, check.test) for exercise in exercises for check in exercise.checks})
+    tests = [test for exercise in exercises for test in exercise.tests]
     with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "report.xml"
-        # files and a -k expression rather than node ids: a node id in a module that fails to
-        # import would stop the whole run ("found no collectors"), hiding the other exercises
-        select = " or ".join(sorted({test for _, test in tests}))
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
-                   "-c", str(ROOT / "pyproject.toml"), "-k", f"({select}) and not cpu and not cuda",
-                   "--continue-on-collection-errors", f"--junitxml={report}",
-                   *sorted({str(ROOT / file) for file, _ in tests})]
+        results = Path(tmp) / "results.json"
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(GRADING),
+                   "-c", os.devnull, "--import-mode=importlib", "-o", "python_files=test_*.py",
+                   "-q", "-rN", "-k", " or ".join(tests), str(GRADING)]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), str(ROOT)]),
+               "GRADE_FOLDER": str(folder), "GRADE_RESULTS": str(results),
                "OPENBLAS_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
         try:
             done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True,
                                   timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise GradeError(f"the tests did not finish in {timeout} s (an endless loop?)") from None
-        if not report.exists():
-            raise GradeError(f"pytest wrote no report:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-        suite = ET.parse(report).getroot()
-    cases, errors = [], {}
-    for case in suite.iter("testcase"):
-        module = case.get("classname", "")
-        if not module:  # a module that could not be collected (an import or syntax error)
-            failure = case.find("error")
-            errors[case.get("name", "").replace(".", "/") + ".py"] = _first_line(
-                failure.text if failure is not None else "")
-            continue
-        file = module.replace(".", "/") + ".py"
-        bad = next((child for child in case if child.tag in ("failure", "error")), None)
-        skipped = case.find("skipped")
-        if bad is not None:
-            message = _first_line(bad.get("message") or bad.text)
-        elif skipped is not None:
-            message = f"skipped: {_first_line(skipped.get('message'))}"
-        else:
-            message = ""
-        cases.append((file, case.get("name", ""), message))
-    return cases, errors, done.stdout
+            raise GradeError(f"the grading did not finish in {timeout} s (an endless loop?)") from None
+        if not results.exists():
+            raise GradeError(f"pytest wrote no results:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        return json.loads(results.read_text()), done.stdout + done.stderr
 
 
-def _matches(check, file, name):
-    test, _, params = name.partition("[")
-    return (file == check.file and test == check.test
-            and (not check.params or re.search(check.params, params.rstrip("]")) is not None))
+def _test_of(nodeid):
+    name = nodeid.split("::")[-1]
+    test, _, case = name.partition("[")
+    return test, case.rstrip("]")
 
 
 def grade(folder, exercises=EXERCISES):
-    """[Result per exercise], in the catalog's (the slides') order."""
+    """([Result per exercise] in the catalog's (the slides') order, pytest's full output)."""
     folder = Path(folder).resolve()
     if not (folder / "reference" / "__init__.py").exists():
         raise GradeError(f"{folder} holds no reference/ package; write the student copy first with "
                          f"invoke exercises --folder {folder}")
-    cases, errors, _ = run_pytest(folder, exercises)
+    records, output = run_pytest(folder, exercises)
     results = []
     for exercise in exercises:
-        mine = [(order, file, name, message) for file, name, message in cases
-                for order, check in enumerate(exercise.checks) if _matches(check, file, name)]
-        mine.sort(key=lambda case: case[0])  # the first failing check in the catalog's order
-        broken = [f"{file} does not import: {errors[file]}" for file in
-                  sorted({check.file for check in exercise.checks}) if file in errors]
-        failing = [f"{name}: {message}" for _, _, name, message in mine if message]
-        if broken or failing:
-            failure = (broken or failing)[0]
-        elif not mine:
-            failure = "no test ran (the catalog's checks match no test)"
-        else:
-            failure = ""
-        results.append(Result(exercise, len(mine), failure))
-    return results
+        mine = [(exercise.tests.index(test), case, record) for record in records
+                for test, case in [_test_of(record["nodeid"])] if test in exercise.tests]
+        mine.sort(key=lambda item: item[0])  # stable: the cases keep their order within a test
+        failing = [f"{case}: {record['message']}" if case else record["message"]
+                   for _, case, record in mine if record["outcome"] != "passed"]
+        failure = failing[0] if failing else ("" if mine else "no test ran for it")
+        results.append(Result(EXERCISES.index(exercise) + 1, exercise, len(mine), failure))
+    return results, output
 
 
 def report(results):
     """One line per exercise, then the summary line `K/N exercises pass`."""
     width = max(len(result.exercise.name) for result in results)
     lines = []
-    for number, result in enumerate(results, start=1):
+    for result in results:
         status = f"pass ({result.cases} checks)" if not result.failure else f"FAIL {result.failure}"
-        lines.append(f"{number:2d}. {result.exercise.name:<{width}}  {status}")
+        lines.append(f"{result.number:2d}. {result.exercise.name:<{width}}  {status}")
     passed = sum(not result.failure for result in results)
     lines.append(f"{passed}/{len(results)} exercises pass")
     return "\n".join(lines)

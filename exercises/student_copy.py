@@ -1,10 +1,14 @@
 """Write the student copy: `reference/` with each exercise's body replaced by a hint and
-`raise NotImplementedError`, under its docstring; everything else byte for byte as in the project.
+`raise NotImplementedError`, under its docstring, and every docstring's "Derivation:" section
+left out; everything else byte for byte as in the project.
 
-What stays of an exercise's body is its door: the leading statements that check the inputs
-(`check_*(...)` calls, `if ...: raise ...` blocks), unpack a parameter (`A_prev, W, b = cache`)
-or normalise one (`x_old = _start_point(x_old)`). Bad input keeps its message; the math is the
-student's.
+What stays of an exercise's body are the leading statements that check the inputs (`check_*(...)`
+calls, `if ...: raise ...` blocks), unpack a parameter (`A_prev, W, b = cache`) or normalise one
+(`x_old = _start_point(x_old)`): bad input keeps its message, the math is the student's.
+
+A docstring in reference/ keeps the equation to start from and the shapes above a line that reads
+"Derivation:", and the result below it; the copy ends such a docstring before that line, so the
+student starts where the derivation starts.
 """
 
 import ast
@@ -37,7 +41,10 @@ def _callee(call):
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
 
 
-def _is_door(statement, parameters):
+DERIVATION = "Derivation:"
+
+
+def _checks_inputs(statement, parameters):
     """True for a statement that checks, unpacks or normalises the inputs (kept in the copy)."""
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
         return "check" in _callee(statement.value)
@@ -59,14 +66,14 @@ def _is_door(statement, parameters):
 
 
 def _blank_body(lines, function, number, exercise):
-    """Replace the function's body after its docstring and door with the hint and the raise."""
+    """Replace the function's body after its docstring and input checks with the hint and the raise."""
     body = list(function.body)
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):
         body = body[1:]
     parameters = {arg.arg for arg in function.args.args + function.args.kwonlyargs}
     kept = 0
-    while kept < len(body) and _is_door(body[kept], parameters):
+    while kept < len(body) and _checks_inputs(body[kept], parameters):
         kept += 1
     math = body[kept:]
     if not math:
@@ -76,10 +83,39 @@ def _blank_body(lines, function, number, exercise):
     while first > floor and lines[first - 1].strip().startswith("#"):
         first -= 1  # comments that explain the math go with it
     indent = " " * math[0].col_offset
-    comment = textwrap.wrap(f"Exercise {number} (slide \"{exercise.slide}\"): write this body. "
-                            f"Hint: {exercise.hint}", width=96 - len(indent))
+    comment = textwrap.wrap(f"Exercise {number} (slide \"{exercise.slide}\"; derived in notebooks/"
+                            f"{exercise.notebook}.ipynb): write this body. Hint: {exercise.hint} "
+                            f"Then: invoke grade --folder <this folder> --exercise {exercise.name}",
+                            width=96 - len(indent))
     lines[first:last] = [f"{indent}# {line}\n" for line in comment] + [
-        f"{indent}raise NotImplementedError(\"exercise {number}: {exercise.name}\")\n"]
+        f"{indent}raise NotImplementedError(\"exercise {number}: {exercise.title}\")\n"]
+
+
+def _docstrings(tree):
+    """The docstring nodes of a module and of every class and function in it."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+                    and isinstance(first.value.value, str):
+                yield first
+
+
+def _drop_derivations(lines, tree):
+    """End each docstring before its "Derivation:" line (bottom-up, so line numbers stay put)."""
+    for node in sorted(_docstrings(tree), key=lambda n: n.lineno, reverse=True):
+        start, end = node.lineno - 1, node.end_lineno  # 0-based, end exclusive
+        marks = [i for i in range(start + 1, end) if lines[i].strip() == DERIVATION]
+        if not marks:
+            continue
+        cut = marks[0]
+        while cut > start + 1 and not lines[cut - 1].strip():
+            cut -= 1  # the blank lines before the section go with it
+        closing = lines[end - 1].rstrip("\n")
+        quote = closing.strip()[-3:]
+        indent = " " * (len(lines[cut - 1]) - len(lines[cut - 1].lstrip())) if cut > start + 1 else \
+            " " * node.col_offset
+        lines[cut:end] = [f"{indent}{quote}\n"]
 
 
 def student_source(path, exercises=None):
@@ -89,11 +125,14 @@ def student_source(path, exercises=None):
     tree = ast.parse(text)
     lines = text.splitlines(keepends=True)
     relative = Path(path).resolve().relative_to(ROOT).as_posix()
-    mine = [(number, exercise) for number, exercise in enumerate(exercises, start=1)
+    mine = [(EXERCISES.index(exercise) + 1, exercise) for exercise in exercises
             if exercise.file == relative]
     mine.sort(key=lambda item: find_function(tree, item[1].function).lineno, reverse=True)
     for number, exercise in mine:
         _blank_body(lines, find_function(tree, exercise.function), number, exercise)
+    blanked = "".join(lines)
+    lines = blanked.splitlines(keepends=True)
+    _drop_derivations(lines, ast.parse(blanked))
     source = "".join(lines)
     ast.parse(source)  # the copy must still be valid Python
     return source
@@ -101,27 +140,35 @@ def student_source(path, exercises=None):
 
 def exercises_markdown(folder):
     rows = "\n".join(
-        f"| {number} | {exercise.slide} | `{exercise.name}` | `{exercise.file}`, "
-        f"`{exercise.function}` |" for number, exercise in enumerate(EXERCISES, start=1))
+        f"| {number} | {exercise.slide} | {exercise.title} | `{exercise.file}`, "
+        f"`{exercise.function}` | `{exercise.name}` |" for number, exercise in enumerate(EXERCISES, start=1))
     return f"""# Exercises: ML and PyTorch Basics (HPML course)
 
-Each function below has its docstring (the slide's equation, the shapes) and a hint, and a body
-that raises `NotImplementedError`. Write the body, then grade your copy from the project's folder:
+Each function below has its docstring (the equation to start from, the shapes) and a hint, and a
+body that raises `NotImplementedError`. The notebook named beside it derives the result; try it
+yourself first. Write the body, then grade your copy from the project's folder:
 
-    invoke grade --folder {folder}
+    invoke grade --folder {folder}                       # every exercise, one line each
+    invoke grade --folder {folder} --exercise NAME       # one (NAME or its number)
+    invoke grade --folder {folder} --exercise NAME --verbose   # and pytest's full output
 
-The grader runs the project's own tests of each exercise, which compare your function with
-torch.autograd, and prints one line per exercise, ending with `K/N exercises pass`. Later
-exercises may call earlier ones (`output_gradient` uses the activations' backward for `mse`).
+The grader checks each function on inputs where a wrong answer shows (a node used twice,
+saturated outputs, a step of exactly CRITERIA, float32 inputs, inputs that must stay unchanged),
+compares it with torch.autograd, and says what differs, by how much, and the likely mistake.
+Each exercise is graded alone (the project's versions stand in for the others), except the last:
+it runs your own backward against your own numerical gradient.
 
-| # | slide | exercise | where |
-|---|---|---|---|
+| # | slide | exercise | where | NAME |
+|---|---|---|---|---|
 {rows}
 """
 
 
-def write_student_copy(folder):
-    """Write folder/reference/ (the blanked copy) and folder/EXERCISES.md; return the files written."""
+def write_student_copy(folder, exercises=None):
+    """Write folder/reference/ (the blanked copy) and folder/EXERCISES.md; return the files written.
+
+    exercises: the ones to blank (default all; the tests blank a few to grade them against the
+    project's versions of the rest)."""
     folder = Path(folder).resolve()
     target = folder / "reference"
     if target == REFERENCE:
@@ -134,7 +181,7 @@ def write_student_copy(folder):
     written = []
     for path in sorted(REFERENCE.glob("*.py")):
         written.append(target / path.name)
-        written[-1].write_text(student_source(path))
+        written[-1].write_text(student_source(path, exercises))
     written.append(folder / "EXERCISES.md")
     written[-1].write_text(exercises_markdown(folder))
     return written

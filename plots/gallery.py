@@ -12,7 +12,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from kernels.paths import load_path
-from plots import figures
+from plots import figures, graph_figure
 from plots.style import save_figure
 from reference import slide_examples
 from train import batch_size, datasets
@@ -107,6 +107,7 @@ FIGURES = {
     "6_activation_functions.png": figure_activations,
     "7_paths_agree.png": figure_paths,
     "8_breast_cancer_train_vs_held_out.png": figure_real_data,
+    "9_computation_graph.png": lambda seed: graph_figure.figure(),
 }
 
 

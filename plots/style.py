@@ -4,7 +4,8 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")  # before pyplot: no display needed, the same output on every machine
+if "inline" not in matplotlib.get_backend():  # a notebook keeps its inline figures
+    matplotlib.use("Agg")  # before pyplot: no display needed, the same output on every machine
 
 import matplotlib.pyplot as plt  # noqa: E402
 

@@ -29,11 +29,14 @@ def sigmoid(Z):
 
 
 def sigmoid_prime(Z):
-    """sigmoid'(Z), elementwise.    Z: (n, m) -> (n, m).
+    """sigmoid'(Z), elementwise.    Z: (n, m) -> (n, m), Z's dtype.
 
-    With A = 1/(1+e^-z):  dA/dz = e^-z / (1+e^-z)^2 = A (1 - A).
-    Computed as t / (1+t)^2 with t = e^(-|z|) (the same number, sigmoid' is even): where A is
-    near 1, 1 - A would cancel and lose the digits that t still has.
+    Start from A = 1 / (1 + e^-z) and differentiate with respect to z.
+
+    Derivation:
+        dA/dz = e^-z / (1+e^-z)^2 = A (1 - A).
+        Computed as t / (1+t)^2 with t = e^(-|z|) (the same number, sigmoid' is even): where A is
+        near 1, 1 - A would cancel and lose the digits that t still has.
     """
     t = np.exp(-np.abs(Z))
     return t / np.square(1 + t)
@@ -57,11 +60,14 @@ def tanh(Z):
 
 
 def tanh_prime(Z):
-    """tanh'(Z), elementwise.    Z: (n, m) -> (n, m).
+    """tanh'(Z), elementwise.    Z: (n, m) -> (n, m), Z's dtype.
 
-    A = 2 sigmoid(2z) - 1, so dA/dz = 4 sigmoid(2z)(1 - sigmoid(2z)) = (1 + A)(1 - A) = 1 - A^2.
-    Computed as 4t / (1+t)^2 with t = e^(-2|z|) (the same number): for |A| near 1, 1 - A^2 would
-    cancel (in float32 it is exactly 0 from |z| > 9 on, while the true slope is still 6e-8).
+    Start from the slides' A = 2 / (1 + e^-2z) - 1 = 2 sigmoid(2z) - 1 and differentiate.
+
+    Derivation:
+        dA/dz = 4 sigmoid(2z)(1 - sigmoid(2z)) = (1 + A)(1 - A) = 1 - A^2.
+        Computed as 4t / (1+t)^2 with t = e^(-2|z|) (the same number): for |A| near 1, 1 - A^2
+        would cancel (in float32 it is exactly 0 from |z| > 9 on, while the true slope is 6e-8).
     """
     t = np.exp(-2 * np.abs(Z))
     return 4 * t / np.square(1 + t)
@@ -79,8 +85,11 @@ def relu(Z):
 
 
 def relu_prime(Z):
-    """relu'(Z) = 1 for z > 0 and 0 for z < 0; at the kink z = 0 we take 0, as torch does.
-    The mask comes from Z (the cache), not from A."""
+    """relu'(Z), elementwise.    Z: (n, m) -> (n, m), Z's dtype.
+
+    Start from the slide's RELU: A = 0 for z < 0, A = z for z >= 0. At the kink z = 0 there is no
+    derivative; take 0 there, as torch does. The slope comes from Z (the cache), not from A.
+    """
     return (Z > 0).astype(Z.dtype)
 
 

@@ -3,22 +3,25 @@
 A scalar reverse-mode automatic differentiation engine, small enough to read in one sitting
 (after karpathy/micrograd). Each operation builds a `Node` whose `parents` are its inputs, and
 right under the forward line sits the `local_backward` closure that applies the chain rule for that
-one operation:
-
-    parent.grad += (d node / d parent) * node.grad
+one operation: each parent receives (d node / d parent) times the upstream gradient node.grad.
 
 `Node.backward()` puts the graph in topological order (every node after all of its parents), sets
 `d out / d out = 1`, and calls the closures from the output back to the leaves, so each node's grad
-is complete before it is passed on. The closures add (`+=`) because a node used several times gets
-one contribution per use, and the chain rule sums them: in the slide's z = 2 (x x) + 5 x, x is used
-three times (twice by the product x x, once by 5 x), and dz/dx = 2x + 2x + 5 (the two x's of
-`x * x` give x each, times dz/d(x x) = 2). That sum happens inside one backward pass.
+is complete before it is passed on. A node used several times receives one contribution per use,
+and the chain rule sums them: in the slide's z = 2 (x x) + 5 x, x is used three times (twice by the
+product x x, once by 5 x), and dz/dx = 2x + 2x + 5 (the two x's of `x * x` give x each, times
+dz/d(x x) = 2). That sum happens inside one backward pass.
 A second matter is what happens across backward() calls: the leaves' grads keep adding up, as
 torch's `.grad` does (hence `zero_grad()`), while an intermediate node's grad is that pass's only,
 as torch keeps no `.grad` for non-leaf tensors.
 
 This is the computation graph, not a neural network (as the slide warns): one node per scalar.
 Values keep the dtype they were made with (float64 by default, float32 on request).
+
+Derivation:
+    Each closure adds its contribution to what the parent holds already, so the uses sum:
+
+        parent.grad += (d node / d parent) * node.grad
 """
 
 from numbers import Real
@@ -61,12 +64,13 @@ class Node:
     def _make(self, value, parents, op):
         return Node(value, dtype=self.dtype, parents=parents, op=op)
 
-    # q = x + y: dq/dx = 1, dq/dy = 1, so the upstream gradient passes through unchanged.
+    # q = x + y: dq/dx = 1, dq/dy = 1 (the slide's basic gradients).
     def __add__(self, other):
         other = self._lift(other)
         out = self._make(self.value + other.value, (self, other), "+")
 
         def local_backward():
+            """The chain rule for q = x + y: pass on to self and other their share of out.grad."""
             self.grad += out.grad
             other.grad += out.grad
 
@@ -79,6 +83,7 @@ class Node:
         out = self._make(self.value * other.value, (self, other), "*")
 
         def local_backward():
+            """The chain rule for f = q z: pass on to self and other their share of out.grad."""
             self.grad += other.value * out.grad
             other.grad += self.value * out.grad
 
@@ -174,7 +179,9 @@ class Node:
         return self._lift(other) / self
 
     def topological_order(self):
-        """Every node this one depends on, each after all of its parents, ending with this node."""
+        """Every node this one depends on, each once and after all of its parents (node.parents),
+        ending with this node: the order in which backward() calls the closures, reversed.
+        -> a list of Nodes. (A graph can be deeper than Python's recursion limit of 1000.)"""
         order, seen = [], set()
         stack = [(self, False)]
         while stack:  # iterative depth-first search: no recursion limit on long chains

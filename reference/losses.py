@@ -69,7 +69,7 @@ def cross_entropy_from_logits(Z, Y):
 def cross_entropy_backward(AL, Y):
     """dJ/dAL = (1/N) [ -y/a + (1 - y)/(1 - a) ] = (a - y) / (a (1 - a) N).
 
-    Only for reading: through a sigmoid output this meets sigmoid' = a (1 - a) and the network
-    uses the product, dZ[L] = (A[L] - Y) / N, which never divides by a (1 - a).
+    Only for reading: through a sigmoid output this meets sigmoid' = a (1 - a), and the network
+    uses their product, dZ[L] (output_gradient), which never divides by a (1 - a).
     """
     return (AL - Y) / (AL * (1 - AL) * Y.size)

@@ -90,19 +90,24 @@ def _linear_forward(A_prev, W, b):
 def linear_backward(dZ, cache):
     """Gradients of J through Z = W A_prev + b, given dZ = dJ/dZ: (n[l], m).  -> (dA_prev, dW, db).
 
-    Z_ij = sum_k W_ik A_kj + b_i, so
+    cache = (A_prev, W, b) from linear_forward: A_prev (n[l-1], m), W (n[l], n[l-1]), b (n[l], 1).
+    Each gradient has the shape of what it differentiates: dA_prev (n[l-1], m), dW (n[l], n[l-1]),
+    db (n[l], 1). Start from one entry, Z_ij = sum_k W_ik A_kj + b_i (i a unit of layer l, k one of
+    layer l-1, j a sample), and sum the chain rule over every Z_ij a parameter appears in.
+
+    Derivation:
         dJ/dW_ik = sum_j dZ_ij A_kj         ->  dW = dZ A_prev^T              (n[l], n[l-1])
         dJ/db_i  = sum_j dZ_ij              ->  db = sum over the m columns  (n[l], 1)
         dJ/dA_kj = sum_i W_ik dZ_ij         ->  dA_prev = W^T dZ             (n[l-1], m)
-    b is added to every column, so each sample's dZ flows into db: that is why db sums over m.
-    No 1/m here: it entered once, in dZ[L] (see output_gradient), and the sums carry it through.
+        b is added to every column, so each sample's dZ flows into db: that is why db sums over m.
+        No 1/m here: it entered once, in dZ[L] (see output_gradient), and the sums carry it through.
     """
     checks.check_linear_backward(dZ, cache)
     return _linear_backward(dZ, cache)
 
 
 def _linear_backward(dZ, cache):
-    """linear_backward after its checks."""
+    """linear_backward's math, on inputs it has checked: (dA_prev, dW, db) from dZ and the cache."""
     A_prev, W, b = cache
     dW = dZ @ A_prev.T
     db = dZ.sum(axis=1, keepdims=True)
@@ -142,6 +147,12 @@ def forward(X, parameters, hidden="relu", output="sigmoid"):
 
 
 def _forward(X, parameters, L, hidden, output):
+    """The L-layer loop of forward propagation (on checked inputs).  -> (AL, caches).
+
+    A[0] = X; for l = 1..L: Z[l] = W[l] A[l-1] + b[l], A[l] = g[l](Z[l]), with g[l] = hidden for
+    l < L and output for l = L. linear_activation_forward computes one layer and returns its cache;
+    caches holds one per layer, in the order l = 1..L, for backward.
+    """
     A = X
     caches = []
     for l in range(1, L + 1):
@@ -174,13 +185,18 @@ def _cost(AL, Y, cost, logits):
 def output_gradient(AL, Y, ZL, output, cost):
     """dZ[L] = dJ/dZ[L], the start of backward propagation (unchecked).  -> (n[L], m).
 
-    With N = n[L] m entries in the mean:
+    AL, Y, ZL: (n[L], m); output names g[L], cost the cost. The cost is a mean over all
+    N = n[L] m entries (compute_cost): start from one entry's term of J, differentiate it with
+    respect to a = A[L], then go through a = g(z) by the chain rule. The inputs stay as they are
+    (AL is also the caller's A[L]).
+
+    Derivation:
       sigmoid + cross_entropy: dJ/da = (a - y) / (a (1 - a) N) and da/dz = a (1 - a), so the two
           a (1 - a) cancel:  dZ[L] = (A[L] - Y) / N.  Nothing divides by a (1 - a), so saturated
           outputs give finite gradients (not exact ones: where a rounds to 1, a - y rounds to 0,
           e.g. 0 at z = 40, y = 1, m = 1, where the true value is -4.2e-18).
       mse: dJ/dA[L] = 2 (A[L] - Y) / N, then dZ[L] = dA[L] * g'(Z[L]) (g' = 1 for linear).
-    This is where the 1/m enters, once.
+      This is where the 1/m enters, once.
     """
     N = Y.size
     if cost == "cross_entropy":
@@ -199,6 +215,13 @@ def backward(AL, Y, caches, cost="cross_entropy"):
 
 
 def _backward(AL, Y, caches, cost):
+    """The L-layer loop of backward propagation (on checked inputs).  -> grads.
+
+    caches[l - 1] = ((A[l-1], W[l], b[l]), Z[l], g[l]) from forward. Start at the output with
+    dZ[L] (output_gradient), then for l = L..1: the layer's backward gives dW[l], db[l] and
+    dA[l-1], and layer l-1 needs dZ[l-1] = dA[l-1] * g'(Z[l-1]) (linear_activation_backward does
+    both steps of a hidden layer). grads: {"dW1": (n[1], n[0]), "db1": (n[1], 1), ...}.
+    """
     L = len(caches)
     *_, (linear_cache, ZL, output) = caches
     grads = {}
@@ -219,6 +242,8 @@ def update_parameters(parameters, grads, learning_rate):
 
 
 def _update(parameters, grads, learning_rate):
+    """update_parameters' math (on checked inputs): every W[l], b[l] one step against its gradient,
+    the arrays keeping their dtype, the caller's dict holding the new values; returns parameters."""
     for key, value in parameters.items():
         value -= learning_rate * grads["d" + key]
     return parameters

@@ -83,9 +83,15 @@ def neuron_forward(X, W, b, activation="sigmoid"):
 def neuron_backward(dY_hat, cache):
     """Gradients through the neuron, given dY_hat = dJ/dY_hat: (1, m).  -> (dX, dW, db).
 
-    dZ = dY_hat * A'(Z); Z = W^T X + b is the layer Z = W[l] X + b with W[l] = W^T, whose backward
-    gives dW[l] = dZ X^T (1, n), db = sum over m of dZ (1, 1), dX = W[l]^T dZ = W dZ (n, m);
-    so dW = dW[l]^T = X dZ^T: (n, 1).
+    cache = ((X, W^T, b), Z, activation) from neuron_forward: X (n, m), W^T (1, n), b (1, 1),
+    Z (1, m). Each gradient has the shape of what it differentiates: dX (n, m), dW (n, 1),
+    db (1, 1). Start from Y_hat = A(Z) and Z = W^T X + b: the layer Z = W[l] A[l-1] + b of the
+    network with W[l] = W^T and A[l-1] = X (reference/network.py's linear_activation_backward
+    computes that layer's backward).
+
+    Derivation:
+        dZ = dY_hat * A'(Z); the layer's backward gives dW[l] = dZ X^T (1, n), db = sum over m of
+        dZ (1, 1), dX = W[l]^T dZ = W dZ (n, m); so dW = dW[l]^T = X dZ^T: (n, 1).
     """
     checks.check_like("dA", dY_hat, "Z", cache.Z.shape, cache.Z.dtype)
     dX, dW_row, db = linear_activation_backward(dY_hat, cache)

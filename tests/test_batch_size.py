@@ -68,8 +68,8 @@ def test_the_figure_has_six_labelled_panels(tiny):
 
 
 def test_the_guides_statements_hold_on_the_data():
-    """docs/derivation.md's batch-size paragraph, seed 0 (the gallery's figure): the statements it
-    makes from that seed's numbers."""
+    """The guide's batch-size section (notebooks/05_minibatch_sgd.md), seed 0 (the gallery's
+    figure): the statements it makes from that seed's numbers."""
     choices = batch_size.study(seed=0)
     by_size = {c.batch_size: c for c in choices}
     sgd, full = by_size[1], by_size[365]

@@ -1,6 +1,7 @@
-"""docs/derivation.md links to real code: every linked file (and image) exists inside the
-repository, every function or test named in a link's text is defined in the file it links to, and
-every path written in backticks exists. No Markdown file of the project points outside it."""
+"""The guide (docs/derivation.md and its sections, the notebooks' sources notebooks/NN_name.md)
+links to real code: every linked file (and image) exists inside the repository, every function or
+test named in a link's text is defined in the file it links to, and every path written in
+backticks exists. No Markdown file of the project points outside it."""
 
 import re
 from pathlib import Path
@@ -9,6 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "derivation.md"
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
+DOCS = [GUIDE, *NOTEBOOKS]
 LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]+)\)")  # [text](target) and ![alt](image)
 # a path in backticks: folders and file names, ending in a known extension or a slash
 BACKTICKED = re.compile(r"`((?:\.\./|/)?(?:[\w.-]+/)+(?:[\w.-]+\.(?:py|md|png|csv|toml|txt|json))?)`")
@@ -44,16 +47,29 @@ def test_the_guide_has_links_for_every_path():
         assert any(t.startswith(folder) for t in targets), folder
 
 
-def test_the_guide_shows_the_gallery_figures_it_walks_through():
-    images = {target for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", GUIDE.read_text())}
-    for name in ("1_batch_size_comparison", "3_gradient_descent_local_minima",
-                 "4_slide_regression_example", "6_activation_functions"):
-        assert f"../plots/gallery/{name}.png" in images, name
+def test_the_guide_lists_every_notebook_and_its_sections_draw_the_gallerys_figures():
+    """Each notebook is in the guide's table; the figures the sections walk through are drawn in
+    the notebooks' cells by the gallery's own functions (not pasted in as pictures)."""
+    targets = {target for _, target in relative_links(GUIDE)}
+    for source in NOTEBOOKS:
+        assert f"../notebooks/{source.stem}.ipynb" in targets, source.name
+    cells = "".join(source.read_text() for source in NOTEBOOKS)
+    for call in ("batch_size.figure(", "figures.learning_rate_comparison(",
+                 "figures.gradient_descent_starts(", "figures.slide_regression(",
+                 "figures.regression_comparison(", "figures.activation_functions(",
+                 "figures.paths_agree(", "figures.real_data_training(", "draw_graph("):
+        assert call in cells, call
+    sections = re.findall(r"(?m)^## (\d+)\.", cells)
+    assert sections == [str(n) for n in range(1, 21)], "the twenty sections, in order, once each"
 
 
-@pytest.mark.parametrize("name, target", sorted(set(relative_links(GUIDE))), ids=lambda v: str(v))
-def test_link_points_at_a_definition(name, target):
-    path = GUIDE.parent / target
+LINKS = sorted({(doc.relative_to(ROOT).as_posix(), name, target)
+                for doc in DOCS for name, target in relative_links(doc)})
+
+
+@pytest.mark.parametrize("doc, name, target", LINKS, ids=lambda v: str(v))
+def test_link_points_at_a_definition(doc, name, target):
+    path = (ROOT / doc).parent / target
     assert inside(path), f"{target} points outside the repository"
     assert path.exists(), f"{target} does not exist"
     if path.suffix != ".py" or not name.isidentifier():
@@ -64,11 +80,15 @@ def test_link_points_at_a_definition(name, target):
     assert re.search(pattern, source, re.M), f"{name} is not defined in {target}"
 
 
-@pytest.mark.parametrize("written", sorted(set(BACKTICKED.findall(text_of(GUIDE)))))
-def test_a_path_in_backticks_exists_inside_the_repository(written):
+WRITTEN = sorted({(doc.relative_to(ROOT).as_posix(), written)
+                  for doc in DOCS for written in BACKTICKED.findall(text_of(doc))})
+
+
+@pytest.mark.parametrize("doc, written", WRITTEN)
+def test_a_path_in_backticks_exists_inside_the_repository(doc, written):
     """Project paths are written from the repository's root (`reference/network.py`); a `../`
-    path is read from docs/, as a link would be."""
-    path = (GUIDE.parent if written.startswith("../") else ROOT) / written
+    path is read from the file's folder, as a link would be."""
+    path = ((ROOT / doc).parent if written.startswith("../") else ROOT) / written
     assert not written.startswith("/"), f"`{written}` is an absolute path, outside the repository"
     assert inside(path), f"`{written}` points outside the repository"
     assert path.exists(), f"`{written}` does not exist"

@@ -188,8 +188,30 @@ def test_gallery_writes_only_pngs(tmp_path):
         gallery.make_gallery(tmp_path, names=["nine.png"], progress=False)
 
 
-def test_gallery_lists_the_eight_figures_of_the_issue():
-    assert [name.split("_")[0] for name in gallery.FIGURES] == [str(i) for i in range(1, 9)]
+def test_gallery_lists_its_nine_figures_in_order():
+    assert [name.split("_")[0] for name in gallery.FIGURES] == [str(i) for i in range(1, 10)]
+
+
+def test_the_computation_graph_is_drawn_from_the_nodes_values_and_grads():
+    """Figure 9: one box per node of each graph, holding the node's own value and grad, and one
+    arrow per distinct (input, node) edge; inputs left of the nodes they feed."""
+    from plots import graph_figure
+    from reference.graph import slide_example_f, slide_example_z
+
+    fig = graph_figure.figure()
+    for ax, root in zip(fig.axes, (slide_example_f()["f"], slide_example_z()["z"]), strict=True):
+        boxes = [t.get_text() for t in ax.texts if t.get_text()]
+        order, position = graph_figure.layout(root)
+        assert len(boxes) == len(order)
+        for node in order:
+            assert any(f"value {float(node.value):g}\ngrad {float(node.grad):g}" in box for box in boxes)
+            for parent in node.parents:
+                assert position[id(parent)][0] < position[id(node)][0]
+        edges = {(id(p), id(n)) for n in order for p in n.parents}
+        assert len([t for t in ax.texts if type(t).__name__ == "Annotation"]) == len(edges)
+    texts = [t.get_text() for t in fig.axes[1].texts]
+    assert any(t.startswith("x\nvalue 2\ngrad 13") for t in texts), "dz/dx = 13 at x = 2"
+    close(fig)
 
 
 def test_simulator_run_in_a_fresh_process_matches_the_reference(blobs):

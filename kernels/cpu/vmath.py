@@ -19,11 +19,13 @@ written as single LLVM instructions without flags or as fma, which "reassoc" may
 """
 
 import math
+import warnings
 
 import numpy as np
 from llvmlite import ir
 from numba import float32, float64, types
 from numba.core import cgutils
+from numba.core.errors import NumbaIRAssumptionWarning
 from numba.extending import intrinsic, overload, register_jitable
 
 from kernels import scalar
@@ -217,6 +219,16 @@ def log(x):
 
 def log1p(x):
     return math.log1p(x)
+
+
+# numba (0.68, Python 3.11) inlines an `inline="always"` overload at the typed stage, and when it
+# inlines the same one twice into a function (log1p and exp appear in several branches of the
+# cost and the activations), the second copy's SSA phi variables are missing from the caller's
+# scope. Its pedantic check then warns "variable '_exp_impl__locals__impl_v396__vphi376_1_2.1' is
+# not in scope", 9 times (over 100 lines) on a first compile; numba issue #9489 (open). The code is
+# right (tests/test_vmath.py, and every path against torch); only these messages are ignored.
+warnings.filterwarnings("ignore", message=r"variable '_(exp|expm1|log|log1p)_impl__locals__impl_",
+                        category=NumbaIRAssumptionWarning)
 
 
 def _register(stub, make):
