@@ -54,7 +54,7 @@ def test_the_guide_lists_every_notebook_and_its_sections_draw_the_gallerys_figur
     for source in NOTEBOOKS:
         assert f"../notebooks/{source.stem}.ipynb" in targets, source.name
     cells = "".join(source.read_text() for source in NOTEBOOKS)
-    for call in ("batch_size.figure(", "figures.learning_rate_comparison(",
+    for call in ("figures.batch_size_comparison(", "figures.learning_rate_comparison(",
                  "figures.gradient_descent_starts(", "figures.slide_regression(",
                  "figures.regression_comparison(", "figures.activation_functions(",
                  "figures.paths_agree(", "figures.real_data_training(", "draw_graph("):
