@@ -20,6 +20,7 @@ docs/performance.md.
 
 import hashlib
 import math
+import os
 from pathlib import Path
 from typing import NamedTuple
 
@@ -176,16 +177,39 @@ def drop_stale_cache(package_dir=Path(__file__).parent):
         pass
 
 
+WAIT_POLICY = "PASSIVE"
+
+
+def start_workers():
+    """Start numba's worker threads (a parallel kernel reached only from other kernels, or loaded
+    from the cache, never starts them itself), with OpenMP's workers asleep between parallel
+    regions: OMP_WAIT_POLICY=PASSIVE while numba's OpenMP runtime loads (it reads the variable
+    then, once), restored right after, so another library loaded later keeps its own default.
+
+    With libgomp's default the workers spin after each region; a spinning thread keeps its core
+    for its whole time slice, so whenever the threads outnumber the free cores (another process,
+    NumPy's or torch's threads in the same process) a region waits milliseconds for the thread it
+    displaced (docs/performance.md has it measured). A policy set by the user is kept.
+    """
+    if "OMP_WAIT_POLICY" in os.environ:
+        numba.get_num_threads()
+        return
+    os.environ["OMP_WAIT_POLICY"] = WAIT_POLICY
+    try:
+        numba.get_num_threads()
+    finally:
+        del os.environ["OMP_WAIT_POLICY"]
+
+
 _READY = False
 
 
 def ready():
     """What must happen once before the first kernel call, done on first use by every public
-    entry point: drop a stale cache (above), and start numba's worker threads (a parallel kernel
-    reached only from other kernels, or loaded from the cache, never starts them itself)."""
+    entry point: drop a stale cache (above), and start numba's worker threads (start_workers)."""
     global _READY
     if not _READY:
         drop_stale_cache()
-        numba.get_num_threads()
+        start_workers()
         _READY = True
 

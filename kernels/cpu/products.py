@@ -8,8 +8,9 @@ transposes:
 n = n[l] units, k = n[l-1] inputs, m samples. The transposes are views (A_prev.T, W.T): the
 engine's packing reads each operand along its contiguous dimension, so all three products run
 the same packed, blocked, parallel code, chosen by size (gemm.product); small products (below
-ENGINE_MIN_MACS, or an edge shorter than the micro-kernel's tile) run gemm.py's small tiles:
-4 x 8 tiles along rows for W A and W^T dZ, 4 x 4 dot products for dZ A^T.
+ENGINE_MIN_MACS, or an edge shorter than the micro-kernel's tile) run the small register tiles
+below, read straight from the operands: 4 x 8 tiles along rows for W A and W^T dZ, 4 x 4 dot
+products for dZ A^T.
 
 Each takes the packing buffers (Vbuf, Cbuf) = network_buffers(dims, m, dtype), so a training
 step allocates nothing.
@@ -20,15 +21,198 @@ from numba import njit
 
 from kernels.cpu import config
 from kernels.cpu.config import JIT
-from kernels.cpu.gemm import buffers, dzat_into, plan, product, scratch, wa_into, wtdz_into
+from kernels.cpu.gemm import buffers, plan, product, scratch
 from reference.checks import check_product_operands
+
+# ---------------------------------------------------------------------------------------------
+# Small products: register tiles straight from the operands, no packing, one thread. Below
+# ENGINE_MIN_MACS multiply-adds, or with fewer rows than MR or columns than NR, packing and the
+# micro-kernel's padded tiles cost more than they save (docs/performance.md).
+
+@njit(inline="always", **JIT)
+def dot_4x4(p0, p1, p2, p3, q0, q1, q2, q3, C, i, j, kc, accumulate):
+    """C[i:i+4, j:j+4] (+)= [p0..p3] . [q0..q3]^T over the first kc entries of each row."""
+    z = C.dtype.type(0)
+    c00 = c01 = c02 = c03 = z
+    c10 = c11 = c12 = c13 = z
+    c20 = c21 = c22 = c23 = z
+    c30 = c31 = c32 = c33 = z
+    for k in range(kc):
+        a0, a1, a2, a3 = p0[k], p1[k], p2[k], p3[k]
+        b0, b1, b2, b3 = q0[k], q1[k], q2[k], q3[k]
+        c00 += a0 * b0
+        c01 += a0 * b1
+        c02 += a0 * b2
+        c03 += a0 * b3
+        c10 += a1 * b0
+        c11 += a1 * b1
+        c12 += a1 * b2
+        c13 += a1 * b3
+        c20 += a2 * b0
+        c21 += a2 * b1
+        c22 += a2 * b2
+        c23 += a2 * b3
+        c30 += a3 * b0
+        c31 += a3 * b1
+        c32 += a3 * b2
+        c33 += a3 * b3
+    if not accumulate:
+        for r in range(4):
+            for s in range(4):
+                C[i + r, j + s] = z
+    C[i, j] += c00
+    C[i, j + 1] += c01
+    C[i, j + 2] += c02
+    C[i, j + 3] += c03
+    C[i + 1, j] += c10
+    C[i + 1, j + 1] += c11
+    C[i + 1, j + 2] += c12
+    C[i + 1, j + 3] += c13
+    C[i + 2, j] += c20
+    C[i + 2, j + 1] += c21
+    C[i + 2, j + 2] += c22
+    C[i + 2, j + 3] += c23
+    C[i + 3, j] += c30
+    C[i + 3, j + 1] += c31
+    C[i + 3, j + 2] += c32
+    C[i + 3, j + 3] += c33
+
+
+@njit(inline="always", **JIT)
+def dot_1x1(p, q, kc):
+    """sum_k p[k] q[k] over the first kc entries (the edges a 4 x 4 tile does not cover)."""
+    s = p.dtype.type(0)
+    for k in range(kc):
+        s += p[k] * q[k]
+    return s
+
+
+@njit(inline="always", **JIT)
+def tile_4x8(w, i, p, V, q, C, c0, n):
+    """C[i:i+4, c0:c0+n] += w[i:i+4, p:p+8] V[q:q+8, 0:n]: a 4 x 8 register tile.
+
+    The 32 weights sit in registers; the inner loop over j loads 8 entries of V and 4 of C,
+    does 32 multiply-adds and stores 4: 12 loads per 32 FMAs, so the FMA units, not the loads,
+    set the pace (docs/performance.md has it measured). Indexing C and V as 2-D arrays (not as
+    row views) matters: LLVM then sees two base pointers and vectorises after one run-time
+    overlap check; 12 separate row pointers would need more checks than its limit (8) and the
+    loop would stay scalar.
+    """
+    w00, w01, w02, w03 = w[i, p], w[i, p + 1], w[i, p + 2], w[i, p + 3]
+    w04, w05, w06, w07 = w[i, p + 4], w[i, p + 5], w[i, p + 6], w[i, p + 7]
+    w10, w11, w12, w13 = w[i + 1, p], w[i + 1, p + 1], w[i + 1, p + 2], w[i + 1, p + 3]
+    w14, w15, w16, w17 = w[i + 1, p + 4], w[i + 1, p + 5], w[i + 1, p + 6], w[i + 1, p + 7]
+    w20, w21, w22, w23 = w[i + 2, p], w[i + 2, p + 1], w[i + 2, p + 2], w[i + 2, p + 3]
+    w24, w25, w26, w27 = w[i + 2, p + 4], w[i + 2, p + 5], w[i + 2, p + 6], w[i + 2, p + 7]
+    w30, w31, w32, w33 = w[i + 3, p], w[i + 3, p + 1], w[i + 3, p + 2], w[i + 3, p + 3]
+    w34, w35, w36, w37 = w[i + 3, p + 4], w[i + 3, p + 5], w[i + 3, p + 6], w[i + 3, p + 7]
+    for j in range(n):
+        v0, v1, v2, v3 = V[q, j], V[q + 1, j], V[q + 2, j], V[q + 3, j]
+        v4, v5, v6, v7 = V[q + 4, j], V[q + 5, j], V[q + 6, j], V[q + 7, j]
+        C[i, c0 + j] += ((w00 * v0 + w01 * v1) + (w02 * v2 + w03 * v3)
+                         + ((w04 * v4 + w05 * v5) + (w06 * v6 + w07 * v7)))
+        C[i + 1, c0 + j] += ((w10 * v0 + w11 * v1) + (w12 * v2 + w13 * v3)
+                             + ((w14 * v4 + w15 * v5) + (w16 * v6 + w17 * v7)))
+        C[i + 2, c0 + j] += ((w20 * v0 + w21 * v1) + (w22 * v2 + w23 * v3)
+                             + ((w24 * v4 + w25 * v5) + (w26 * v6 + w27 * v7)))
+        C[i + 3, c0 + j] += ((w30 * v0 + w31 * v1) + (w32 * v2 + w33 * v3)
+                             + ((w34 * v4 + w35 * v5) + (w36 * v6 + w37 * v7)))
+
+
+@njit(inline="always", **JIT)
+def tile_1x8(w, i, p, V, q, C, c0, n):
+    """C[i, c0:c0+n] += w[i, p:p+8] V[q:q+8, 0:n] (the rows a 4-row tile leaves over)."""
+    w0, w1, w2, w3 = w[i, p], w[i, p + 1], w[i, p + 2], w[i, p + 3]
+    w4, w5, w6, w7 = w[i, p + 4], w[i, p + 5], w[i, p + 6], w[i, p + 7]
+    for j in range(n):
+        C[i, c0 + j] += (w0 * V[q, j] + w1 * V[q + 1, j] + w2 * V[q + 2, j] + w3 * V[q + 3, j]
+                         + w4 * V[q + 4, j] + w5 * V[q + 5, j] + w6 * V[q + 6, j]
+                         + w7 * V[q + 7, j])
+
+
+@njit(inline="always", **JIT)
+def tile_1x1(w, i, p, V, q, C, c0, n):
+    """C[i, c0:c0+n] += w[i, p] V[q, 0:n] (the inputs an 8-wide tile leaves over)."""
+    w0 = w[i, p]
+    for j in range(n):
+        C[i, c0 + j] += w0 * V[q, j]
+
+
+@njit(inline="always", **JIT)
+def accumulate_rows(w, V, C, i0, i1, p0, p1, q0, c0, n):
+    """C[i0:i1, c0:c0+n] += w[i0:i1, p0:p1] V[q0:q0+(p1-p0), 0:n], in 4 x 8 tiles and edges.
+    w: weights (any strides); V and C: C-contiguous."""
+    i4 = i0 + (i1 - i0) // 4 * 4
+    p8 = p0 + (p1 - p0) // 8 * 8
+    for i in range(i0, i4, 4):
+        for p in range(p0, p8, 8):
+            tile_4x8(w, i, p, V, q0 + p - p0, C, c0, n)
+        for r in range(i, i + 4):
+            for p in range(p8, p1):
+                tile_1x1(w, r, p, V, q0 + p - p0, C, c0, n)
+    for i in range(i4, i1):
+        for p in range(p0, p8, 8):
+            tile_1x8(w, i, p, V, q0 + p - p0, C, c0, n)
+        for p in range(p8, p1):
+            tile_1x1(w, i, p, V, q0 + p - p0, C, c0, n)
+
+
+@njit(**JIT)
+def wa_into(W, A, Z):
+    """Z += W A.    W: (n, k), A: (k, m), Z: (n, m) (the caller sets Z to b or to 0 first)."""
+    accumulate_rows(W, A, Z, 0, W.shape[0], 0, W.shape[1], 0, 0, A.shape[1])
+
+
+@njit(inline="always", **JIT)
+def _dzat_rows(dZ, A, dW, i0, i1):
+    """dW[i0:i1] = dZ[i0:i1] A^T: 4 x 4 register tiles (dot_4x4), single dots at the edges."""
+    m = dZ.shape[1]
+    k = A.shape[0]
+    i4 = i0 + (i1 - i0) // 4 * 4
+    k4 = k - k % 4
+    for i in range(i0, i4, 4):
+        for p in range(0, k4, 4):
+            dot_4x4(dZ[i], dZ[i + 1], dZ[i + 2], dZ[i + 3],
+                    A[p], A[p + 1], A[p + 2], A[p + 3], dW, i, p, m, False)
+        for p in range(k4, k):
+            for r in range(i, i + 4):
+                dW[r, p] = dot_1x1(dZ[r], A[p], m)
+    for i in range(i4, i1):
+        for p in range(k):
+            dW[i, p] = dot_1x1(dZ[i], A[p], m)
+
+
+@njit(**JIT)
+def dzat_into(dZ, A, dW):
+    """dW = dZ A^T.    dZ: (n, m), A: (k, m), dW: (n, k); dW[i, p] = sum_j dZ[i, j] A[p, j]."""
+    _dzat_rows(dZ, A, dW, 0, dZ.shape[0])
+
+
+@njit(inline="always", **JIT)
+def _wtdz_rows(W, dZ, dA, p0, p1):
+    """dA[p0:p1] = (W^T)[p0:p1] dZ: zero the rows, then accumulate with weights W.T, a view
+    (W.T[p, i] = W[i, p]: nothing is copied)."""
+    for p in range(p0, p1):
+        for j in range(dZ.shape[1]):
+            dA[p, j] = 0
+    accumulate_rows(W.T, dZ, dA, p0, p1, 0, W.shape[0], 0, 0, dZ.shape[1])
+
+
+@njit(**JIT)
+def wtdz_into(W, dZ, dA):
+    """dA = W^T dZ.    W: (n, k), dZ: (n, m), dA: (k, m); dA[p, :] = sum_i W[i, p] dZ[i, :]."""
+    _wtdz_rows(W, dZ, dA, 0, W.shape[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# The three products: the small tiles or the engine, by size.
 
 
 @njit(inline="always", **JIT)
 def small(M, K, N, P):
     """Whether C (M, N) = A (M, K) B (K, N) is below the engine: too few multiply-adds, or an
     edge of C shorter than the micro-kernel's tile."""
-    return M * K * N < P[9] or M < P[1] or N < P[3]
+    return M * K * N < P.ENGINE_MIN_MACS or M < P.MR or N < P.NR
 
 
 @njit(**JIT)
