@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 from numba import njit
@@ -269,3 +270,86 @@ def test_micro_kernel_keeps_512_bits_when_llvm_prefers_256(tmp_path):
     assert result.returncode == 0, result.stderr
     p = config.PLANS[np.dtype(np.float32)]
     assert int(result.stdout.split()[-1]) >= p.MR * p.NV
+
+
+# ---------------------------------------------------------------------------------------------
+# Products with one row (an output layer): columns shared out among threads; networks whose
+# products are all small get 1-D buffers, over which the engine is never compiled.
+
+
+@pytest.mark.parametrize("n, k, m", [(1, 1100, 1000), (1, 1024, 1024), (3, 700, 1003)])
+def test_one_row_products_share_their_columns_among_threads(n, k, m, dtype):
+    P = config.PLANS[np.dtype(dtype)]
+    assert products.by_columns(n, k, m, P, 2) and products.by_columns(n, m, k, P, 2)
+    assert not products.by_columns(n, k, m, P, 1)
+    W, A, dZ = product_operands(n, k, m, dtype)
+    Vbuf, Cbuf = gemm.buffers(products.product_shapes([k, n], m), dtype, slabs=2)
+    tol = TOLERANCES[dtype][0]
+    Z = np.full((n, m), 0.5, dtype)
+    products.wa(W, A, Z, Vbuf, Cbuf)
+    assert_close("W A + 0.5, by columns", Z, exact(W, A) + 0.5, tol, dtype)
+    dW = np.full((n, k), np.nan, dtype)
+    products.dzat(dZ, A, dW, Vbuf, Cbuf)
+    assert_close("dZ A^T, by columns", dW, exact(dZ, A.T), tol, dtype)
+
+
+def test_small_networks_get_buffers_without_the_engine(dtype):
+    Vbuf, Cbuf = products.network_buffers([30, 16, 8, 1], 569, dtype)
+    assert Vbuf.ndim == Cbuf.ndim == 1
+    Vbuf2, _ = products.network_buffers([1000, 100, 10], 64, dtype)
+    assert Vbuf2.ndim == 2 and Vbuf2.shape[0] == numba.get_num_threads()
+    # a product past the engine's threshold, over 1-D buffers: the plain loop, still right
+    W, A, dZ = product_operands(*BIG, dtype)
+    tol = TOLERANCES[dtype][0]
+    Z = np.zeros((BIG[0], BIG[2]), dtype)
+    products.wa(W, A, Z, Vbuf, Cbuf)
+    assert_close("W A over 1-D buffers", Z, exact(W, A), tol, dtype)
+    dW = np.empty((BIG[0], BIG[1]), dtype)
+    products.dzat(dZ, A, dW, Vbuf, Cbuf)
+    assert_close("dZ A^T over 1-D buffers", dW, exact(dZ, A.T), tol, dtype)
+    dA = np.empty((BIG[1], BIG[2]), dtype)
+    products.wtdz(W, dZ, dA, Vbuf, Cbuf)
+    assert_close("W^T dZ over 1-D buffers", dA, exact(W.T, dZ), tol, dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# The cache stamps: editing one file drops the cached kernels of exactly the modules that hold
+# its code (itself and the modules that import it, transitively).
+
+
+def test_editing_one_file_drops_only_its_dependents_caches(tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    package = tmp_path / "kernels" / "cpu"
+    shutil.copytree(ROOT / "kernels" / "cpu", package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "kernels" / "scalar.py", tmp_path / "kernels" / "scalar.py")
+    cache = package / "__pycache__"
+    stems = sorted(config.kernel_sources(package))
+
+    def fill():
+        cache.mkdir(exist_ok=True)
+        for stem in stems:
+            (cache / f"{stem}.kernel-1.py311.nbi").write_text("index")
+            (cache / f"{stem}.kernel-1.py311.1.nbc").write_text("code")
+
+    def kept():
+        return {stem for stem in stems if (cache / f"{stem}.kernel-1.py311.nbi").exists()}
+
+    config.drop_stale_cache(package)  # first use: every module stamped
+    fill()
+    config.drop_stale_cache(package)
+    assert kept() == set(stems)  # nothing changed: nothing dropped
+    (package / "vmath.py").write_text((package / "vmath.py").read_text() + "\n# edited\n")
+    config.drop_stale_cache(package)
+    assert set(stems) - kept() == {"vmath", "elementwise", "reductions", "step", "network", "__init__"}
+    fill()
+    (package / "gemm.py").write_text((package / "gemm.py").read_text() + "\n# edited\n")
+    config.drop_stale_cache(package)
+    assert set(stems) - kept() == {"gemm", "products", "ladder", "elementwise", "step", "network",
+                                   "__init__"}
+    fill()
+    (tmp_path / "kernels" / "scalar.py").write_text("# edited\n")
+    config.drop_stale_cache(package)
+    assert set(stems) - kept() == {"vmath", "elementwise", "reductions", "step", "network",
+                                   "__init__", "scalar"}

@@ -14,11 +14,13 @@ Every kernel in kernels/cpu is compiled with one of the two flag sets below:
 
 The plan (`PLAN`) is derived from the machine the code runs on, read once at import (pure
 reads: LLVM's view of the CPU features, the OS's cache sizes); it is frozen into the compiled
-kernels, so the cache stamp (drop_stale_cache) includes it. Why each value, measured, is in
+kernels, so the cache stamps (drop_stale_cache) include it. Why each value, measured, is in
 docs/performance.md.
 """
 
+import ast
 import hashlib
+import json
 import math
 import os
 from pathlib import Path
@@ -152,27 +154,88 @@ def describe():
 # First use.
 
 
+def kernel_sources(package_dir=Path(__file__).parent):
+    """{module stem: path} of every file whose code can be compiled into a kernel here: the
+    package's modules and kernels/scalar.py (its g, g' and loss terms are inlined into them)."""
+    sources = {p.stem: p for p in sorted(package_dir.glob("*.py"))}
+    sources["scalar"] = package_dir.parent / "scalar.py"
+    return sources
+
+
+def imported_sources(path, sources):
+    """The stems of `sources` that the module at `path` imports (kernels.cpu.x, kernels.scalar)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "kernels" and parts[-1] in sources and parts[1:2] in (["cpu"], ["scalar"]):
+                found.add(parts[-1])
+    return found
+
+
+def source_stamps(package_dir=Path(__file__).parent):
+    """{stem: digest of the module's source, of every kernel source it reaches through imports,
+    and of the plan}: a module's compiled kernels hold the code of all of these."""
+    sources = kernel_sources(package_dir)
+    imports = {stem: imported_sources(path, sources) for stem, path in sources.items()}
+    plan = repr(sorted(PLANS.items())).encode()
+    stamps = {}
+    for stem in sources:
+        reached, todo = set(), [stem]
+        while todo:
+            s = todo.pop()
+            if s not in reached:
+                reached.add(s)
+                todo += imports[s]
+        digest = hashlib.sha256(plan)
+        for s in sorted(reached):
+            digest.update(s.encode() + sources[s].read_bytes())
+        stamps[stem] = digest.hexdigest()
+    return stamps
+
+
+def cache_dir(package_dir=Path(__file__).parent):
+    """Where numba keeps the package's compiled kernels: NUMBA_CACHE_DIR's mirror of the source
+    folder when set, else the package's __pycache__."""
+    if numba.config.CACHE_DIR:
+        from numba.core.caching import UserProvidedCacheLocator
+
+        subpath = UserProvidedCacheLocator.get_suitable_cache_subpath(str(package_dir / "config.py"))
+        return Path(numba.config.CACHE_DIR) / subpath
+    return package_dir / "__pycache__"
+
+
 def drop_stale_cache(package_dir=Path(__file__).parent):
-    """Delete the package's cached machine code when any of its sources, or the plan, changed.
+    """Delete the cached machine code of each module whose stamp (source_stamps) changed.
 
     numba's cache=True checks only the file that defines a kernel, so a kernel calling a changed
     kernel in another file would keep running the old machine code; and the plan's sizes are
-    compiled in as constants. So the package's cache is keyed on a hash of all its sources (and
-    kernels/scalar.py) and of the plan, kept next to it.
+    compiled in as constants. So each module's cache is keyed on its own source, the sources it
+    imports (transitively) and the plan: editing vmath.py drops the kernels of vmath,
+    elementwise, reductions, step and network, and leaves the engine's (gemm, products, ...).
     """
-    sources = sorted(package_dir.glob("*.py")) + [package_dir.parent / "scalar.py"]
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)
-                            + repr(sorted(PLANS.items())).encode()).hexdigest()
-    cache = package_dir / "__pycache__"
-    stamp = cache / "numba_sources.sha256"
+    folder = cache_dir(package_dir)
+    stamp_file = folder / "numba_stamps.json"
     try:
-        if stamp.exists() and stamp.read_text() == digest:
-            return
-        for pattern in ("*.nbi", "*.nbc"):
-            for f in cache.glob(pattern):
-                f.unlink(missing_ok=True)
-        cache.mkdir(exist_ok=True)
-        stamp.write_text(digest)
+        old = json.loads(stamp_file.read_text()) if stamp_file.exists() else {}
+    except (OSError, ValueError):
+        old = {}
+    new = source_stamps(package_dir)
+    try:
+        for stem, digest in new.items():
+            if old.get(stem) != digest:
+                for pattern in (f"{stem}.*.nbi", f"{stem}.*.nbc"):
+                    for f in folder.glob(pattern):
+                        f.unlink(missing_ok=True)
+        if new != old:
+            folder.mkdir(parents=True, exist_ok=True)
+            stamp_file.write_text(json.dumps(new, indent=1, sort_keys=True))
     except OSError:  # a read-only install: numba then cannot cache here either
         pass
 

@@ -17,11 +17,12 @@ step allocates nothing.
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+from numba.extending import overload
 
 from kernels.cpu import config
-from kernels.cpu.config import JIT
-from kernels.cpu.gemm import buffers, plan, product, scratch
+from kernels.cpu.config import JIT, JIT_PARALLEL
+from kernels.cpu.gemm import any_layout, buffers, direct, plan, product, scratch
 from reference.checks import check_product_operands
 
 # ---------------------------------------------------------------------------------------------
@@ -89,7 +90,7 @@ def dot_1x1(p, q, kc):
 
 @njit(inline="always", **JIT)
 def tile_4x8(w, i, p, V, q, C, c0, n):
-    """C[i:i+4, c0:c0+n] += w[i:i+4, p:p+8] V[q:q+8, 0:n]: a 4 x 8 register tile.
+    """C[i:i+4, c0:c0+n] += w[i:i+4, p:p+8] V[q:q+8, c0:c0+n]: a 4 x 8 register tile.
 
     The 32 weights sit in registers; the inner loop over j loads 8 entries of V and 4 of C,
     does 32 multiply-adds and stores 4: 12 loads per 32 FMAs, so the FMA units, not the loads,
@@ -107,8 +108,8 @@ def tile_4x8(w, i, p, V, q, C, c0, n):
     w30, w31, w32, w33 = w[i + 3, p], w[i + 3, p + 1], w[i + 3, p + 2], w[i + 3, p + 3]
     w34, w35, w36, w37 = w[i + 3, p + 4], w[i + 3, p + 5], w[i + 3, p + 6], w[i + 3, p + 7]
     for j in range(n):
-        v0, v1, v2, v3 = V[q, j], V[q + 1, j], V[q + 2, j], V[q + 3, j]
-        v4, v5, v6, v7 = V[q + 4, j], V[q + 5, j], V[q + 6, j], V[q + 7, j]
+        v0, v1, v2, v3 = V[q, c0 + j], V[q + 1, c0 + j], V[q + 2, c0 + j], V[q + 3, c0 + j]
+        v4, v5, v6, v7 = V[q + 4, c0 + j], V[q + 5, c0 + j], V[q + 6, c0 + j], V[q + 7, c0 + j]
         C[i, c0 + j] += ((w00 * v0 + w01 * v1) + (w02 * v2 + w03 * v3)
                          + ((w04 * v4 + w05 * v5) + (w06 * v6 + w07 * v7)))
         C[i + 1, c0 + j] += ((w10 * v0 + w11 * v1) + (w12 * v2 + w13 * v3)
@@ -121,26 +122,25 @@ def tile_4x8(w, i, p, V, q, C, c0, n):
 
 @njit(inline="always", **JIT)
 def tile_1x8(w, i, p, V, q, C, c0, n):
-    """C[i, c0:c0+n] += w[i, p:p+8] V[q:q+8, 0:n] (the rows a 4-row tile leaves over)."""
+    """C[i, c0:c0+n] += w[i, p:p+8] V[q:q+8, c0:c0+n] (the rows a 4-row tile leaves over)."""
     w0, w1, w2, w3 = w[i, p], w[i, p + 1], w[i, p + 2], w[i, p + 3]
     w4, w5, w6, w7 = w[i, p + 4], w[i, p + 5], w[i, p + 6], w[i, p + 7]
-    for j in range(n):
-        C[i, c0 + j] += (w0 * V[q, j] + w1 * V[q + 1, j] + w2 * V[q + 2, j] + w3 * V[q + 3, j]
-                         + w4 * V[q + 4, j] + w5 * V[q + 5, j] + w6 * V[q + 6, j]
-                         + w7 * V[q + 7, j])
+    for j in range(c0, c0 + n):
+        C[i, j] += (w0 * V[q, j] + w1 * V[q + 1, j] + w2 * V[q + 2, j] + w3 * V[q + 3, j]
+                    + w4 * V[q + 4, j] + w5 * V[q + 5, j] + w6 * V[q + 6, j] + w7 * V[q + 7, j])
 
 
 @njit(inline="always", **JIT)
 def tile_1x1(w, i, p, V, q, C, c0, n):
-    """C[i, c0:c0+n] += w[i, p] V[q, 0:n] (the inputs an 8-wide tile leaves over)."""
+    """C[i, c0:c0+n] += w[i, p] V[q, c0:c0+n] (the inputs an 8-wide tile leaves over)."""
     w0 = w[i, p]
-    for j in range(n):
-        C[i, c0 + j] += w0 * V[q, j]
+    for j in range(c0, c0 + n):
+        C[i, j] += w0 * V[q, j]
 
 
 @njit(inline="always", **JIT)
 def accumulate_rows(w, V, C, i0, i1, p0, p1, q0, c0, n):
-    """C[i0:i1, c0:c0+n] += w[i0:i1, p0:p1] V[q0:q0+(p1-p0), 0:n], in 4 x 8 tiles and edges.
+    """C[i0:i1, c0:c0+n] += w[i0:i1, p0:p1] V[q0:q0+(p1-p0), c0:c0+n], in 4 x 8 tiles and edges.
     w: weights (any strides); V and C: C-contiguous."""
     i4 = i0 + (i1 - i0) // 4 * 4
     p8 = p0 + (p1 - p0) // 8 * 8
@@ -164,28 +164,28 @@ def wa_into(W, A, Z):
 
 
 @njit(inline="always", **JIT)
-def _dzat_rows(dZ, A, dW, i0, i1):
-    """dW[i0:i1] = dZ[i0:i1] A^T: 4 x 4 register tiles (dot_4x4), single dots at the edges."""
+def _dzat_block(dZ, A, dW, i0, i1, p0, p1):
+    """dW[i0:i1, p0:p1] = dZ[i0:i1] A[p0:p1]^T: 4 x 4 register tiles (dot_4x4), single dots at
+    the edges."""
     m = dZ.shape[1]
-    k = A.shape[0]
     i4 = i0 + (i1 - i0) // 4 * 4
-    k4 = k - k % 4
+    p4 = p0 + (p1 - p0) // 4 * 4
     for i in range(i0, i4, 4):
-        for p in range(0, k4, 4):
+        for p in range(p0, p4, 4):
             dot_4x4(dZ[i], dZ[i + 1], dZ[i + 2], dZ[i + 3],
                     A[p], A[p + 1], A[p + 2], A[p + 3], dW, i, p, m, False)
-        for p in range(k4, k):
+        for p in range(p4, p1):
             for r in range(i, i + 4):
                 dW[r, p] = dot_1x1(dZ[r], A[p], m)
     for i in range(i4, i1):
-        for p in range(k):
+        for p in range(p0, p1):
             dW[i, p] = dot_1x1(dZ[i], A[p], m)
 
 
 @njit(**JIT)
 def dzat_into(dZ, A, dW):
     """dW = dZ A^T.    dZ: (n, m), A: (k, m), dW: (n, k); dW[i, p] = sum_j dZ[i, j] A[p, j]."""
-    _dzat_rows(dZ, A, dW, 0, dZ.shape[0])
+    _dzat_block(dZ, A, dW, 0, dZ.shape[0], 0, A.shape[0])
 
 
 @njit(inline="always", **JIT)
@@ -204,6 +204,60 @@ def wtdz_into(W, dZ, dA):
     _wtdz_rows(W, dZ, dA, 0, W.shape[1])
 
 
+# Products with fewer rows than the micro-kernel's (an output layer's n[L] = 1: a row of W
+# times A, dZ times A^T), large enough for threads: each thread its own columns of the result,
+# the small tiles on them (memory-bound: one pass over the large operand, shared out).
+
+
+@njit(inline="always", **JIT)
+def _share(n, s, S, step):
+    """Thread s of S's range [j0, j1) of n columns, in whole runs of `step`."""
+    per = ((n + S - 1) // S + step - 1) // step * step
+    return min(n, s * per), min(n, (s + 1) * per)
+
+
+@njit(**JIT_PARALLEL)
+def wa_columns(W, A, Z, S):
+    """Z += W A, the columns of Z shared out among S threads."""
+    for s in prange(S):
+        j0, j1 = _share(A.shape[1], s, S, 16)
+        if j0 < j1:
+            accumulate_rows(W, A, Z, 0, W.shape[0], 0, W.shape[1], 0, j0, j1 - j0)
+
+
+@njit(**JIT_PARALLEL)
+def dzat_columns(dZ, A, dW, S):
+    """dW = dZ A^T, the columns of dW (rows of A) shared out among S threads."""
+    for s in prange(S):
+        p0, p1 = _share(A.shape[0], s, S, 4)
+        if p0 < p1:
+            _dzat_block(dZ, A, dW, 0, dZ.shape[0], p0, p1)
+
+
+def threads_of(Vbuf):
+    """The number of threads a product may use with these buffers (see network_buffers)."""
+
+
+@overload(threads_of, inline="always")
+def _threads_of(Vbuf):
+    if Vbuf.ndim == 2:
+        return lambda Vbuf: Vbuf.shape[0]
+    return lambda Vbuf: 1
+
+
+def engine_product(A, B, C, accumulate, Vbuf, Cbuf, P):
+    """gemm.product with 2-D buffers (one row per thread); with the 1-D buffers of a network
+    none of whose products reaches the engine (network_buffers), the plain loop (gemm.direct):
+    the engine is then never compiled for that network's step."""
+
+
+@overload(engine_product)
+def _engine_product(A, B, C, accumulate, Vbuf, Cbuf, P):
+    if Vbuf.ndim == 2:
+        return lambda A, B, C, accumulate, Vbuf, Cbuf, P: product(A, B, C, accumulate, Vbuf, Cbuf, P)
+    return lambda A, B, C, accumulate, Vbuf, Cbuf, P: direct(A, B, C, accumulate)
+
+
 # ---------------------------------------------------------------------------------------------
 # The three products: the small tiles or the engine, by size.
 
@@ -215,24 +269,37 @@ def small(M, K, N, P):
     return M * K * N < P.ENGINE_MIN_MACS or M < P.MR or N < P.NR
 
 
+@njit(inline="always", **JIT)
+def by_columns(M, K, N, P, S):
+    """Whether a small product shares its columns out among S threads: fewer rows than MR, and
+    at least PARALLEL_MIN_MACS multiply-adds."""
+    return S > 1 and M < P.MR and M * K * N >= P.PARALLEL_MIN_MACS
+
+
 @njit(**JIT)
 def wa(W, A, Z, Vbuf, Cbuf):
     """Z += W A.    W: (n, k), A: (k, m), Z: (n, m) (the caller sets Z to b or to 0 first)."""
     P = plan(Z)
-    if small(W.shape[0], W.shape[1], A.shape[1], P):
-        wa_into(W, A, Z)
+    M, K, N = W.shape[0], W.shape[1], A.shape[1]
+    if not small(M, K, N, P):
+        engine_product(any_layout(W), any_layout(A), Z, True, Vbuf, Cbuf, P)
+    elif by_columns(M, K, N, P, threads_of(Vbuf)):
+        wa_columns(W, A, Z, threads_of(Vbuf))
     else:
-        product(W, A, Z, True, Vbuf, Cbuf, P)
+        wa_into(W, A, Z)
 
 
 @njit(**JIT)
 def dzat(dZ, A, dW, Vbuf, Cbuf):
     """dW = dZ A^T.    dZ: (n, m), A: (k, m), dW: (n, k)."""
     P = plan(dW)
-    if small(dZ.shape[0], dZ.shape[1], A.shape[0], P):
-        dzat_into(dZ, A, dW)
+    M, K, N = dZ.shape[0], dZ.shape[1], A.shape[0]
+    if not small(M, K, N, P):
+        engine_product(any_layout(dZ), any_layout(A.T), dW, False, Vbuf, Cbuf, P)
+    elif by_columns(M, K, N, P, threads_of(Vbuf)):
+        dzat_columns(dZ, A, dW, threads_of(Vbuf))
     else:
-        product(dZ, A.T, dW, False, Vbuf, Cbuf, P)
+        dzat_into(dZ, A, dW)
 
 
 @njit(**JIT)
@@ -242,7 +309,7 @@ def wtdz(W, dZ, dA, Vbuf, Cbuf):
     if small(W.shape[1], W.shape[0], dZ.shape[1], P):
         wtdz_into(W, dZ, dA)
     else:
-        product(W.T, dZ, dA, False, Vbuf, Cbuf, P)
+        engine_product(any_layout(W.T), any_layout(dZ), dA, False, Vbuf, Cbuf, P)
 
 
 def product_shapes(dims, m):
@@ -254,11 +321,21 @@ def product_shapes(dims, m):
     return shapes
 
 
+def reaches_engine(shapes, dtype):
+    """Whether any of these (M, K, N) products runs on the engine or on threads."""
+    P = config.PLANS[np.dtype(dtype)]
+    return any(not small(M, K, N, P) or M * K * N >= P.PARALLEL_MIN_MACS for M, K, N in shapes)
+
+
 def network_buffers(dims, m, dtype):
     """(Vbuf, Cbuf): the packing buffers that wa, dzat and wtdz take, large enough for every
     product of a network of layer widths dims = [n[0], ..., n[L]] on batches of m samples
-    (gemm.buffers: one row per thread)."""
-    return buffers(product_shapes(dims, m), dtype)
+    (gemm.buffers: one row per thread). Where no product reaches the engine or threads, two
+    empty 1-D arrays: a step over them compiles neither (engine_product, threads_of)."""
+    shapes = product_shapes(dims, m)
+    if not reaches_engine(shapes, dtype):
+        return np.zeros(0, dtype), np.zeros(0, dtype)
+    return buffers(shapes, dtype)
 
 
 # Python entry points (for tests and benchmarks): validate, allocate the result, run the kernel.
