@@ -245,6 +245,29 @@ def _threads_of(Vbuf):
     return lambda Vbuf: 1
 
 
+def wa_shared(W, A, Z, Vbuf):
+    """wa_columns on threads_of(Vbuf) threads; over 1-D buffers wa_into (nothing parallel is
+    compiled)."""
+
+
+@overload(wa_shared)
+def _wa_shared(W, A, Z, Vbuf):
+    if Vbuf.ndim == 2:
+        return lambda W, A, Z, Vbuf: wa_columns(W, A, Z, Vbuf.shape[0])
+    return lambda W, A, Z, Vbuf: wa_into(W, A, Z)
+
+
+def dzat_shared(dZ, A, dW, Vbuf):
+    """dzat_columns on threads_of(Vbuf) threads; over 1-D buffers dzat_into."""
+
+
+@overload(dzat_shared)
+def _dzat_shared(dZ, A, dW, Vbuf):
+    if Vbuf.ndim == 2:
+        return lambda dZ, A, dW, Vbuf: dzat_columns(dZ, A, dW, Vbuf.shape[0])
+    return lambda dZ, A, dW, Vbuf: dzat_into(dZ, A, dW)
+
+
 def engine_product(A, B, C, accumulate, Vbuf, Cbuf, P):
     """gemm.product with 2-D buffers (one row per thread); with the 1-D buffers of a network
     none of whose products reaches the engine (network_buffers), the plain loop (gemm.direct):
@@ -284,7 +307,7 @@ def wa(W, A, Z, Vbuf, Cbuf):
     if not small(M, K, N, P):
         engine_product(any_layout(W), any_layout(A), Z, True, Vbuf, Cbuf, P)
     elif by_columns(M, K, N, P, threads_of(Vbuf)):
-        wa_columns(W, A, Z, threads_of(Vbuf))
+        wa_shared(W, A, Z, Vbuf)
     else:
         wa_into(W, A, Z)
 
@@ -297,7 +320,7 @@ def dzat(dZ, A, dW, Vbuf, Cbuf):
     if not small(M, K, N, P):
         engine_product(any_layout(dZ), any_layout(A.T), dW, False, Vbuf, Cbuf, P)
     elif by_columns(M, K, N, P, threads_of(Vbuf)):
-        dzat_columns(dZ, A, dW, threads_of(Vbuf))
+        dzat_shared(dZ, A, dW, Vbuf)
     else:
         dzat_into(dZ, A, dW)
 
