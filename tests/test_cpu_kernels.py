@@ -353,3 +353,12 @@ def test_editing_one_file_drops_only_its_dependents_caches(tmp_path, monkeypatch
     config.drop_stale_cache(package)
     assert set(stems) - kept() == {"vmath", "elementwise", "reductions", "step", "network",
                                    "__init__", "scalar"}
+
+
+def test_packing_buffers_start_their_rows_on_cache_lines(dtype):
+    Vbuf, Cbuf = gemm.buffers([(100, 1000, 64), (129, 1025, 515)], dtype, slabs=3)
+    for buf in (Vbuf, Cbuf):
+        assert buf.flags.c_contiguous and buf.shape[0] == 3
+        assert all(buf[s].ctypes.data % 64 == 0 for s in range(3))
+    v, c = gemm.buffer_sizes([(100, 1000, 64), (129, 1025, 515)], config.PLANS[np.dtype(dtype)])
+    assert Vbuf.shape[1] >= v and Cbuf.shape[1] >= c

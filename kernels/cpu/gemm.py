@@ -104,7 +104,12 @@ def pack_a(A, i0, mc, p0, kc, Ap, base):
         panel = Ap[base + r * kc * MR:base + (r + 1) * kc * MR]
         rows = min(MR, mc - r * MR)
         corner = (i0 + r * MR) * rs + p0 * cs
-        if cs == 1:
+        if cs == 1 and rows == MR:  # rows contiguous (W, dZ): MR streams along k, stores in order
+            block = F[corner:corner + (MR - 1) * rs + kc]
+            for k in range(kc):
+                for i in range(MR):
+                    panel[k * MR + i] = block[i * rs + k]
+        elif cs == 1:
             for i in range(rows):
                 src = F[corner + i * rs:corner + i * rs + kc]
                 for k in range(kc):
@@ -124,21 +129,30 @@ def pack_b(B, p0, kc, j0, nc, Bp, base, NR):
     """Bp[base + q kc NR + k NR + j] = B[p0 + k, j0 + q NR + j] for the kc x nc block, columns
     past nc zero: micro-panels of NR columns, each k's NR entries side by side."""
     F, rs, cs = flat(B)
-    for q in range((nc + NR - 1) // NR):
-        panel = Bp[base + q * kc * NR:base + (q + 1) * kc * NR]
-        cols = min(NR, nc - q * NR)
-        corner = p0 * rs + (j0 + q * NR) * cs
-        if cs == 1:  # rows contiguous (A_prev, dZ): read along j
-            for k in range(kc):
-                src = F[corner + k * rs:corner + k * rs + cols]
-                for j in range(cols):
-                    panel[k * NR + j] = src[j]
-        else:  # columns contiguous (A_prev.T in dZ A^T): read along k
-            for j in range(cols):
-                src = F[corner + j * cs:corner + j * cs + (kc - 1) * rs + 1]
+    full = nc // NR  # whole micro-panels
+    if cs == 1:  # rows contiguous (A_prev, dZ): each row of the block read once, along j
+        for k in range(kc):
+            row = F[(p0 + k) * rs + j0:(p0 + k) * rs + j0 + nc]
+            for q in range(full):
+                dst = Bp[base + q * kc * NR + k * NR:base + q * kc * NR + (k + 1) * NR]
+                src = row[q * NR:(q + 1) * NR]
+                for j in range(NR):
+                    dst[j] = src[j]
+    else:  # columns contiguous (A_prev.T in dZ A^T): read along k
+        for q in range(full):
+            panel = Bp[base + q * kc * NR:base + (q + 1) * kc * NR]
+            for j in range(NR):
+                corner = p0 * rs + (j0 + q * NR + j) * cs
+                src = F[corner:corner + (kc - 1) * rs + 1]
                 for k in range(kc):
                     panel[k * NR + j] = src[k * rs]
+    if full * NR < nc:  # the last, partial micro-panel, zero-padded
+        q = full
+        panel = Bp[base + q * kc * NR:base + (q + 1) * kc * NR]
+        cols = nc - q * NR
         for k in range(kc):
+            for j in range(cols):
+                panel[k * NR + j] = F[(p0 + k) * rs + (j0 + q * NR + j) * cs]
             for j in range(cols, NR):
                 panel[k * NR + j] = 0
 
@@ -388,7 +402,19 @@ def buffers(shapes, dtype, P=None, slabs=None):
     P = PLANS[dtype] if P is None else P
     slabs = numba.get_num_threads() if slabs is None else slabs
     v, c = buffer_sizes(shapes, P)
-    return np.zeros((slabs, v), dtype), np.zeros((slabs, c), dtype)
+    return aligned_zeros(slabs, v, dtype), aligned_zeros(slabs, c, dtype)
+
+
+def aligned_zeros(rows, columns, dtype, align=64):
+    """A C-contiguous (rows, columns or a little more) array of zeros whose rows start on
+    `align`-byte boundaries: packed panels then start on cache lines, and no vector load of the
+    micro-kernel straddles two (NumPy aligns its arrays to 16 bytes only)."""
+    dtype = np.dtype(dtype)
+    per = align // dtype.itemsize
+    columns = -(-columns // per) * per
+    raw = np.zeros(rows * columns + per, dtype)
+    start = (-raw.ctypes.data % align) // dtype.itemsize
+    return raw[start:start + rows * columns].reshape(rows, columns)
 
 
 _SCRATCH = threading.local()  # per thread: {(dtype, slabs): (Vbuf, Cbuf)} for the Python entry points
@@ -409,5 +435,5 @@ def scratch(shapes, dtype):
     have = kept.get((dtype, slabs))
     if have is None or have[0].shape[1] < v or have[1].shape[1] < c:
         v, c = (v, c) if have is None else (max(v, have[0].shape[1]), max(c, have[1].shape[1]))
-        have = kept[(dtype, slabs)] = (np.zeros((slabs, v), dtype), np.zeros((slabs, c), dtype))
+        have = kept[(dtype, slabs)] = (aligned_zeros(slabs, v, dtype), aligned_zeros(slabs, c, dtype))
     return have
