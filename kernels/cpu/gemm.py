@@ -125,9 +125,10 @@ def pack_a(A, i0, mc, p0, kc, Ap, base):
 
 
 @njit(**JIT)
-def pack_b(B, p0, kc, j0, nc, Bp, base, NR):
+def pack_b(B, p0, kc, j0, nc, Bp, base):
     """Bp[base + q kc NR + k NR + j] = B[p0 + k, j0 + q NR + j] for the kc x nc block, columns
     past nc zero: micro-panels of NR columns, each k's NR entries side by side."""
+    NR = plan(Bp).NR
     F, rs, cs = flat(B)
     full = nc // NR  # whole micro-panels
     if cs == 1:  # rows contiguous (A_prev, dZ): each row of the block read once, along j
@@ -138,7 +139,15 @@ def pack_b(B, p0, kc, j0, nc, Bp, base, NR):
                 src = row[q * NR:(q + 1) * NR]
                 for j in range(NR):
                     dst[j] = src[j]
-    else:  # columns contiguous (A_prev.T in dZ A^T): read along k
+    elif rs == 1:  # columns contiguous (A_prev.T in dZ A^T): NR streams along k, stores in order
+        for q in range(full):
+            panel = Bp[base + q * kc * NR:base + (q + 1) * kc * NR]
+            corner = p0 + (j0 + q * NR) * cs
+            block = F[corner:corner + (NR - 1) * cs + kc]
+            for k in range(kc):
+                for j in range(NR):
+                    panel[k * NR + j] = block[j * cs + k]
+    else:  # any other strides
         for q in range(full):
             panel = Bp[base + q * kc * NR:base + (q + 1) * kc * NR]
             for j in range(NR):
@@ -239,7 +248,7 @@ def _slab(A, B, C, accumulate, Vbuf, Cbuf, s, i0, i1, j0, j1, packed, P):
         nc = min(P.NC, j1 - jc)
         for pc in range(0, K, P.KC):
             kc = min(P.KC, K - pc)
-            pack_b(B, pc, kc, jc, nc, Vbuf[s], 0, P.NR)
+            pack_b(B, pc, kc, jc, nc, Vbuf[s], 0)
             _row_blocks(A, C, accumulate or pc > 0, Cbuf[s], i0, i1, pc, kc, Vbuf[s], jc, nc,
                         packed, P)
 
@@ -312,7 +321,7 @@ def _pack_b_shared(B, pc, kc, jc, nc, Bp, NR, threads):
     for s in prange(S):
         j0, j1 = min(nc, s * per), min(nc, (s + 1) * per)
         if j0 < j1:
-            pack_b(B, pc, kc, jc + j0, j1 - j0, Bp, j0 * kc, NR)
+            pack_b(B, pc, kc, jc + j0, j1 - j0, Bp, j0 * kc)
 
 
 @njit(**JIT_PARALLEL)

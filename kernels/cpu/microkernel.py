@@ -110,12 +110,22 @@ def _micro_kernel_function(module, T, MR, NV, LANES, packed_a):
         for v in range(NV):
             total[i][v].add_incoming(zero, entry)
             total[i][v].add_incoming(new[i][v], loop)
+    pointers = [[builder.bitcast(builder.gep(builder.gep(c0, [builder.mul(_const(i), rsc)]),
+                                             [_const(v * LANES)]), V.as_pointer())
+                 for v in range(NV)] for i in range(MR)]
+    add = fn.append_basic_block("add")
+    store = fn.append_basic_block("store")
+    builder.cbranch(accumulate, add, store)
+    builder.position_at_end(add)  # C += the tile
     for i in range(MR):
-        row = builder.gep(c0, [builder.mul(_const(i), rsc)])
         for v in range(NV):
-            p = builder.bitcast(builder.gep(row, [_const(v * LANES)]), V.as_pointer())
-            old = builder.select(accumulate, builder.load(p, align=4), zero)
-            builder.store(builder.fadd(old, total[i][v]), p, align=4)
+            p = pointers[i][v]
+            builder.store(builder.fadd(builder.load(p, align=4), total[i][v]), p, align=4)
+    builder.ret_void()
+    builder.position_at_end(store)  # C = the tile: C is not read
+    for i in range(MR):
+        for v in range(NV):
+            builder.store(total[i][v], pointers[i][v], align=4)
     builder.ret_void()
     return fn
 
