@@ -120,10 +120,11 @@ def test_big_product_is_above_the_parallel_threshold():
 # that each branch is taken (gemm.product reads them from the plan it is given), in both dtypes.
 
 
-def tiny_plan(dtype, pack_a, parallel):
+def tiny_plan(dtype, pack_a, parallel, b_in_place=True):
     p = config.PLANS[np.dtype(dtype)]
     return p._replace(KC=16, MC=2 * p.MR, NC=2 * p.NR, PACK_A_MIN_MACS=0 if pack_a else 1 << 62,
-                      PARALLEL_MIN_MACS=0 if parallel else 1 << 62)
+                      PARALLEL_MIN_MACS=0 if parallel else 1 << 62,
+                      DIRECT_B_MAX_ENTRIES=1 << 62 if b_in_place else 0)
 
 
 def engine_shapes(dtype):
@@ -139,11 +140,18 @@ LAYOUTS = {  # how each product hands its operands to the engine: op(A) op(B)
     "A^T B^T": (True, True)}
 
 
+BRANCHES = [(False, False, False), (False, False, True), (False, True, False),
+            (False, True, True), (True, False, False), (True, True, False)]
+
+
 @pytest.mark.parametrize("layout", list(LAYOUTS))
-@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
-@pytest.mark.parametrize("pack_a", [False, True], ids=["A-unpacked", "A-packed"])
-def test_every_engine_branch_matches_numpy(pack_a, parallel, layout, dtype):
-    P = tiny_plan(dtype, pack_a, parallel)
+@pytest.mark.parametrize("pack_a, parallel, b_in_place", BRANCHES,
+                         ids=["-".join(n for n, on in zip(("A-packed", "parallel", "B-in-place"), b,
+                                                          strict=True) if on) or "serial"
+                              for b in BRANCHES])
+def test_every_engine_branch_matches_numpy(pack_a, parallel, b_in_place, layout, dtype):
+    """B read in place applies where A is not packed and B's rows are contiguous."""
+    P = tiny_plan(dtype, pack_a, parallel, b_in_place)
     ta, tb = LAYOUTS[layout]
     tol = TOLERANCES[dtype][0]
     for i, (M, K, N) in enumerate(engine_shapes(dtype)):
@@ -221,7 +229,7 @@ def micro_kernel_asm(dtype):
     fresh = njit(**dict(config.JIT, cache=False))(gemm._macro_kernel.py_func)
     Ap, T = np.zeros(2 * P.MR * P.NR, dtype), np.zeros(P.MR * P.NR, dtype)
     C = np.zeros((P.MR, P.NR), dtype)
-    fresh(C, Ap, 0, True, 0, P.MR, 0, 1, Ap, 0, 0, P.NR, C, False, T, 0, P.MR, P.NR)
+    fresh(C, Ap, 0, True, 0, P.MR, 0, 1, C, Ap, 0, False, 0, P.NR, C, False, T, 0, P.MR, P.NR)
     asm = fresh.inspect_asm(fresh.signatures[0])
     start = asm.index("\nmicro_kernel_") + 1
     body = asm[start:]

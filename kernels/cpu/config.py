@@ -89,9 +89,10 @@ def caches(root="/sys/devices/system/cpu/cpu0/cache"):
 
 class Plan(NamedTuple):
     """How the engine (gemm.py) multiplies, for one dtype: the micro-kernel's MR x NR register
-    tile (NR = NV vectors of LANES), the block sizes KC (L1), MC (L2), NC (L3), and the sizes
-    from which a product packs its left operand and uses every core, and below which (or with
-    fewer than MR rows or NR columns) the layer products skip the engine (gemm.py's small tiles)."""
+    tile (NR = NV vectors of LANES), the block sizes KC (L1), MC (L2), NC (L3), the sizes from
+    which a product packs its left operand and uses every core, below which (or with fewer
+    than MR rows or NR columns) the layer products skip the engine (products.py's small tiles),
+    and up to which a product that does not pack A reads B's rows in place (entries)."""
 
     LANES: int
     MR: int
@@ -103,6 +104,7 @@ class Plan(NamedTuple):
     PACK_A_MIN_MACS: int
     PARALLEL_MIN_MACS: int
     ENGINE_MIN_MACS: int
+    DIRECT_B_MAX_ENTRIES: int
 
 
 NV = 2  # vectors per row of the register tile (docs/performance.md: 1 is load-bound, 3 wastes edges)
@@ -134,7 +136,9 @@ def plan_for(itemsize, bits=None, registers=None, cache=None):
     mc = max(mr, a_block // kc // mr * mr)
     b_panel = (l3.ways - 2) * (l3.size // l3.ways) // l3.shared_by // itemsize
     nc = max(nr, b_panel // kc // nr * nr)
-    return Plan(lanes, mr, NV, nr, kc, mc, nc, PACK_A_MIN_MACS, PARALLEL_MIN_MACS, ENGINE_MIN_MACS)
+    direct_b = l2.size // 4 // itemsize  # gemm.reads_b_in_place: B's rows span a quarter of L2
+    return Plan(lanes, mr, NV, nr, kc, mc, nc, PACK_A_MIN_MACS, PARALLEL_MIN_MACS, ENGINE_MIN_MACS,
+                direct_b)
 
 
 PLANS = {np.dtype(np.float32): plan_for(4), np.dtype(np.float64): plan_for(8)}

@@ -182,15 +182,23 @@ def _edge(C, i, j, mr, nr, T, t0, NR, accumulate):
 
 
 @njit(**JIT)
-def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, Bp, b_base, j0, nc, C, accumulate,
-                  T, t0, MR, NR):
-    """C[i0:i0+mc, j0:j0+nc] (+)= the packed block of A (or A itself) times the packed panel of B."""
+def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, B, Bp, b_base, direct_b, j0, nc, C,
+                  accumulate, T, t0, MR, NR):
+    """C[i0:i0+mc, j0:j0+nc] (+)= the packed block of A (or A itself) times the packed panel of B
+    (or, direct_b, B's rows read in place; its last micro-panel, if narrower than NR, packed)."""
     ldc = C.shape[1]
     rsa = A.strides[0] // A.itemsize
     csa = A.strides[1] // A.itemsize
+    Fb, rsb, _ = flat(B)
     for jr in range(0, nc, NR):
         nr = min(NR, nc - jr)
-        b_off = b_base + jr * kc
+        if direct_b and nr == NR:
+            Bk, b_off, b_step = Fb, p0 * rsb + j0 + jr, rsb
+        elif direct_b:  # the last micro-panel: packed, zero-padded
+            pack_b(B, p0, kc, j0 + jr, nr, Bp, b_base)
+            Bk, b_off, b_step = Bp, b_base, NR
+        else:
+            Bk, b_off, b_step = Bp, b_base + jr * kc, NR
         for ii in range(0, mc, MR):
             mr = min(MR, mc - ii)
             full = mr == MR and nr == NR
@@ -202,15 +210,16 @@ def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, Bp, b_base, j0, nc, C, 
                 else:
                     a_off = a_base + ii * kc
                 if full:
-                    micro_kernel_packed(Ap, a_off, 1, MR, Bp, b_off, C, c_off, ldc, kc, accumulate)
+                    micro_kernel_packed(Ap, a_off, 1, MR, Bk, b_off, b_step, C, c_off, ldc, kc,
+                                        accumulate)
                 else:
-                    micro_kernel_packed(Ap, a_off, 1, MR, Bp, b_off, T, t0, NR, kc, False)
+                    micro_kernel_packed(Ap, a_off, 1, MR, Bk, b_off, b_step, T, t0, NR, kc, False)
             elif full:
-                micro_kernel(A, (i0 + ii) * rsa + p0 * csa, rsa, csa, Bp, b_off, C, c_off, ldc,
-                             kc, accumulate)
+                micro_kernel(A, (i0 + ii) * rsa + p0 * csa, rsa, csa, Bk, b_off, b_step, C, c_off,
+                             ldc, kc, accumulate)
             else:
-                micro_kernel(A, (i0 + ii) * rsa + p0 * csa, rsa, csa, Bp, b_off, T, t0, NR, kc,
-                             False)
+                micro_kernel(A, (i0 + ii) * rsa + p0 * csa, rsa, csa, Bk, b_off, b_step, T, t0, NR,
+                             kc, False)
             if not full:
                 _edge(C, i0 + ii, j0 + jr, mr, nr, T, t0, NR, accumulate)
 
@@ -223,34 +232,47 @@ def _zero(C, i0, i1, j0, j1):
 
 
 @njit(**JIT)
-def _row_blocks(A, C, accumulate, Ap, i0, i1, pc, kc, Bp, jc, nc, packed, P):
-    """The 3rd loop over C[i0:i1, jc:jc+nc], with a packed panel of B (Bp) and slab s's row of
-    Cbuf (Ap) for the blocks of A; the edge tile is the last MR x NR of that row."""
+def _row_blocks(A, C, accumulate, Ap, i0, i1, pc, kc, B, Bp, direct_b, jc, nc, packed, P):
+    """The 3rd loop over C[i0:i1, jc:jc+nc], with a packed panel of B (Bp; or B read in place,
+    direct_b) and slab s's row of Cbuf (Ap) for the blocks of A; the edge tile is the last
+    MR x NR of that row."""
     t0 = Ap.shape[0] - P.MR * P.NR
     for ic in range(i0, i1, P.MC):
         mc = min(P.MC, i1 - ic)
         if packed:
             pack_a(A, ic, mc, pc, kc, Ap, 0)
-        _macro_kernel(A, Ap, 0, packed, ic, mc, pc, kc, Bp, 0, jc, nc, C, accumulate, Ap, t0,
-                      P.MR, P.NR)
+        _macro_kernel(A, Ap, 0, packed, ic, mc, pc, kc, B, Bp, 0, direct_b, jc, nc, C, accumulate,
+                      Ap, t0, P.MR, P.NR)
+
+
+@njit(inline="always", **JIT)
+def reads_b_in_place(B, packed, P):
+    """Whether B's micro-panels are read where they are, unpacked: when A is not packed either,
+    B's rows are contiguous, and the rows of B the product reads span at most
+    P.DIRECT_B_MAX_ENTRIES (a share of L2: no conflicts, and kept there between micro-panels
+    of A). Packing such a B costs as much as the product saves by it at the networks' sizes."""
+    rs, cs = B.strides[0] // B.itemsize, B.strides[1] // B.itemsize
+    return not packed and cs == 1 and B.shape[0] * rs <= P.DIRECT_B_MAX_ENTRIES
 
 
 @njit(**JIT)
 def _slab(A, B, C, accumulate, Vbuf, Cbuf, s, i0, i1, j0, j1, packed, P):
     """C[i0:i1, j0:j1] (+)= A[i0:i1] B[:, j0:j1] on this thread, with slab s's rows of the
-    buffers (it packs its own panels of B)."""
+    buffers (it packs its own panels of B, unless it reads them in place)."""
     K = A.shape[1]
     if K == 0:
         if not accumulate:
             _zero(C, i0, i1, j0, j1)
         return
+    direct_b = reads_b_in_place(B, packed, P)
     for jc in range(j0, j1, P.NC):
         nc = min(P.NC, j1 - jc)
         for pc in range(0, K, P.KC):
             kc = min(P.KC, K - pc)
-            pack_b(B, pc, kc, jc, nc, Vbuf[s], 0)
-            _row_blocks(A, C, accumulate or pc > 0, Cbuf[s], i0, i1, pc, kc, Vbuf[s], jc, nc,
-                        packed, P)
+            if not direct_b:
+                pack_b(B, pc, kc, jc, nc, Vbuf[s], 0)
+            _row_blocks(A, C, accumulate or pc > 0, Cbuf[s], i0, i1, pc, kc, B, Vbuf[s], direct_b,
+                        jc, nc, packed, P)
 
 
 @njit(inline="always", **JIT)
@@ -325,7 +347,7 @@ def _pack_b_shared(B, pc, kc, jc, nc, Bp, NR, threads):
 
 
 @njit(**JIT_PARALLEL)
-def _row_blocks_shared(A, C, accumulate, Cbuf, pc, kc, Bp, jc, nc, P):
+def _row_blocks_shared(A, B, C, accumulate, Cbuf, pc, kc, Bp, jc, nc, P):
     """Every thread: the 3rd loop over its own rows of C (whole micro-panels) with the shared
     packed panel of B and its own row of Cbuf for the packed blocks of A."""
     M = C.shape[0]
@@ -334,7 +356,7 @@ def _row_blocks_shared(A, C, accumulate, Cbuf, pc, kc, Bp, jc, nc, P):
     for s in prange(S):
         i0, i1 = min(M, s * per), min(M, (s + 1) * per)
         if i0 < i1:
-            _row_blocks(A, C, accumulate, Cbuf[s], i0, i1, pc, kc, Bp, jc, nc, True, P)
+            _row_blocks(A, C, accumulate, Cbuf[s], i0, i1, pc, kc, B, Bp, False, jc, nc, True, P)
 
 
 @njit(**JIT)
@@ -353,7 +375,7 @@ def _shared_b(A, B, C, accumulate, Vbuf, Cbuf, P):
         for pc in range(0, K, P.KC):
             kc = min(P.KC, K - pc)
             _pack_b_shared(B, pc, kc, jc, nc, Bp, P.NR, Cbuf.shape[0])
-            _row_blocks_shared(A, C, accumulate or pc > 0, Cbuf, pc, kc, Bp, jc, nc, P)
+            _row_blocks_shared(A, B, C, accumulate or pc > 0, Cbuf, pc, kc, Bp, jc, nc, P)
 
 
 @njit(inline="always", **JIT)

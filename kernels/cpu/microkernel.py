@@ -1,9 +1,10 @@
 """The engine's micro-kernel, written as LLVM IR: an MR x NR tile of C in vector registers.
 
-    micro_kernel(A, a_off, rsa, csa, B, b_off, C, c_off, rsc, kc, accumulate)
-        C[c_off + i rsc + j] (+)= sum_{k < kc} A[a_off + i rsa + k csa] B[b_off + k NR + j]
-        for i < MR, j < NR (flat element offsets into the arrays' data; B packed: NR per k)
-    micro_kernel_packed(...)   the same with A packed too (rsa = 1, csa = MR as constants)
+    micro_kernel(A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc, accumulate)
+        C[c_off + i rsc + j] (+)= sum_{k < kc} A[a_off + i rsa + k csa] B[b_off + k rsb + j]
+        for i < MR, j < NR (flat element offsets into the arrays' data; B's NR entries of each
+        k contiguous: packed, rsb = NR, or rows of a row-major B read in place)
+    micro_kernel_packed(...)   the same with A packed (rsa = 1, csa = MR as constants)
     fma_peak(n, x)             the same MR x NV vector FMAs n times on registers alone: the
                                machine's FMA ceiling, measured by bench/peak.py
 
@@ -59,17 +60,17 @@ def _prefetch_for_writing(builder, c0, rsc, T, MR, width):
 
 def _micro_kernel_function(module, T, MR, NV, LANES, packed_a):
     """The micro-kernel as one LLVM function of the module (defined once, called per tile):
-    f(a, rsa, csa, b, c, rsc, kc, accumulate), pointers to the first entries of the A and B
-    micro-panels and of the C tile."""
+    f(a, rsa, csa, b, rsb, c, rsc, kc, accumulate), pointers to the first entries of the A and
+    B micro-panels and of the C tile."""
     name = f"micro_kernel_{MR}x{NV}x{LANES}_{T}_{'packed' if packed_a else 'strided'}"
     fn = module.globals.get(name)
     if fn is not None:
         return fn
     P = T.as_pointer()
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P, _i64, _i64, P, P, _i64, _i64, _i1]),
-                     name)
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P, _i64, _i64, P, _i64, P, _i64, _i64,
+                                                             _i1]), name)
     fn.linkage = "internal"
-    a0, rsa, csa, b0, c0, rsc, kc, accumulate = fn.args
+    a0, rsa, csa, b0, rsb, c0, rsc, kc, accumulate = fn.args
     builder = ir.IRBuilder(fn.append_basic_block("entry"))
     V = ir.VectorType(T, LANES)
     fma = _vector_fma(builder.module, V)
@@ -87,7 +88,7 @@ def _micro_kernel_function(module, T, MR, NV, LANES, packed_a):
     builder.position_at_end(loop)  # per k: NV loads of B, MR broadcasts of A, MR x NV FMAs
     k = builder.phi(_i64)
     acc = [[builder.phi(V) for _ in range(NV)] for _ in range(MR)]
-    b_k = builder.gep(b0, [builder.mul(k, _const(NV * LANES))])  # packed B: NR entries per k
+    b_k = builder.gep(b0, [builder.mul(k, rsb)])  # NR entries of B per k, rsb apart
     b = [builder.load(builder.bitcast(builder.gep(b_k, [_const(v * LANES)]), V.as_pointer()), align=4)
          for v in range(NV)]
     a_k = builder.gep(a0, [builder.mul(k, k_step)])
@@ -135,21 +136,21 @@ def _plan_of(array_type):
 
 
 def _micro_kernel_intrinsic(packed_a):
-    def typer(typingctx, A, a_off, rsa, csa, B, b_off, C, c_off, rsc, kc, accumulate):
-        sig = types.void(A, a_off, rsa, csa, B, b_off, C, c_off, rsc, kc, accumulate)
+    def typer(typingctx, A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc, accumulate):
+        sig = types.void(A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc, accumulate)
 
         def codegen(context, builder, sig, args):
             plan = _plan_of(sig.args[0])
             T = context.get_data_type(sig.args[0].dtype)
             fn = _micro_kernel_function(builder.module, T, plan.MR, plan.NV, plan.LANES, packed_a)
-            A, a_off, rsa, csa, B, b_off, C, c_off, rsc, kc, accumulate = [
+            A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc, accumulate = [
                 context.cast(builder, v, t, types.int64) if isinstance(t, types.Integer) else v
                 for v, t in zip(args, sig.args, strict=True)]
             data = lambda i, x: context.make_array(sig.args[i])(context, builder, x).data  # noqa: E731
-            flag = context.cast(builder, accumulate, sig.args[10], types.boolean)
+            flag = context.cast(builder, accumulate, sig.args[11], types.boolean)
             builder.call(fn, [builder.gep(data(0, A), [a_off]), rsa, csa,
-                              builder.gep(data(4, B), [b_off]), builder.gep(data(6, C), [c_off]),
-                              rsc, kc, flag])
+                              builder.gep(data(4, B), [b_off]), rsb,
+                              builder.gep(data(7, C), [c_off]), rsc, kc, flag])
             return context.get_dummy_value()
 
         return sig, codegen
