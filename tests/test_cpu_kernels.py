@@ -370,3 +370,37 @@ def test_packing_buffers_start_their_rows_on_cache_lines(dtype):
         assert all(buf[s].ctypes.data % 64 == 0 for s in range(3))
     v, c = gemm.buffer_sizes([(100, 1000, 64), (129, 1025, 515)], config.PLANS[np.dtype(dtype)])
     assert Vbuf.shape[1] >= v and Cbuf.shape[1] >= c
+
+
+# ---------------------------------------------------------------------------------------------
+# numba's OpenMP workers sleep between parallel regions unless the user chose otherwise, and the
+# environment is left as it was found (config.start_workers).
+
+WAIT_POLICY_SCRIPT = """
+import ctypes, os
+from kernels.cpu import config
+config.ready()
+import numba
+print("layer", numba.threading_layer(), "left", os.environ.get("OMP_WAIT_POLICY"), flush=True)
+gomp = sorted({line.split()[-1] for line in open("/proc/self/maps") if "libgomp" in line})
+ctypes.CDLL(gomp[0]).omp_display_env(1)  # the runtime's settings, on stderr
+"""
+
+
+@pytest.mark.parametrize("users", [None, "ACTIVE"])
+def test_openmp_workers_sleep_between_regions_unless_the_user_says(users, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "NUMBA_THREADING_LAYER")}
+    env.update(PYTHONPATH=str(ROOT), NUMBA_CACHE_DIR=str(tmp_path))
+    if users:
+        env["OMP_WAIT_POLICY"] = users
+    result = subprocess.run([sys.executable, "-c", WAIT_POLICY_SCRIPT], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    if "layer omp" not in result.stdout:
+        pytest.skip(f"numba's threading layer here is not OpenMP: {result.stdout.strip()}")
+    assert f"left {users}" in result.stdout  # the environment as it was found
+    if users:
+        assert f"OMP_WAIT_POLICY = '{users}'" in result.stderr, result.stderr
+    else:  # libgomp shows PASSIVE when unset too; only a set PASSIVE makes it never spin
+        assert "OMP_WAIT_POLICY = 'PASSIVE'" in result.stderr, result.stderr
+        assert "GOMP_SPINCOUNT = '0'" in result.stderr, result.stderr
