@@ -9,7 +9,11 @@ Timing rules, the same for every path:
   inside (paths.py);
 - GFLOP/s and samples/s use the fastest round (the least disturbed by other processes), the
   median is saved beside it; both go into `benchmark.extra_info`, with the fraction of the
-  measured peak of the path's device (machine.py).
+  measured peak of the path's device (machine.py: for the CPU the FMA peak of the workload's
+  dtype on the run's threads).
+
+The saved machine description also holds the FMA peaks and, when the run timed matrix
+products, the BLAS baselines measured in a process of their own (bench/baseline.py).
 
 With --benchmark-disable (the CI correctness run) each benchmark calls its workload once and
 checks it; workloads over CI_MAX_FLOPS are skipped there (the same code runs at smaller sizes).
@@ -18,10 +22,11 @@ checks it; workloads over CI_MAX_FLOPS are skipped there (the same code runs at 
 import math
 import os
 import time
+from functools import cache
 
 import pytest
 
-from bench import machine
+from bench import baseline, machine
 
 TARGET_SECONDS = float(os.environ.get("BENCH_TARGET_S") or 1.0)
 MIN_ROUNDS, MAX_ROUNDS = 5, 1000
@@ -32,8 +37,11 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     """Saved in the JSON's machine_info, read back by bench/report.py."""
     info = machine.describe()
     info["thread_counts"] = machine.set_threads()
-    info["cpu_peak_gflops"] = machine.cpu_peak_gflops()
+    info["cpu_peaks"] = machine.cpu_peaks()
+    info["cpu_peak_gflops"] = machine.cpu_peak_gflops("float32")
     info["gpu_peak_gflops"] = machine.gpu_peak_gflops()
+    if _ran_a_baseline_group(config):
+        info["baseline"] = _baseline()
     # a -k or -m selection, or named test files, make a subset (bench/report.py keeps it apart)
     selection = [config.getoption("keyword"), config.getoption("markexpr")]
     selection += [arg for arg in config.args if arg.rstrip("/") != "tests/benchmarks"]
@@ -41,9 +49,24 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["bench"] = info
 
 
+@cache
+def _baseline():
+    """The BLAS baselines, once per session (pytest-benchmark asks for the machine's description
+    again when it compares runs)."""
+    return baseline.run(machine.BENCH_THREADS)
+
+
+def _ran_a_baseline_group(config):
+    session = getattr(config, "_benchmarksession", None)
+    groups = {b.group for b in getattr(session, "benchmarks", [])}
+    return bool(groups & baseline.GROUPS) or session is None
+
+
 @pytest.fixture(scope="session")
 def thread_counts():
-    return machine.set_threads()
+    counts = machine.set_threads()
+    machine.cpu_peaks()  # measured before any benchmark runs, with the run's threads
+    return counts
 
 
 class Bench:
@@ -60,8 +83,10 @@ class Bench:
                 f"{CI_MAX_FLOPS / 1e9:.1f} GFLOP (the same code is checked at smaller sizes)"
             )
 
-    def __call__(self, run, check, *, group, path, workload, flops, samples=None, **details):
-        """details (size, layer_dims, m, batch_size) go into extra_info for the report's axes."""
+    def __call__(self, run, check, *, group, path, workload, flops, samples=None, dtype="float32",
+                 **details):
+        """details (size, layer_dims, m, batch_size) go into extra_info for the report's axes;
+        dtype picks the peak a CPU path is measured against (the FMA peak of that dtype)."""
         benchmark = self.benchmark
         benchmark.group = group
         if benchmark.disabled:  # one call, checked: nothing is timed
@@ -75,12 +100,13 @@ class Bench:
         rounds = max(MIN_ROUNDS, min(MAX_ROUNDS, rounds))
         benchmark.pedantic(run, rounds=rounds, warmup_rounds=1, iterations=1)
         stats = benchmark.stats.stats
-        peak = machine.cpu_peak_gflops() if path.device == "cpu" else machine.gpu_peak_gflops()
+        peak = machine.cpu_peak_gflops(dtype) if path.device == "cpu" else machine.gpu_peak_gflops()
         gflops = flops / stats.min / 1e9
         info = {
             "path": path.name,
             "device": path.device,
             "workload": workload,
+            "dtype": dtype,
             "flops": flops,
             "gflops": gflops,
             "gflops_median": flops / stats.median / 1e9,

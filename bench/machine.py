@@ -1,4 +1,5 @@
-"""The machine under test: one thread count for every CPU path, its description, measured peaks.
+"""The machine under test: one thread count for every CPU path, its description, measured peaks
+(the CPU's FMA peak: bench/peak.py; the BLAS baselines: bench/baseline.py).
 
 Thread count: BENCH_THREADS from the environment, else every core. It is set for all three CPU
 runtimes and read back, so the report shows what was in effect, not what was asked for:
@@ -114,7 +115,8 @@ def cpu_engine():
 
 
 # ---------------------------------------------------------------------------------------------
-# Measured peaks: the best GFLOP/s a vendor library reaches on this machine at the largest size.
+# Measured peaks. The CPU's: the FMA peak of the engine's micro-kernel (bench/peak.py), one core
+# and every thread of the run; the GPU's: the best GEMM a vendor library reaches.
 
 PEAK_SIZE = 4096
 PEAK_RUNS = 5
@@ -130,12 +132,22 @@ def _best_seconds(fn, runs):
     return best
 
 
-@cache
-def cpu_peak_gflops(n=PEAK_SIZE):
-    """NumPy's float32 GEMM (OpenBLAS) at n x n x n, best of PEAK_RUNS: the CPU's measured peak."""
-    rng = np.random.default_rng(0)
-    A, B = rng.random((n, n), dtype=np.float32), rng.random((n, n), dtype=np.float32)
-    return 2 * n**3 / _best_seconds(lambda: A @ B, PEAK_RUNS) / 1e9
+def cpu_peak_gflops(dtype="float32", threads=None):
+    """The FMA peak in `dtype` on `threads` threads (default: numba's count in this run)."""
+    import numba
+
+    from bench import peak
+
+    return peak.fma_peak_gflops(np.dtype(dtype), threads or numba.get_num_threads())
+
+
+def cpu_peaks():
+    """{dtype: {threads: GFLOP/s}} for one core and for this run's threads, and what was timed."""
+    import numba
+
+    from bench import peak
+
+    return {"kernel": peak.describe_kernel(), "gflops": peak.peaks(numba.get_num_threads())}
 
 
 @cache

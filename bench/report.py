@@ -1,12 +1,13 @@
 """Render a saved pytest-benchmark run into plots/bench/: a markdown table and three PNG plots.
 
-    python -m bench.report [RUN.json] [--out FOLDER]
+    python -m bench.report [RUN.json ...] [--out FOLDER]
 
 RUN.json defaults to the newest run under .benchmarks/ (pytest-benchmark's storage, where
-`invoke bench` autosaves). Everything comes from the JSON: timings from `stats`, the path,
-workload, FLOPs, GFLOP/s and fraction of peak from each benchmark's `extra_info`, the machine
-(CPU model, cores, threads, GPU, measured peaks) from `machine_info["bench"]`
-(bench/fixtures.py writes them). Written:
+`invoke bench` autosaves); given several runs (`python -m bench.runs` makes them), the last is
+rendered and the spread of all is added. Everything comes from the JSON: timings from `stats`,
+the path, workload, FLOPs, GFLOP/s and fraction of peak from each benchmark's `extra_info`, the
+machine (CPU model, cores, threads, GPU, the FMA peaks, the BLAS baselines and the kernel
+OpenBLAS ran) from `machine_info["bench"]` (bench/fixtures.py writes them). Written:
 
     results.md                 one table per workload group, the headline ratios, the machine
     README-section.md          README's Performance section: README-section.template.md with
@@ -21,7 +22,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bench import gpu_report
+from bench import baseline, gpu_report
 from bench.gpu_report import format_time
 from plots.style import PATH_COLORS, new_figure, save_figure
 
@@ -51,10 +52,14 @@ COLORS = {**PATH_COLORS, "reference-unchecked": "lightsteelblue",
           "cuda-naive": "tab:cyan", "torch-cpu": "tab:red", "torch-cuda": "tab:purple",
           "torch-cuda-tf32": "tab:pink"}
 GROUP_SQUARE = "matmul: square float32"
+GROUP_SQUARE64 = "matmul: square float64"
+GROUP_LAYERS = "layer products float32"
 GROUP_SHAPES = "matmul: network shapes float32"
 GROUP_STEP = "train_step float32"
 GROUP_EPOCH = "minibatch epoch float32"
-GROUP_ORDER = [GROUP_SQUARE, GROUP_SHAPES, GROUP_STEP, GROUP_EPOCH]
+GROUP_ORDER = [GROUP_SQUARE, GROUP_SQUARE64, GROUP_SHAPES, GROUP_LAYERS, GROUP_STEP, GROUP_EPOCH]
+BLAS_PATHS = ("reference", "torch-cpu")  # the libraries' rows timed in the benchmark's own process
+GOAL_BLAS, GOAL_PEAK = 0.90, 0.85  # issue 16: of the best BLAS; of the FMA peak from n = 1024
 
 
 def latest_run(storage=STORAGE):
@@ -82,10 +87,23 @@ def load(path):
     return machine, rows, others, run
 
 
+def cpu_peak_text(machine):
+    """The CPU's ceiling as the header states it: the FMA peaks (or, for a run saved before they
+    were measured, the NumPy GEMM it then used)."""
+    peaks = machine.get("cpu_peaks")
+    if not peaks:
+        return f"CPU {_num(machine.get('cpu_peak_gflops'))} GFLOP/s (NumPy float32 GEMM 4096, OpenBLAS)"
+    parts = []
+    for dtype, by_threads in peaks["gflops"].items():
+        cells = [f"{g:,.0f} on {'one core' if t == '1' else f'{t} threads'}" for t, g in by_threads.items()]
+        parts.append(f"{dtype} " + ", ".join(cells))
+    return f"CPU FMA peak ({peaks['kernel']}), GFLOP/s: " + "; ".join(parts)
+
+
 def machine_line(machine):
     threads = machine.get("thread_counts", {})
     counts = ", ".join(f"{k} {v}" for k, v in threads.items())
-    cpu_peak, gpu_peak = machine.get("cpu_peak_gflops"), machine.get("gpu_peak_gflops")
+    gpu_peak = machine.get("gpu_peak_gflops")
     gpu = ("none measured" if gpu_peak is None
            else f"{gpu_peak:,.1f} GFLOP/s (cuBLAS float32 GEMM 4096 through torch, TF32 off)")
     return (
@@ -94,9 +112,30 @@ def machine_line(machine):
         f"every CPU path ({counts}); "
         f"GPU: {machine.get('gpu', '?')}. "
         + (f"kernels.cpu engine: {machine['cpu_engine']}. " if machine.get("cpu_engine") else "")
-        + f"Measured peaks: CPU {_num(cpu_peak)} GFLOP/s "
-        f"(NumPy float32 GEMM 4096, OpenBLAS), GPU {gpu}"
+        + f"Measured peaks: {cpu_peak_text(machine)}; GPU {gpu}"
+        + (f". Baselines: {baseline.describe(machine['baseline'])}" if machine.get("baseline") else "")
     )
+
+
+def best_blas(machine, rows):
+    """{(group, workload): (GFLOP/s, which)}: the fastest BLAS measured for each workload, of
+    the baseline's libraries (own process, no pin) and the BLAS rows of the run itself."""
+    best = {}
+
+    def offer(key, gflops, which):
+        if gflops and (key not in best or gflops > best[key][0]):
+            best[key] = (gflops, which)
+
+    results = machine.get("baseline", {}).get("results", {})
+    for group, workloads in results.items():
+        for workload, libs in workloads.items():
+            for lib, gflops in libs.items():
+                offer((group, workload), gflops, lib)
+    for r in rows:
+        if r["path"] in BLAS_PATHS and r["group"] in (GROUP_SQUARE, GROUP_SQUARE64, GROUP_LAYERS):
+            offer((r["group"], r["workload"]), r["gflops"],
+                  "openblas, this process" if r["path"] == "reference" else "torch, this process")
+    return best
 
 
 def _num(x, digits=1):
@@ -125,12 +164,15 @@ def speedups(rows):
     return out
 
 
-def table(group, rows):
+def table(group, rows, best=None):
     epoch = group == GROUP_EPOCH
     ups = speedups(rows)
     head = ["workload", "path", "time (min)", "rounds", "GFLOP/s", "% of peak", "vs reference"]
     if epoch:
         head.insert(5, "samples/s")
+    best = {k: v for k, v in (best or {}).items() if k[0] == group}
+    if best:
+        head.append("vs best BLAS")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for workload, group_rows in _by_workload(rows).items():
         for r in _ordered(group_rows):
@@ -141,6 +183,9 @@ def table(group, rows):
                      "" if up is None else f"{up:.2f}x"]
             if epoch:
                 cells.insert(5, f"{r['samples_per_second']:,.0f}")
+            if best:
+                b = best.get((group, workload))
+                cells.append("" if b is None else f"{r['gflops'] / b[0]:.2f}")
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -174,6 +219,63 @@ def headlines(rows):
     return "\n".join(lines)
 
 
+def _size(r):
+    return r.get("size") or r.get("M")
+
+
+def engine_against_best(machine, rows):
+    """kernels.cpu against the best BLAS and the FMA peak: per size of the square products,
+    and the layer products' ratios (issue 16's goals)."""
+    best = best_blas(machine, rows)
+    peaks = (machine.get("cpu_peaks") or {}).get("gflops", {})
+    threads = str(machine.get("threads", 1))
+    lines = []
+    for group in (GROUP_SQUARE, GROUP_SQUARE64):
+        mine = sorted((r for r in rows if r["group"] == group and r["path"] == "cpu"), key=_size)
+        if not mine:
+            continue
+        dtype = group.rsplit(" ", 1)[-1]
+        peak = peaks.get(dtype, {}).get(threads)
+        lines += ["", f"{group}, kernels.cpu (goals: >= {GOAL_BLAS:.2f} of the best BLAS; >= "
+                  f"{100 * GOAL_PEAK:.0f}% of the FMA peak from n = 1024):", "",
+                  "| n | kernels.cpu GFLOP/s | best BLAS GFLOP/s (which) | vs best BLAS | % of FMA peak |",
+                  "|---|---|---|---|---|"]
+        for r in mine:
+            b = best.get((group, r["workload"]))
+            lines.append(f"| {_size(r)} | {r['gflops']:,.1f} | "
+                         + ("n/a | " if b is None else f"{b[0]:,.1f} ({b[1]}) | {r['gflops'] / b[0]:.2f} | ")
+                         + ("n/a |" if not peak else f"{100 * r['gflops'] / peak:.0f}% |"))
+    layers = [r for r in rows if r["group"] == GROUP_LAYERS and r["path"] == "cpu"]
+    ratios = [(r["workload"], r["gflops"] / best[(GROUP_LAYERS, r["workload"])][0]) for r in layers
+              if (GROUP_LAYERS, r["workload"]) in best]
+    if ratios:
+        short = [f"{w} {x:.2f}" for w, x in ratios if x < GOAL_BLAS]
+        lines += ["", f"Layer products: {len(ratios) - len(short)} of {len(ratios)} at >= "
+                  f"{GOAL_BLAS:.2f} of the best BLAS" + (f"; below: {'; '.join(short)}." if short else ".")]
+    return "\n".join(lines).strip()
+
+
+def spread(runs):
+    """The spread of kernels.cpu over several runs (each a load() result): per workload of the
+    square and layer products, the range of GFLOP/s and of the ratio to the best BLAS."""
+    by_workload = {}
+    for machine, rows, _, _ in runs:
+        best = best_blas(machine, rows)
+        for r in rows:
+            if r["path"] == "cpu" and r["group"] in (GROUP_SQUARE, GROUP_SQUARE64, GROUP_LAYERS):
+                b = best.get((r["group"], r["workload"]))
+                by_workload.setdefault((r["group"], r["workload"]), []).append(
+                    (r["gflops"], None if b is None else r["gflops"] / b[0]))
+    lines = [f"| group | workload | kernels.cpu GFLOP/s, {len(runs)} runs | vs best BLAS |",
+             "|---|---|---|---|"]
+    for (group, workload), values in by_workload.items():
+        g = [v for v, _ in values]
+        x = [v for _, v in values if v is not None]
+        lines.append(f"| {group} | {workload} | {min(g):,.1f} - {max(g):,.1f} | "
+                     + (f"{min(x):.2f} - {max(x):.2f} |" if x else "n/a |"))
+    return "\n".join(lines)
+
+
 def other_table(others):
     """Benchmarks that are not workloads (no FLOP count): time and whatever they saved."""
     skip = ("group", "name", "min_s", "median_s", "rounds")
@@ -185,7 +287,7 @@ def other_table(others):
     return "\n".join(lines)
 
 
-def markdown(machine, rows, run, others=()):
+def markdown(machine, rows, run, others=(), runs=()):
     parts = [
         "# Benchmark results",
         "",
@@ -194,17 +296,26 @@ def markdown(machine, rows, run, others=()):
         f"Run {run['file']} ({run['datetime']}, commit {str(run['commit'])[:10]}"
         f"{' with uncommitted changes' if run['dirty'] else ''}). Times are the fastest of "
         "`rounds` calls after warm-up; GFLOP/s use that time and the FLOP counts of "
-        "bench/workloads.py; % of peak is against the device's measured peak above; "
-        "`vs reference` is the NumPy reference's time over the path's time (higher is faster).",
+        "bench/workloads.py; % of peak is against the device's measured peak above (for the CPU "
+        "the FMA peak of the workload's dtype on the run's threads); `vs reference` is the NumPy "
+        "reference's time over the path's time (higher is faster); `vs best BLAS` is the path's "
+        "GFLOP/s over the fastest BLAS measured for the workload (the baselines above).",
         "",
         "## Headlines",
         "",
         headlines(rows) or "(no results)",
     ]
+    against = engine_against_best(machine, rows)
+    if against:
+        parts += ["", "## kernels.cpu against the machine's best", "", against]
+    if len(runs) > 1:
+        parts += ["", f"## Spread over {len(runs)} runs", "",
+                  "Runs: " + ", ".join(r[3]["file"] for r in runs) + ".", "", spread(runs)]
+    best = best_blas(machine, rows)
     for group in GROUP_ORDER + sorted({r["group"] for r in rows} - set(GROUP_ORDER)):
         group_rows = [r for r in rows if r["group"] == group]
         if group_rows:
-            parts += ["", f"## {group}", "", table(group, group_rows)]
+            parts += ["", f"## {group}", "", table(group, group_rows, best)]
     if others:
         parts += ["", "## Other benchmarks", "", other_table(others)]
     return "\n".join(parts) + "\n"
@@ -218,6 +329,7 @@ def readme_section(machine, rows, run, template, gpu_dir=OUT_DIR / "gpu"):
         "BENCH_RUN": f"{run['datetime'][:16].replace('T', ' ')} UTC, commit {str(run['commit'])[:10]}",
         "BENCH_MACHINE": machine_line(machine),
         "BENCH_HEADLINES": headlines(rows) or "(no results)",
+        "BENCH_AGAINST_BEST": engine_against_best(machine, rows) or "(no matrix products in this run)",
         "BENCH_TRAIN_STEP_TABLE": table(GROUP_STEP, steps) if steps else "(no train_step results)",
         "BENCH_GPU": gpu_report.readme_part(gpu_dir),
     }
@@ -239,7 +351,8 @@ def plot_gflops_vs_size(rows, machine):
         mine.sort(key=lambda r: r["size"])
         ax.plot([r["size"] for r in mine], [r["gflops"] for r in mine], "o-",
                 color=COLORS.get(path), label=PATH_LABELS.get(path, path))
-    peaks = (("cpu_peak_gflops", "CPU peak (NumPy 4096)"), ("gpu_peak_gflops", "GPU peak (cuBLAS 4096)"))
+    cpu_label = "CPU FMA peak, float32" if machine.get("cpu_peaks") else "CPU peak (NumPy 4096)"
+    peaks = (("cpu_peak_gflops", cpu_label), ("gpu_peak_gflops", "GPU peak (cuBLAS 4096)"))
     for key, label in peaks:
         if machine.get(key):
             ax.axhline(machine[key], color="gray", ls="--" if key.startswith("cpu") else ":", lw=1,
@@ -312,15 +425,17 @@ def is_full_run(machine, rows):
     return {r["group"] for r in rows} >= {group for _, _, group in PLOTS}
 
 
-def render(json_path=None, out_dir=None):
+def render(json_path=None, out_dir=None, spread_over=()):
     """Write results.md and the plots for one saved run; returns the written paths.
 
     A full run on all cores goes to plots/bench/ (what README shows), with README's Performance
     section; a full run on fewer threads (`invoke bench --threads 1`) to plots/bench/threads-N/,
     beside it; a subset to .benchmarks/subset/, with only the plots of the groups it ran, so it
-    never overwrites a full report with less. out_dir overrides the folder."""
+    never overwrites a full report with less. out_dir overrides the folder. spread_over: other
+    runs of the same benchmarks, whose spread with this one is added to results.md."""
     json_path = Path(json_path) if json_path else latest_run()
     machine, rows, others, run = load(json_path)
+    runs = [load(p) for p in spread_over] + [(machine, rows, others, run)] if spread_over else []
     full = is_full_run(machine, rows)
     if out_dir is None:
         threads, cores = machine.get("threads"), machine.get("cpu_cores")
@@ -333,7 +448,7 @@ def render(json_path=None, out_dir=None):
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / "results.md"]
-    written[0].write_text(markdown(machine, rows, run, others))
+    written[0].write_text(markdown(machine, rows, run, others, runs))
     if full:
         template = out_dir / "README-section.template.md"
         if not template.exists():
@@ -350,11 +465,13 @@ def render(json_path=None, out_dir=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("json", nargs="?", help="a saved run (default: the newest under .benchmarks/)")
+    parser.add_argument("json", nargs="*", help="saved runs (default: the newest under .benchmarks/); "
+                                                "the last is rendered, with the spread of all")
     parser.add_argument("--out", help="output folder (default: plots/bench for a full run, "
                                       ".benchmarks/subset for a subset)")
     args = parser.parse_args(argv)
-    for path in render(args.json, args.out):
+    *others, last = args.json or [None]
+    for path in render(last, args.out, others):
         print(f"wrote {path}")
 
 

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 from numba import njit
@@ -119,11 +120,11 @@ def test_big_product_is_above_the_parallel_threshold():
 # that each branch is taken (gemm.product reads them from the plan it is given), in both dtypes.
 
 
-def tiny_plan(dtype, pack_a, parallel):
+def tiny_plan(dtype, pack_a, parallel, b_in_place=True):
     p = config.PLANS[np.dtype(dtype)]
-    return tuple(p._replace(KC=16, MC=2 * p.MR, NC=2 * p.NR,
-                            PACK_A_MIN_MACS=0 if pack_a else 1 << 62,
-                            PARALLEL_MIN_MACS=0 if parallel else 1 << 62))
+    return p._replace(KC=16, MC=2 * p.MR, NC=2 * p.NR, PACK_A_MIN_MACS=0 if pack_a else 1 << 62,
+                      PARALLEL_MIN_MACS=0 if parallel else 1 << 62,
+                      DIRECT_B_MAX_ENTRIES=1 << 62 if b_in_place else 0)
 
 
 def engine_shapes(dtype):
@@ -139,11 +140,18 @@ LAYOUTS = {  # how each product hands its operands to the engine: op(A) op(B)
     "A^T B^T": (True, True)}
 
 
+BRANCHES = [(False, False, False), (False, False, True), (False, True, False),
+            (False, True, True), (True, False, False), (True, True, False)]
+
+
 @pytest.mark.parametrize("layout", list(LAYOUTS))
-@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
-@pytest.mark.parametrize("pack_a", [False, True], ids=["A-unpacked", "A-packed"])
-def test_every_engine_branch_matches_numpy(pack_a, parallel, layout, dtype):
-    P = tiny_plan(dtype, pack_a, parallel)
+@pytest.mark.parametrize("pack_a, parallel, b_in_place", BRANCHES,
+                         ids=["-".join(n for n, on in zip(("A-packed", "parallel", "B-in-place"), b,
+                                                          strict=True) if on) or "serial"
+                              for b in BRANCHES])
+def test_every_engine_branch_matches_numpy(pack_a, parallel, b_in_place, layout, dtype):
+    """B read in place applies where A is not packed and B's rows are contiguous."""
+    P = tiny_plan(dtype, pack_a, parallel, b_in_place)
     ta, tb = LAYOUTS[layout]
     tol = TOLERANCES[dtype][0]
     for i, (M, K, N) in enumerate(engine_shapes(dtype)):
@@ -160,12 +168,6 @@ def test_every_engine_branch_matches_numpy(pack_a, parallel, layout, dtype):
         assert_close(f"{layout} {M}x{K}x{N}", C, exact(A, B), tol, dtype)
 
 
-def test_engine_takes_each_branch_by_size():
-    """The thresholds the tests above set to 0 or 2^62 are the ones gemm.product reads."""
-    fields = config.Plan._fields
-    assert fields.index("PACK_A_MIN_MACS") == 7 and fields.index("PARALLEL_MIN_MACS") == 8
-    P = tiny_plan(np.float32, pack_a=True, parallel=True)
-    assert P[7] == 0 and P[8] == 0 and P[4] == 16
 
 
 @pytest.mark.parametrize("M, N, packed, by_rows", [
@@ -181,7 +183,7 @@ def test_slabs_cut_the_side_that_splits_evenly(M, N, packed, by_rows):
 
 
 def test_engine_with_an_empty_sum_and_with_buffers_too_small(dtype):
-    P = tuple(config.PLANS[np.dtype(dtype)])
+    P = config.PLANS[np.dtype(dtype)]
     Vbuf, Cbuf = gemm.buffers([(3, 1, 4)], dtype, P, slabs=1)
     C = np.full((3, 4), np.nan, dtype)
     gemm.product(np.ones((3, 0), dtype), np.ones((0, 4), dtype), C, False, Vbuf, Cbuf, P)
@@ -223,11 +225,11 @@ def test_products_reject_mismatched_operands():
 def micro_kernel_asm(dtype):
     """The assembly of the packed micro-kernel, as compiled into the serial engine (compiled
     afresh: numba cannot show the assembly of code loaded from its cache)."""
-    P = tuple(config.PLANS[np.dtype(dtype)])
+    P = config.PLANS[np.dtype(dtype)]
     fresh = njit(**dict(config.JIT, cache=False))(gemm._macro_kernel.py_func)
-    Ap, T = np.zeros(2 * P[1] * P[3], dtype), np.zeros(P[1] * P[3], dtype)
-    C = np.zeros((P[1], P[3]), dtype)
-    fresh(C, Ap, 0, True, 0, P[1], 0, 1, Ap, 0, 0, P[3], C, False, T, 0, P[1], P[3])
+    Ap, T = np.zeros(2 * P.MR * P.NR, dtype), np.zeros(P.MR * P.NR, dtype)
+    C = np.zeros((P.MR, P.NR), dtype)
+    fresh(C, Ap, 0, True, 0, P.MR, 0, 1, C, Ap, 0, False, 0, P.NR, C, False, T, 0, P.MR, P.NR)
     asm = fresh.inspect_asm(fresh.signatures[0])
     start = asm.index("\nmicro_kernel_") + 1
     body = asm[start:]
@@ -276,3 +278,129 @@ def test_micro_kernel_keeps_512_bits_when_llvm_prefers_256(tmp_path):
     assert result.returncode == 0, result.stderr
     p = config.PLANS[np.dtype(np.float32)]
     assert int(result.stdout.split()[-1]) >= p.MR * p.NV
+
+
+# ---------------------------------------------------------------------------------------------
+# Products with one row (an output layer): columns shared out among threads; networks whose
+# products are all small get 1-D buffers, over which the engine is never compiled.
+
+
+@pytest.mark.parametrize("n, k, m", [(1, 1100, 1000), (1, 1024, 1024), (3, 700, 1003)])
+def test_one_row_products_share_their_columns_among_threads(n, k, m, dtype):
+    P = config.PLANS[np.dtype(dtype)]
+    assert products.by_columns(n, k, m, P, 2) and products.by_columns(n, m, k, P, 2)
+    assert not products.by_columns(n, k, m, P, 1)
+    W, A, dZ = product_operands(n, k, m, dtype)
+    Vbuf, Cbuf = gemm.buffers(products.product_shapes([k, n], m), dtype, slabs=2)
+    tol = TOLERANCES[dtype][0]
+    Z = np.full((n, m), 0.5, dtype)
+    products.wa(W, A, Z, Vbuf, Cbuf)
+    assert_close("W A + 0.5, by columns", Z, exact(W, A) + 0.5, tol, dtype)
+    dW = np.full((n, k), np.nan, dtype)
+    products.dzat(dZ, A, dW, Vbuf, Cbuf)
+    assert_close("dZ A^T, by columns", dW, exact(dZ, A.T), tol, dtype)
+
+
+def test_small_networks_get_buffers_without_the_engine(dtype):
+    Vbuf, Cbuf = products.network_buffers([30, 16, 8, 1], 569, dtype)
+    assert Vbuf.ndim == Cbuf.ndim == 1
+    Vbuf2, _ = products.network_buffers([1000, 100, 10], 64, dtype)
+    assert Vbuf2.ndim == 2 and Vbuf2.shape[0] == numba.get_num_threads()
+    # a product past the engine's threshold, over 1-D buffers: the plain loop, still right
+    W, A, dZ = product_operands(*BIG, dtype)
+    tol = TOLERANCES[dtype][0]
+    Z = np.zeros((BIG[0], BIG[2]), dtype)
+    products.wa(W, A, Z, Vbuf, Cbuf)
+    assert_close("W A over 1-D buffers", Z, exact(W, A), tol, dtype)
+    dW = np.empty((BIG[0], BIG[1]), dtype)
+    products.dzat(dZ, A, dW, Vbuf, Cbuf)
+    assert_close("dZ A^T over 1-D buffers", dW, exact(dZ, A.T), tol, dtype)
+    dA = np.empty((BIG[1], BIG[2]), dtype)
+    products.wtdz(W, dZ, dA, Vbuf, Cbuf)
+    assert_close("W^T dZ over 1-D buffers", dA, exact(W.T, dZ), tol, dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# The cache stamps: editing one file drops the cached kernels of exactly the modules that hold
+# its code (itself and the modules that import it, transitively).
+
+
+def test_editing_one_file_drops_only_its_dependents_caches(tmp_path, monkeypatch):
+    import shutil
+
+    monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    package = tmp_path / "kernels" / "cpu"
+    shutil.copytree(ROOT / "kernels" / "cpu", package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "kernels" / "scalar.py", tmp_path / "kernels" / "scalar.py")
+    cache = package / "__pycache__"
+    stems = sorted(config.kernel_sources(package))
+
+    def fill():
+        cache.mkdir(exist_ok=True)
+        for stem in stems:
+            (cache / f"{stem}.kernel-1.py311.nbi").write_text("index")
+            (cache / f"{stem}.kernel-1.py311.1.nbc").write_text("code")
+
+    def kept():
+        return {stem for stem in stems if (cache / f"{stem}.kernel-1.py311.nbi").exists()}
+
+    config.drop_stale_cache(package)  # first use: every module stamped
+    fill()
+    config.drop_stale_cache(package)
+    assert kept() == set(stems)  # nothing changed: nothing dropped
+    (package / "vmath.py").write_text((package / "vmath.py").read_text() + "\n# edited\n")
+    config.drop_stale_cache(package)
+    assert set(stems) - kept() == {"vmath", "elementwise", "reductions", "step", "network", "__init__"}
+    fill()
+    (package / "gemm.py").write_text((package / "gemm.py").read_text() + "\n# edited\n")
+    config.drop_stale_cache(package)
+    assert set(stems) - kept() == {"gemm", "products", "ladder", "elementwise", "step", "network",
+                                   "__init__"}
+    fill()
+    (tmp_path / "kernels" / "scalar.py").write_text("# edited\n")
+    config.drop_stale_cache(package)
+    assert set(stems) - kept() == {"vmath", "elementwise", "reductions", "step", "network",
+                                   "__init__", "scalar"}
+
+
+def test_packing_buffers_start_their_rows_on_cache_lines(dtype):
+    Vbuf, Cbuf = gemm.buffers([(100, 1000, 64), (129, 1025, 515)], dtype, slabs=3)
+    for buf in (Vbuf, Cbuf):
+        assert buf.flags.c_contiguous and buf.shape[0] == 3
+        assert all(buf[s].ctypes.data % 64 == 0 for s in range(3))
+    v, c = gemm.buffer_sizes([(100, 1000, 64), (129, 1025, 515)], config.PLANS[np.dtype(dtype)])
+    assert Vbuf.shape[1] >= v and Cbuf.shape[1] >= c
+
+
+# ---------------------------------------------------------------------------------------------
+# numba's OpenMP workers sleep between parallel regions unless the user chose otherwise, and the
+# environment is left as it was found (config.start_workers).
+
+WAIT_POLICY_SCRIPT = """
+import ctypes, os
+from kernels.cpu import config
+config.ready()
+import numba
+print("layer", numba.threading_layer(), "left", os.environ.get("OMP_WAIT_POLICY"), flush=True)
+gomp = sorted({line.split()[-1] for line in open("/proc/self/maps") if "libgomp" in line})
+ctypes.CDLL(gomp[0]).omp_display_env(1)  # the runtime's settings, on stderr
+"""
+
+
+@pytest.mark.parametrize("users", [None, "ACTIVE"])
+def test_openmp_workers_sleep_between_regions_unless_the_user_says(users, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "NUMBA_THREADING_LAYER")}
+    env.update(PYTHONPATH=str(ROOT), NUMBA_CACHE_DIR=str(tmp_path))
+    if users:
+        env["OMP_WAIT_POLICY"] = users
+    result = subprocess.run([sys.executable, "-c", WAIT_POLICY_SCRIPT], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    if "layer omp" not in result.stdout:
+        pytest.skip(f"numba's threading layer here is not OpenMP: {result.stdout.strip()}")
+    assert f"left {users}" in result.stdout  # the environment as it was found
+    if users:
+        assert f"OMP_WAIT_POLICY = '{users}'" in result.stderr, result.stderr
+    else:  # libgomp shows PASSIVE when unset too; only a set PASSIVE makes it never spin
+        assert "OMP_WAIT_POLICY = 'PASSIVE'" in result.stderr, result.stderr
+        assert "GOMP_SPINCOUNT = '0'" in result.stderr, result.stderr

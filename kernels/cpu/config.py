@@ -14,12 +14,15 @@ Every kernel in kernels/cpu is compiled with one of the two flag sets below:
 
 The plan (`PLAN`) is derived from the machine the code runs on, read once at import (pure
 reads: LLVM's view of the CPU features, the OS's cache sizes); it is frozen into the compiled
-kernels, so the cache stamp (drop_stale_cache) includes it. Why each value, measured, is in
+kernels, so the cache stamps (drop_stale_cache) include it. Why each value, measured, is in
 docs/performance.md.
 """
 
+import ast
 import hashlib
+import json
 import math
+import os
 from pathlib import Path
 from typing import NamedTuple
 
@@ -86,9 +89,10 @@ def caches(root="/sys/devices/system/cpu/cpu0/cache"):
 
 class Plan(NamedTuple):
     """How the engine (gemm.py) multiplies, for one dtype: the micro-kernel's MR x NR register
-    tile (NR = NV vectors of LANES), the block sizes KC (L1), MC (L2), NC (L3), and the sizes
-    from which a product packs its left operand and uses every core, and below which (or with
-    fewer than MR rows or NR columns) the layer products skip the engine (gemm.py's small tiles)."""
+    tile (NR = NV vectors of LANES), the block sizes KC (L1), MC (L2), NC (L3), the sizes from
+    which a product packs its left operand and uses every core, below which (or with fewer
+    than MR rows or NR columns) the layer products skip the engine (products.py's small tiles),
+    and up to which a product that does not pack A reads B's rows in place (entries)."""
 
     LANES: int
     MR: int
@@ -100,6 +104,7 @@ class Plan(NamedTuple):
     PACK_A_MIN_MACS: int
     PARALLEL_MIN_MACS: int
     ENGINE_MIN_MACS: int
+    DIRECT_B_MAX_ENTRIES: int
 
 
 NV = 2  # vectors per row of the register tile (docs/performance.md: 1 is load-bound, 3 wastes edges)
@@ -131,7 +136,9 @@ def plan_for(itemsize, bits=None, registers=None, cache=None):
     mc = max(mr, a_block // kc // mr * mr)
     b_panel = (l3.ways - 2) * (l3.size // l3.ways) // l3.shared_by // itemsize
     nc = max(nr, b_panel // kc // nr * nr)
-    return Plan(lanes, mr, NV, nr, kc, mc, nc, PACK_A_MIN_MACS, PARALLEL_MIN_MACS, ENGINE_MIN_MACS)
+    direct_b = l2.size // 4 // itemsize  # gemm.reads_b_in_place: B's rows span a quarter of L2
+    return Plan(lanes, mr, NV, nr, kc, mc, nc, PACK_A_MIN_MACS, PARALLEL_MIN_MACS, ENGINE_MIN_MACS,
+                direct_b)
 
 
 PLANS = {np.dtype(np.float32): plan_for(4), np.dtype(np.float64): plan_for(8)}
@@ -151,29 +158,114 @@ def describe():
 # First use.
 
 
+def kernel_sources(package_dir=Path(__file__).parent):
+    """{module stem: path} of every file whose code can be compiled into a kernel here: the
+    package's modules and kernels/scalar.py (its g, g' and loss terms are inlined into them)."""
+    sources = {p.stem: p for p in sorted(package_dir.glob("*.py"))}
+    sources["scalar"] = package_dir.parent / "scalar.py"
+    return sources
+
+
+def imported_sources(path, sources):
+    """The stems of `sources` that the module at `path` imports (kernels.cpu.x, kernels.scalar)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "kernels" and parts[-1] in sources and parts[1:2] in (["cpu"], ["scalar"]):
+                found.add(parts[-1])
+    return found
+
+
+def source_stamps(package_dir=Path(__file__).parent):
+    """{stem: digest of the module's source, of every kernel source it reaches through imports,
+    and of the plan}: a module's compiled kernels hold the code of all of these."""
+    sources = kernel_sources(package_dir)
+    imports = {stem: imported_sources(path, sources) for stem, path in sources.items()}
+    plan = repr(sorted(PLANS.items())).encode()
+    stamps = {}
+    for stem in sources:
+        reached, todo = set(), [stem]
+        while todo:
+            s = todo.pop()
+            if s not in reached:
+                reached.add(s)
+                todo += imports[s]
+        digest = hashlib.sha256(plan)
+        for s in sorted(reached):
+            digest.update(s.encode() + sources[s].read_bytes())
+        stamps[stem] = digest.hexdigest()
+    return stamps
+
+
+def cache_dir(package_dir=Path(__file__).parent):
+    """Where numba keeps the package's compiled kernels: NUMBA_CACHE_DIR's mirror of the source
+    folder when set, else the package's __pycache__."""
+    if numba.config.CACHE_DIR:
+        from numba.core.caching import UserProvidedCacheLocator
+
+        subpath = UserProvidedCacheLocator.get_suitable_cache_subpath(str(package_dir / "config.py"))
+        return Path(numba.config.CACHE_DIR) / subpath
+    return package_dir / "__pycache__"
+
+
 def drop_stale_cache(package_dir=Path(__file__).parent):
-    """Delete the package's cached machine code when any of its sources, or the plan, changed.
+    """Delete the cached machine code of each module whose stamp (source_stamps) changed.
 
     numba's cache=True checks only the file that defines a kernel, so a kernel calling a changed
     kernel in another file would keep running the old machine code; and the plan's sizes are
-    compiled in as constants. So the package's cache is keyed on a hash of all its sources (and
-    kernels/scalar.py) and of the plan, kept next to it.
+    compiled in as constants. So each module's cache is keyed on its own source, the sources it
+    imports (transitively) and the plan: editing vmath.py drops the kernels of vmath,
+    elementwise, reductions, step and network, and leaves the engine's (gemm, products, ...).
     """
-    sources = sorted(package_dir.glob("*.py")) + [package_dir.parent / "scalar.py"]
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in sources)
-                            + repr(sorted(PLANS.items())).encode()).hexdigest()
-    cache = package_dir / "__pycache__"
-    stamp = cache / "numba_sources.sha256"
+    folder = cache_dir(package_dir)
+    stamp_file = folder / "numba_stamps.json"
     try:
-        if stamp.exists() and stamp.read_text() == digest:
-            return
-        for pattern in ("*.nbi", "*.nbc"):
-            for f in cache.glob(pattern):
-                f.unlink(missing_ok=True)
-        cache.mkdir(exist_ok=True)
-        stamp.write_text(digest)
+        old = json.loads(stamp_file.read_text()) if stamp_file.exists() else {}
+    except (OSError, ValueError):
+        old = {}
+    new = source_stamps(package_dir)
+    try:
+        for stem, digest in new.items():
+            if old.get(stem) != digest:
+                for pattern in (f"{stem}.*.nbi", f"{stem}.*.nbc"):
+                    for f in folder.glob(pattern):
+                        f.unlink(missing_ok=True)
+        if new != old:
+            folder.mkdir(parents=True, exist_ok=True)
+            stamp_file.write_text(json.dumps(new, indent=1, sort_keys=True))
     except OSError:  # a read-only install: numba then cannot cache here either
         pass
+
+
+WAIT_POLICY = "PASSIVE"
+
+
+def start_workers():
+    """Start numba's worker threads (a parallel kernel reached only from other kernels, or loaded
+    from the cache, never starts them itself), with OpenMP's workers asleep between parallel
+    regions: OMP_WAIT_POLICY=PASSIVE while numba's OpenMP runtime loads (it reads the variable
+    then, once), restored right after, so another library loaded later keeps its own default.
+
+    With libgomp's default the workers spin after each region; a spinning thread keeps its core
+    for its whole time slice, so whenever the threads outnumber the free cores (another process,
+    NumPy's or torch's threads in the same process) a region waits milliseconds for the thread it
+    displaced (docs/performance.md has it measured). A policy set by the user is kept.
+    """
+    if "OMP_WAIT_POLICY" in os.environ:
+        numba.get_num_threads()
+        return
+    os.environ["OMP_WAIT_POLICY"] = WAIT_POLICY
+    try:
+        numba.get_num_threads()
+    finally:
+        del os.environ["OMP_WAIT_POLICY"]
 
 
 _READY = False
@@ -181,11 +273,10 @@ _READY = False
 
 def ready():
     """What must happen once before the first kernel call, done on first use by every public
-    entry point: drop a stale cache (above), and start numba's worker threads (a parallel kernel
-    reached only from other kernels, or loaded from the cache, never starts them itself)."""
+    entry point: drop a stale cache (above), and start numba's worker threads (start_workers)."""
     global _READY
     if not _READY:
         drop_stale_cache()
-        numba.get_num_threads()
+        start_workers()
         _READY = True
 

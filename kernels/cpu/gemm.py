@@ -3,147 +3,38 @@
     A: (M, K), B: (K, N), any strides (W, W.T, A.T views: nothing is transposed in memory);
     C: (M, N) C-contiguous.
 
-    for each slab of C (one per thread, prange)       rows or columns, whichever splits evenly
-      for jc in steps of NC                            5th loop: a panel of B in L3
-        for pc in steps of KC                          4th loop: pack B[pc:pc+KC, jc:jc+NC]
-          for ic in steps of MC                        3rd loop: pack A[ic:ic+MC, pc:pc+KC] (L2)
-            for jr in steps of NR                      2nd loop: a micro-panel of B in L1
-              for ir in steps of MR                    1st loop: a micro-panel of A
-                micro_kernel                           C[MR x NR] (+)= A-panel . B-panel
+    for jc in steps of NC                              5th loop: a panel of B in L3
+      for pc in steps of KC                            4th loop: pack B[pc:pc+KC, jc:jc+NC]
+        for ic in steps of MC                          3rd loop: pack A[ic:ic+MC, pc:pc+KC] (L2)
+          for jr in steps of NR                        2nd loop: a micro-panel of B in L1
+            for ir in steps of MR                      1st loop: a micro-panel of A
+              micro_kernel                             C[MR x NR] (+)= A-panel . B-panel
 
-    micro_kernel   an MR x NR tile of C in vector registers (MR rows of NV vectors); per k it
-                   loads NV vectors of packed B, broadcasts MR entries of A and issues MR x NV
-                   vector FMAs. Written as LLVM IR (an @intrinsic), so the vector width is the
-                   plan's (config.py), whatever width LLVM's vectoriser prefers on this machine.
+    micro_kernel   microkernel.py: an MR x NR tile of C in vector registers, written as LLVM IR
     pack_a, pack_b copy a block into micro-panel order (zero-padded to MR rows / NR columns),
                    reading the source along its contiguous dimension.
 
-The shape and the block sizes come from config.PLANS (derived from the machine). Small products
-skip packing A (the micro-kernel then reads A with its strides) and run on one thread. What each
-piece buys, measured, is in docs/performance.md.
+Threads (gemm_parallel), as BLIS and OpenBLAS share them: a product that packs A packs each
+panel of B once, all threads together (one parallel region), then each thread runs the 3rd loop
+over its own rows of C with its own packed blocks of A (a second region); the region's end is
+the barrier between the two. A product that does not pack A (below PACK_A_MIN_MACS) runs one
+region of slabs, rows or columns of C, each packing only its own part of B when cut into
+columns. How the worker threads wait between regions is config.ready()'s.
+
+The shape and the block sizes come from config.PLANS (derived from the machine), read by field
+name. What each piece buys, measured, is in docs/performance.md.
 """
 
 import threading
 
-import llvmlite
 import numpy as np
-from llvmlite import ir
 from numba import njit, prange, types
-from numba.core import cgutils
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, overload
 from numba.np.arrayobj import populate_array
 
 from kernels.cpu.config import JIT, JIT_PARALLEL, PLANS
-
-# ---------------------------------------------------------------------------------------------
-# The micro-kernel, as LLVM IR.
-
-
-def _vector_fma(builder, vty):
-    kind = "f32" if vty.element == ir.FloatType() else "f64"
-    fnty = ir.FunctionType(vty, [vty, vty, vty])
-    return cgutils.get_or_insert_function(builder.module, fnty, f"llvm.fma.v{vty.count}{kind}")
-
-
-def _micro_kernel_function(module, T, MR, NV, LANES, packed_a):
-    """The micro-kernel as one LLVM function of the module (defined once, called per tile):
-    f(a, rsa, csa, b, c, rsc, kc, accumulate), pointers to the first entries of the A and B
-    micro-panels and of the C tile; see micro_kernel below for what it computes."""
-    name = f"micro_kernel_{MR}x{NV}x{LANES}_{T}_{'packed' if packed_a else 'strided'}"
-    fn = module.globals.get(name)
-    if fn is not None:
-        return fn
-    i64, i1 = ir.IntType(64), ir.IntType(1)
-    P = T.as_pointer()
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P, i64, i64, P, P, i64, i64, i1]), name)
-    fn.linkage = "internal"
-    a0, rsa, csa, b0, c0, rsc, kc, accumulate = fn.args
-    builder = ir.IRBuilder(fn.append_basic_block("entry"))
-    V = ir.VectorType(T, LANES)
-    fma = _vector_fma(builder, V)
-    const = lambda x: ir.Constant(i64, x)  # noqa: E731
-    # where row i of the A micro-panel is: packed, i (then k steps by MR); else i * rsa
-    rows = [const(i) if packed_a else builder.mul(const(i), rsa) for i in range(MR)]
-    k_step = const(MR) if packed_a else csa
-    splat = ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES)
-    zero = ir.Constant(V, None)
-
-    # prefetch the C tile (MR rows of NR entries) for writing: its lines arrive during the loop
-    i8p = ir.IntType(8).as_pointer()
-    prefetch = cgutils.get_or_insert_function(
-        builder.module, ir.FunctionType(ir.VoidType(), [i8p] + [ir.IntType(32)] * 3),
-        "llvm.prefetch.p0i8" if llvmlite.ir_layer_typed_pointers_enabled else "llvm.prefetch.p0")
-    per_line = 64 // (4 if T == ir.FloatType() else 8)
-    for i in range(MR):
-        row = builder.gep(c0, [builder.mul(const(i), rsc)])
-        for e in range(0, NV * LANES, per_line):
-            p = builder.bitcast(builder.gep(row, [const(e)]), i8p)
-            builder.call(prefetch, [p] + [ir.Constant(ir.IntType(32), x) for x in (1, 3, 1)])
-
-    entry = builder.block
-    loop = fn.append_basic_block("loop")
-    done = fn.append_basic_block("done")
-    builder.cbranch(builder.icmp_signed(">", kc, const(0)), loop, done)
-
-    builder.position_at_end(loop)  # per k: NV loads of B, MR broadcasts of A, MR x NV FMAs
-    k = builder.phi(i64)
-    acc = [[builder.phi(V) for _ in range(NV)] for _ in range(MR)]
-    b_k = builder.gep(b0, [builder.mul(k, const(NV * LANES))])  # packed B: NR entries per k
-    b = [builder.load(builder.bitcast(builder.gep(b_k, [const(v * LANES)]), V.as_pointer()), align=4)
-         for v in range(NV)]
-    a_k = builder.gep(a0, [builder.mul(k, k_step)])
-    new = []
-    for i in range(MR):
-        a = builder.insert_element(ir.Constant(V, ir.Undefined), builder.load(builder.gep(a_k, [rows[i]])),
-                                   ir.Constant(ir.IntType(32), 0))
-        a = builder.shuffle_vector(a, ir.Constant(V, ir.Undefined), splat)
-        new.append([builder.call(fma, [a, b[v], acc[i][v]]) for v in range(NV)])
-    k_next = builder.add(k, const(1))
-    k.add_incoming(const(0), entry)
-    k.add_incoming(k_next, loop)
-    for i in range(MR):
-        for v in range(NV):
-            acc[i][v].add_incoming(zero, entry)
-            acc[i][v].add_incoming(new[i][v], loop)
-    builder.cbranch(builder.icmp_signed("<", k_next, kc), loop, done)
-
-    builder.position_at_end(done)  # C (+)= the tile
-    total = [[builder.phi(V) for _ in range(NV)] for _ in range(MR)]
-    for i in range(MR):
-        for v in range(NV):
-            total[i][v].add_incoming(zero, entry)
-            total[i][v].add_incoming(new[i][v], loop)
-    for i in range(MR):
-        row = builder.gep(c0, [builder.mul(const(i), rsc)])
-        for v in range(NV):
-            p = builder.bitcast(builder.gep(row, [const(v * LANES)]), V.as_pointer())
-            old = builder.select(accumulate, builder.load(p, align=4), zero)
-            builder.store(builder.fadd(old, total[i][v]), p, align=4)
-    builder.ret_void()
-    return fn
-
-
-def _micro_kernel_intrinsic(packed_a):
-    def typer(typingctx, A, a_off, rsa, csa, B, b_off, C, c_off, rsc, kc, accumulate):
-        sig = types.void(A, a_off, rsa, csa, B, b_off, C, c_off, rsc, kc, accumulate)
-
-        def codegen(context, builder, sig, args):
-            plan = PLANS[np.dtype(str(sig.args[0].dtype))]
-            T = context.get_data_type(sig.args[0].dtype)
-            fn = _micro_kernel_function(builder.module, T, plan.MR, plan.NV, plan.LANES, packed_a)
-            A, a_off, rsa, csa, B, b_off, C, c_off, rsc, kc, accumulate = [
-                context.cast(builder, v, t, types.int64) if isinstance(t, types.Integer) else v
-                for v, t in zip(args, sig.args, strict=True)]
-            data = lambda i, x: context.make_array(sig.args[i])(context, builder, x).data  # noqa: E731
-            flag = context.cast(builder, accumulate, sig.args[10], types.boolean)
-            builder.call(fn, [builder.gep(data(0, A), [a_off]), rsa, csa,
-                              builder.gep(data(4, B), [b_off]), builder.gep(data(6, C), [c_off]),
-                              rsc, kc, flag])
-            return context.get_dummy_value()
-
-        return sig, codegen
-    return intrinsic(typer)
+from kernels.cpu.microkernel import micro_kernel, micro_kernel_packed
 
 
 @intrinsic
@@ -183,22 +74,15 @@ def flat(X):
     return _flat(X, span), rs, cs
 
 
-# micro_kernel(A, a_off, rsa, csa, B, b_off, C, c_off, rsc, kc, accumulate):
-#     C[c_off + i rsc + j] (+)= sum_{k < kc} A[a_off + i rsa + k csa] B[b_off + k NR + j]
-# for i < MR, j < NR (flat element offsets into the arrays' data; B packed, so NR per k).
-# micro_kernel_packed: A packed too (rsa = 1, csa = MR as constants: the offsets are immediates).
-micro_kernel = _micro_kernel_intrinsic(packed_a=False)
-micro_kernel_packed = _micro_kernel_intrinsic(packed_a=True)
-
-
 def plan(C):
-    """config.PLANS[C.dtype] as a tuple of ints, a compile-time constant inside a kernel."""
-    return tuple(PLANS[C.dtype])
+    """config.PLANS[C.dtype] (a config.Plan, read by field name), a compile-time constant inside
+    a kernel."""
+    return PLANS[np.dtype(C.dtype)]
 
 
 @overload(plan, inline="always")
 def _plan_overload(C):
-    constants = tuple(PLANS[np.dtype(str(C.dtype))])
+    constants = PLANS[np.dtype(str(C.dtype))]
     return lambda C: constants
 
 
@@ -214,13 +98,18 @@ def _plan_overload(C):
 def pack_a(A, i0, mc, p0, kc, Ap, base):
     """Ap[base + r kc MR + k MR + i] = A[i0 + r MR + i, p0 + k] for the mc x kc block, rows past
     mc zero: micro-panels of MR rows, each k's MR entries side by side."""
-    MR = plan(Ap)[1]
+    MR = plan(Ap).MR
     F, rs, cs = flat(A)
     for r in range((mc + MR - 1) // MR):
         panel = Ap[base + r * kc * MR:base + (r + 1) * kc * MR]
         rows = min(MR, mc - r * MR)
         corner = (i0 + r * MR) * rs + p0 * cs
-        if cs == 1:
+        if cs == 1 and rows == MR:  # rows contiguous (W, dZ): MR streams along k, stores in order
+            block = F[corner:corner + (MR - 1) * rs + kc]
+            for k in range(kc):
+                for i in range(MR):
+                    panel[k * MR + i] = block[i * rs + k]
+        elif cs == 1:
             for i in range(rows):
                 src = F[corner + i * rs:corner + i * rs + kc]
                 for k in range(kc):
@@ -236,207 +125,45 @@ def pack_a(A, i0, mc, p0, kc, Ap, base):
 
 
 @njit(**JIT)
-def pack_b(B, p0, kc, j0, nc, Bp, base, NR):
+def pack_b(B, p0, kc, j0, nc, Bp, base):
     """Bp[base + q kc NR + k NR + j] = B[p0 + k, j0 + q NR + j] for the kc x nc block, columns
     past nc zero: micro-panels of NR columns, each k's NR entries side by side."""
+    NR = plan(Bp).NR
     F, rs, cs = flat(B)
-    for q in range((nc + NR - 1) // NR):
-        panel = Bp[base + q * kc * NR:base + (q + 1) * kc * NR]
-        cols = min(NR, nc - q * NR)
-        corner = p0 * rs + (j0 + q * NR) * cs
-        if cs == 1:  # rows contiguous (A_prev, dZ): read along j
+    full = nc // NR  # whole micro-panels
+    if cs == 1:  # rows contiguous (A_prev, dZ): each row of the block read once, along j
+        for k in range(kc):
+            row = F[(p0 + k) * rs + j0:(p0 + k) * rs + j0 + nc]
+            for q in range(full):
+                dst = Bp[base + q * kc * NR + k * NR:base + q * kc * NR + (k + 1) * NR]
+                src = row[q * NR:(q + 1) * NR]
+                for j in range(NR):
+                    dst[j] = src[j]
+    elif rs == 1:  # columns contiguous (A_prev.T in dZ A^T): NR streams along k, stores in order
+        for q in range(full):
+            panel = Bp[base + q * kc * NR:base + (q + 1) * kc * NR]
+            corner = p0 + (j0 + q * NR) * cs
+            block = F[corner:corner + (NR - 1) * cs + kc]
             for k in range(kc):
-                src = F[corner + k * rs:corner + k * rs + cols]
-                for j in range(cols):
-                    panel[k * NR + j] = src[j]
-        else:  # columns contiguous (A_prev.T in dZ A^T): read along k
-            for j in range(cols):
-                src = F[corner + j * cs:corner + j * cs + (kc - 1) * rs + 1]
+                for j in range(NR):
+                    panel[k * NR + j] = block[j * cs + k]
+    else:  # any other strides
+        for q in range(full):
+            panel = Bp[base + q * kc * NR:base + (q + 1) * kc * NR]
+            for j in range(NR):
+                corner = p0 * rs + (j0 + q * NR + j) * cs
+                src = F[corner:corner + (kc - 1) * rs + 1]
                 for k in range(kc):
                     panel[k * NR + j] = src[k * rs]
+    if full * NR < nc:  # the last, partial micro-panel, zero-padded
+        q = full
+        panel = Bp[base + q * kc * NR:base + (q + 1) * kc * NR]
+        cols = nc - q * NR
         for k in range(kc):
+            for j in range(cols):
+                panel[k * NR + j] = F[(p0 + k) * rs + (j0 + q * NR + j) * cs]
             for j in range(cols, NR):
                 panel[k * NR + j] = 0
-
-
-# ---------------------------------------------------------------------------------------------
-# Small products: register tiles straight from the operands, no packing, one thread. Below
-# ENGINE_MIN_MACS multiply-adds, or with fewer rows than MR or columns than NR, packing and the
-# micro-kernel's padded tiles cost more than they save (docs/performance.md).
-
-@njit(inline="always", **JIT)
-def dot_4x4(p0, p1, p2, p3, q0, q1, q2, q3, C, i, j, kc, accumulate):
-    """C[i:i+4, j:j+4] (+)= [p0..p3] . [q0..q3]^T over the first kc entries of each row."""
-    z = C.dtype.type(0)
-    c00 = c01 = c02 = c03 = z
-    c10 = c11 = c12 = c13 = z
-    c20 = c21 = c22 = c23 = z
-    c30 = c31 = c32 = c33 = z
-    for k in range(kc):
-        a0, a1, a2, a3 = p0[k], p1[k], p2[k], p3[k]
-        b0, b1, b2, b3 = q0[k], q1[k], q2[k], q3[k]
-        c00 += a0 * b0
-        c01 += a0 * b1
-        c02 += a0 * b2
-        c03 += a0 * b3
-        c10 += a1 * b0
-        c11 += a1 * b1
-        c12 += a1 * b2
-        c13 += a1 * b3
-        c20 += a2 * b0
-        c21 += a2 * b1
-        c22 += a2 * b2
-        c23 += a2 * b3
-        c30 += a3 * b0
-        c31 += a3 * b1
-        c32 += a3 * b2
-        c33 += a3 * b3
-    if not accumulate:
-        for r in range(4):
-            for s in range(4):
-                C[i + r, j + s] = z
-    C[i, j] += c00
-    C[i, j + 1] += c01
-    C[i, j + 2] += c02
-    C[i, j + 3] += c03
-    C[i + 1, j] += c10
-    C[i + 1, j + 1] += c11
-    C[i + 1, j + 2] += c12
-    C[i + 1, j + 3] += c13
-    C[i + 2, j] += c20
-    C[i + 2, j + 1] += c21
-    C[i + 2, j + 2] += c22
-    C[i + 2, j + 3] += c23
-    C[i + 3, j] += c30
-    C[i + 3, j + 1] += c31
-    C[i + 3, j + 2] += c32
-    C[i + 3, j + 3] += c33
-
-
-@njit(inline="always", **JIT)
-def dot_1x1(p, q, kc):
-    """sum_k p[k] q[k] over the first kc entries (the edges a 4 x 4 tile does not cover)."""
-    s = p.dtype.type(0)
-    for k in range(kc):
-        s += p[k] * q[k]
-    return s
-
-
-@njit(inline="always", **JIT)
-def tile_4x8(w, i, p, V, q, C, c0, n):
-    """C[i:i+4, c0:c0+n] += w[i:i+4, p:p+8] V[q:q+8, 0:n]: a 4 x 8 register tile.
-
-    The 32 weights sit in registers; the inner loop over j loads 8 entries of V and 4 of C,
-    does 32 multiply-adds and stores 4: 12 loads per 32 FMAs, so the FMA units, not the loads,
-    set the pace (docs/performance.md has it measured). Indexing C and V as 2-D arrays (not as
-    row views) matters: LLVM then sees two base pointers and vectorises after one run-time
-    overlap check; 12 separate row pointers would need more checks than its limit (8) and the
-    loop would stay scalar.
-    """
-    w00, w01, w02, w03 = w[i, p], w[i, p + 1], w[i, p + 2], w[i, p + 3]
-    w04, w05, w06, w07 = w[i, p + 4], w[i, p + 5], w[i, p + 6], w[i, p + 7]
-    w10, w11, w12, w13 = w[i + 1, p], w[i + 1, p + 1], w[i + 1, p + 2], w[i + 1, p + 3]
-    w14, w15, w16, w17 = w[i + 1, p + 4], w[i + 1, p + 5], w[i + 1, p + 6], w[i + 1, p + 7]
-    w20, w21, w22, w23 = w[i + 2, p], w[i + 2, p + 1], w[i + 2, p + 2], w[i + 2, p + 3]
-    w24, w25, w26, w27 = w[i + 2, p + 4], w[i + 2, p + 5], w[i + 2, p + 6], w[i + 2, p + 7]
-    w30, w31, w32, w33 = w[i + 3, p], w[i + 3, p + 1], w[i + 3, p + 2], w[i + 3, p + 3]
-    w34, w35, w36, w37 = w[i + 3, p + 4], w[i + 3, p + 5], w[i + 3, p + 6], w[i + 3, p + 7]
-    for j in range(n):
-        v0, v1, v2, v3 = V[q, j], V[q + 1, j], V[q + 2, j], V[q + 3, j]
-        v4, v5, v6, v7 = V[q + 4, j], V[q + 5, j], V[q + 6, j], V[q + 7, j]
-        C[i, c0 + j] += ((w00 * v0 + w01 * v1) + (w02 * v2 + w03 * v3)
-                         + ((w04 * v4 + w05 * v5) + (w06 * v6 + w07 * v7)))
-        C[i + 1, c0 + j] += ((w10 * v0 + w11 * v1) + (w12 * v2 + w13 * v3)
-                             + ((w14 * v4 + w15 * v5) + (w16 * v6 + w17 * v7)))
-        C[i + 2, c0 + j] += ((w20 * v0 + w21 * v1) + (w22 * v2 + w23 * v3)
-                             + ((w24 * v4 + w25 * v5) + (w26 * v6 + w27 * v7)))
-        C[i + 3, c0 + j] += ((w30 * v0 + w31 * v1) + (w32 * v2 + w33 * v3)
-                             + ((w34 * v4 + w35 * v5) + (w36 * v6 + w37 * v7)))
-
-
-@njit(inline="always", **JIT)
-def tile_1x8(w, i, p, V, q, C, c0, n):
-    """C[i, c0:c0+n] += w[i, p:p+8] V[q:q+8, 0:n] (the rows a 4-row tile leaves over)."""
-    w0, w1, w2, w3 = w[i, p], w[i, p + 1], w[i, p + 2], w[i, p + 3]
-    w4, w5, w6, w7 = w[i, p + 4], w[i, p + 5], w[i, p + 6], w[i, p + 7]
-    for j in range(n):
-        C[i, c0 + j] += (w0 * V[q, j] + w1 * V[q + 1, j] + w2 * V[q + 2, j] + w3 * V[q + 3, j]
-                         + w4 * V[q + 4, j] + w5 * V[q + 5, j] + w6 * V[q + 6, j]
-                         + w7 * V[q + 7, j])
-
-
-@njit(inline="always", **JIT)
-def tile_1x1(w, i, p, V, q, C, c0, n):
-    """C[i, c0:c0+n] += w[i, p] V[q, 0:n] (the inputs an 8-wide tile leaves over)."""
-    w0 = w[i, p]
-    for j in range(n):
-        C[i, c0 + j] += w0 * V[q, j]
-
-
-@njit(inline="always", **JIT)
-def accumulate_rows(w, V, C, i0, i1, p0, p1, q0, c0, n):
-    """C[i0:i1, c0:c0+n] += w[i0:i1, p0:p1] V[q0:q0+(p1-p0), 0:n], in 4 x 8 tiles and edges.
-    w: weights (any strides); V and C: C-contiguous."""
-    i4 = i0 + (i1 - i0) // 4 * 4
-    p8 = p0 + (p1 - p0) // 8 * 8
-    for i in range(i0, i4, 4):
-        for p in range(p0, p8, 8):
-            tile_4x8(w, i, p, V, q0 + p - p0, C, c0, n)
-        for r in range(i, i + 4):
-            for p in range(p8, p1):
-                tile_1x1(w, r, p, V, q0 + p - p0, C, c0, n)
-    for i in range(i4, i1):
-        for p in range(p0, p8, 8):
-            tile_1x8(w, i, p, V, q0 + p - p0, C, c0, n)
-        for p in range(p8, p1):
-            tile_1x1(w, i, p, V, q0 + p - p0, C, c0, n)
-
-
-@njit(**JIT)
-def wa_into(W, A, Z):
-    """Z += W A.    W: (n, k), A: (k, m), Z: (n, m) (the caller sets Z to b or to 0 first)."""
-    accumulate_rows(W, A, Z, 0, W.shape[0], 0, W.shape[1], 0, 0, A.shape[1])
-
-
-@njit(inline="always", **JIT)
-def _dzat_rows(dZ, A, dW, i0, i1):
-    """dW[i0:i1] = dZ[i0:i1] A^T: 4 x 4 register tiles (gemm.dot_4x4), single dots at the edges."""
-    m = dZ.shape[1]
-    k = A.shape[0]
-    i4 = i0 + (i1 - i0) // 4 * 4
-    k4 = k - k % 4
-    for i in range(i0, i4, 4):
-        for p in range(0, k4, 4):
-            dot_4x4(dZ[i], dZ[i + 1], dZ[i + 2], dZ[i + 3],
-                    A[p], A[p + 1], A[p + 2], A[p + 3], dW, i, p, m, False)
-        for p in range(k4, k):
-            for r in range(i, i + 4):
-                dW[r, p] = dot_1x1(dZ[r], A[p], m)
-    for i in range(i4, i1):
-        for p in range(k):
-            dW[i, p] = dot_1x1(dZ[i], A[p], m)
-
-
-@njit(**JIT)
-def dzat_into(dZ, A, dW):
-    """dW = dZ A^T.    dZ: (n, m), A: (k, m), dW: (n, k); dW[i, p] = sum_j dZ[i, j] A[p, j]."""
-    _dzat_rows(dZ, A, dW, 0, dZ.shape[0])
-
-
-@njit(inline="always", **JIT)
-def _wtdz_rows(W, dZ, dA, p0, p1):
-    """dA[p0:p1] = (W^T)[p0:p1] dZ: zero the rows, then accumulate with weights W.T, a view
-    (W.T[p, i] = W[i, p]: nothing is copied)."""
-    for p in range(p0, p1):
-        for j in range(dZ.shape[1]):
-            dA[p, j] = 0
-    accumulate_rows(W.T, dZ, dA, p0, p1, 0, W.shape[0], 0, 0, dZ.shape[1])
-
-
-@njit(**JIT)
-def wtdz_into(W, dZ, dA):
-    """dA = W^T dZ.    W: (n, k), dZ: (n, m), dA: (k, m); dA[p, :] = sum_i W[i, p] dZ[i, :]."""
-    _wtdz_rows(W, dZ, dA, 0, W.shape[1])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -455,15 +182,23 @@ def _edge(C, i, j, mr, nr, T, t0, NR, accumulate):
 
 
 @njit(**JIT)
-def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, Bp, b_base, j0, nc, C, accumulate,
-                  T, t0, MR, NR):
-    """C[i0:i0+mc, j0:j0+nc] (+)= the packed block of A (or A itself) times the packed panel of B."""
+def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, B, Bp, b_base, direct_b, j0, nc, C,
+                  accumulate, T, t0, MR, NR):
+    """C[i0:i0+mc, j0:j0+nc] (+)= the packed block of A (or A itself) times the packed panel of B
+    (or, direct_b, B's rows read in place; its last micro-panel, if narrower than NR, packed)."""
     ldc = C.shape[1]
     rsa = A.strides[0] // A.itemsize
     csa = A.strides[1] // A.itemsize
+    Fb, rsb, _ = flat(B)
     for jr in range(0, nc, NR):
         nr = min(NR, nc - jr)
-        b_off = b_base + jr * kc
+        if direct_b and nr == NR:
+            Bk, b_off, b_step = Fb, p0 * rsb + j0 + jr, rsb
+        elif direct_b:  # the last micro-panel: packed, zero-padded
+            pack_b(B, p0, kc, j0 + jr, nr, Bp, b_base)
+            Bk, b_off, b_step = Bp, b_base, NR
+        else:
+            Bk, b_off, b_step = Bp, b_base + jr * kc, NR
         for ii in range(0, mc, MR):
             mr = min(MR, mc - ii)
             full = mr == MR and nr == NR
@@ -475,53 +210,77 @@ def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, Bp, b_base, j0, nc, C, 
                 else:
                     a_off = a_base + ii * kc
                 if full:
-                    micro_kernel_packed(Ap, a_off, 1, MR, Bp, b_off, C, c_off, ldc, kc, accumulate)
+                    micro_kernel_packed(Ap, a_off, 1, MR, Bk, b_off, b_step, C, c_off, ldc, kc,
+                                        accumulate)
                 else:
-                    micro_kernel_packed(Ap, a_off, 1, MR, Bp, b_off, T, t0, NR, kc, False)
+                    micro_kernel_packed(Ap, a_off, 1, MR, Bk, b_off, b_step, T, t0, NR, kc, False)
             elif full:
-                micro_kernel(A, (i0 + ii) * rsa + p0 * csa, rsa, csa, Bp, b_off, C, c_off, ldc,
-                             kc, accumulate)
+                micro_kernel(A, (i0 + ii) * rsa + p0 * csa, rsa, csa, Bk, b_off, b_step, C, c_off,
+                             ldc, kc, accumulate)
             else:
-                micro_kernel(A, (i0 + ii) * rsa + p0 * csa, rsa, csa, Bp, b_off, T, t0, NR, kc,
-                             False)
+                micro_kernel(A, (i0 + ii) * rsa + p0 * csa, rsa, csa, Bk, b_off, b_step, T, t0, NR,
+                             kc, False)
             if not full:
                 _edge(C, i0 + ii, j0 + jr, mr, nr, T, t0, NR, accumulate)
 
 
+@njit(inline="always", **JIT)
+def _zero(C, i0, i1, j0, j1):
+    for i in range(i0, i1):
+        for j in range(j0, j1):
+            C[i, j] = 0
+
+
+@njit(**JIT)
+def _row_blocks(A, C, accumulate, Ap, i0, i1, pc, kc, B, Bp, direct_b, jc, nc, packed, P):
+    """The 3rd loop over C[i0:i1, jc:jc+nc], with a packed panel of B (Bp; or B read in place,
+    direct_b) and slab s's row of Cbuf (Ap) for the blocks of A; the edge tile is the last
+    MR x NR of that row."""
+    t0 = Ap.shape[0] - P.MR * P.NR
+    for ic in range(i0, i1, P.MC):
+        mc = min(P.MC, i1 - ic)
+        if packed:
+            pack_a(A, ic, mc, pc, kc, Ap, 0)
+        _macro_kernel(A, Ap, 0, packed, ic, mc, pc, kc, B, Bp, 0, direct_b, jc, nc, C, accumulate,
+                      Ap, t0, P.MR, P.NR)
+
+
+@njit(inline="always", **JIT)
+def reads_b_in_place(B, packed, P):
+    """Whether B's micro-panels are read where they are, unpacked: when A is not packed either,
+    B's rows are contiguous, and the rows of B the product reads span at most
+    P.DIRECT_B_MAX_ENTRIES (a share of L2: no conflicts, and kept there between micro-panels
+    of A). Packing such a B costs as much as the product saves by it at the networks' sizes."""
+    rs, cs = B.strides[0] // B.itemsize, B.strides[1] // B.itemsize
+    return not packed and cs == 1 and B.shape[0] * rs <= P.DIRECT_B_MAX_ENTRIES
+
+
 @njit(**JIT)
 def _slab(A, B, C, accumulate, Vbuf, Cbuf, s, i0, i1, j0, j1, packed, P):
-    """C[i0:i1, j0:j1] (+)= A[i0:i1] B[:, j0:j1] with slab s's rows of the buffers."""
-    MR, NR, KC, MC, NC = P[1], P[3], P[4], P[5], P[6]
+    """C[i0:i1, j0:j1] (+)= A[i0:i1] B[:, j0:j1] on this thread, with slab s's rows of the
+    buffers (it packs its own panels of B, unless it reads them in place)."""
     K = A.shape[1]
-    Bp = Vbuf[s]
-    Ap = Cbuf[s]
-    t0 = Cbuf.shape[1] - MR * NR  # the edge tile: the last MR x NR of the slab's row of Cbuf
     if K == 0:
         if not accumulate:
-            for i in range(i0, i1):
-                for j in range(j0, j1):
-                    C[i, j] = 0
+            _zero(C, i0, i1, j0, j1)
         return
-    for jc in range(j0, j1, NC):
-        nc = min(NC, j1 - jc)
-        for pc in range(0, K, KC):
-            kc = min(KC, K - pc)
-            pack_b(B, pc, kc, jc, nc, Bp, 0, NR)
-            acc = accumulate or pc > 0
-            for ic in range(i0, i1, MC):
-                mc = min(MC, i1 - ic)
-                if packed:
-                    pack_a(A, ic, mc, pc, kc, Ap, 0)
-                _macro_kernel(A, Ap, 0, packed, ic, mc, pc, kc, Bp, 0, jc, nc, C, acc, Ap, t0,
-                              MR, NR)
+    direct_b = reads_b_in_place(B, packed, P)
+    for jc in range(j0, j1, P.NC):
+        nc = min(P.NC, j1 - jc)
+        for pc in range(0, K, P.KC):
+            kc = min(P.KC, K - pc)
+            if not direct_b:
+                pack_b(B, pc, kc, jc, nc, Vbuf[s], 0)
+            _row_blocks(A, C, accumulate or pc > 0, Cbuf[s], i0, i1, pc, kc, B, Vbuf[s], direct_b,
+                        jc, nc, packed, P)
 
 
 @njit(inline="always", **JIT)
 def _slabs(M, N, S, MR, NR, packed):
-    """How to cut C into S slabs: (by_rows, step). Every slab packs the whole of the operand it
-    does not split: B when C is cut into rows, A when cut into columns. Packing B is the cheaper
-    copy (it runs along rows), so a product that packs A is cut into rows, one that does not
-    into columns; unless the other side splits into S equal runs of micro-tiles with less idle."""
+    """How to cut C into S slabs of one region: (by_rows, step). A slab cut along rows packs the
+    whole of B, one cut along columns its own columns of B and, if A is packed, the whole of A.
+    So a product that packs A is cut into rows, one that does not into columns; unless the other
+    side splits into S equal runs of micro-tiles with less idle."""
     tm, tn = (M + MR - 1) // MR, (N + NR - 1) // NR
     per_m, per_n = (tm + S - 1) // S, (tn + S - 1) // S
     # the busy share of S slabs: tm / (S per_m) along rows, tn / (S per_n) along columns
@@ -533,16 +292,27 @@ def _slabs(M, N, S, MR, NR, packed):
 
 
 @njit(inline="always", **JIT)
-def fits(A, B, C, Vbuf, Cbuf, packed, slabs, P):
-    """Whether Vbuf, Cbuf (network_buffers) hold the packed blocks this product needs."""
-    MR, NR, KC, MC, NC = P[1], P[3], P[4], P[5], P[6]
-    M, K = A.shape
-    N = B.shape[1]
-    kc = min(KC, K)
-    nc = (min(NC, N) + NR - 1) // NR * NR
-    mc = (min(MC, M) + MR - 1) // MR * MR if packed else MR
-    return (Vbuf.shape[0] >= slabs and Cbuf.shape[0] >= slabs and Vbuf.shape[1] >= kc * nc
-            and Cbuf.shape[1] >= mc * kc + MR * NR)
+def _round_up(x, step):
+    return (x + step - 1) // step * step
+
+
+@njit(**JIT)
+def buffer_columns(M, K, N, packed, P):
+    """(Vbuf columns, Cbuf columns) that one slab needs for C (M, N) = A (M, K) B (K, N): a packed
+    KC x NC panel of B; a packed MC x KC block of A (MR rows when A is not packed: its edge
+    panels) and an MR x NR edge tile. The one sizing formula of the engine's buffers."""
+    kc = min(P.KC, K)
+    nc = _round_up(min(P.NC, N), P.NR)
+    mc = _round_up(min(P.MC, M), P.MR) if packed else P.MR
+    return kc * nc, mc * kc + P.MR * P.NR
+
+
+@njit(inline="always", **JIT)
+def fits(A, B, Vbuf, Cbuf, packed, slabs, P):
+    """Whether Vbuf, Cbuf (network_buffers) hold the packed blocks of `slabs` slabs."""
+    v, c = buffer_columns(A.shape[0], A.shape[1], B.shape[1], packed, P)
+    return (Vbuf.shape[0] >= slabs and Cbuf.shape[0] >= slabs and Vbuf.shape[1] >= v
+            and Cbuf.shape[1] >= c)
 
 
 @njit(**JIT)
@@ -552,17 +322,69 @@ def gemm_serial(A, B, C, accumulate, Vbuf, Cbuf, packed, P):
 
 
 @njit(**JIT_PARALLEL)
-def gemm_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P):
-    """C (+)= A B in Vbuf.shape[0] slabs, one per thread, each with its own row of the buffers."""
-    MR, NR = P[1], P[3]
+def _slabs_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P):
+    """One region: C in Vbuf.shape[0] slabs (_slabs), one per thread, each packing its own
+    panels of B into its own row of the buffers."""
     M, N = C.shape
     S = Vbuf.shape[0]
-    by_rows, step = _slabs(M, N, S, MR, NR, packed)
+    by_rows, step = _slabs(M, N, S, P.MR, P.NR, packed)
     for s in prange(S):
         i0, i1 = (min(M, s * step), min(M, (s + 1) * step)) if by_rows else (0, M)
         j0, j1 = (0, N) if by_rows else (min(N, s * step), min(N, (s + 1) * step))
         if i0 < i1 and j0 < j1:
             _slab(A, B, C, accumulate, Vbuf, Cbuf, s, i0, i1, j0, j1, packed, P)
+
+
+@njit(**JIT_PARALLEL)
+def _pack_b_shared(B, pc, kc, jc, nc, Bp, NR, threads):
+    """Bp = the packed kc x nc panel of B, its micro-panels shared out among the threads."""
+    S = min(threads, (nc + NR - 1) // NR)
+    per = ((nc + NR - 1) // NR + S - 1) // S * NR  # columns per thread, whole micro-panels
+    for s in prange(S):
+        j0, j1 = min(nc, s * per), min(nc, (s + 1) * per)
+        if j0 < j1:
+            pack_b(B, pc, kc, jc + j0, j1 - j0, Bp, j0 * kc)
+
+
+@njit(**JIT_PARALLEL)
+def _row_blocks_shared(A, B, C, accumulate, Cbuf, pc, kc, Bp, jc, nc, P):
+    """Every thread: the 3rd loop over its own rows of C (whole micro-panels) with the shared
+    packed panel of B and its own row of Cbuf for the packed blocks of A."""
+    M = C.shape[0]
+    S = Cbuf.shape[0]
+    per = ((M + P.MR - 1) // P.MR + S - 1) // S * P.MR
+    for s in prange(S):
+        i0, i1 = min(M, s * per), min(M, (s + 1) * per)
+        if i0 < i1:
+            _row_blocks(A, C, accumulate, Cbuf[s], i0, i1, pc, kc, B, Bp, False, jc, nc, True, P)
+
+
+@njit(**JIT)
+def _shared_b(A, B, C, accumulate, Vbuf, Cbuf, P):
+    """C (+)= A B with A packed: per panel of B, one region packs it (shared, in Vbuf's first row),
+    a second runs every thread's rows against it (BLIS's 3rd loop in parallel)."""
+    M, K = A.shape
+    N = B.shape[1]
+    if K == 0:
+        if not accumulate:
+            _zero(C, 0, M, 0, N)
+        return
+    Bp = Vbuf[0]
+    for jc in range(0, N, P.NC):
+        nc = min(P.NC, N - jc)
+        for pc in range(0, K, P.KC):
+            kc = min(P.KC, K - pc)
+            _pack_b_shared(B, pc, kc, jc, nc, Bp, P.NR, Cbuf.shape[0])
+            _row_blocks_shared(A, B, C, accumulate or pc > 0, Cbuf, pc, kc, Bp, jc, nc, P)
+
+
+@njit(inline="always", **JIT)
+def gemm_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P):
+    """C (+)= A B on Vbuf.shape[0] threads, each with its own row of the buffers."""
+    if packed:
+        _shared_b(A, B, C, accumulate, Vbuf, Cbuf, P)
+    else:
+        _slabs_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P)
 
 
 @njit(inline="always", **JIT)
@@ -582,28 +404,24 @@ def direct(A, B, C, accumulate):
 
 @njit(inline="always", **JIT)
 def product(A, B, C, accumulate, Vbuf, Cbuf, P):
-    """C (+)= A B, choosing by size (P: the plan, a tuple of config.Plan's fields): pack A from
-    PACK_A_MIN_MACS multiply-adds on, use every slab of the buffers from PARALLEL_MIN_MACS on."""
+    """C (+)= A B, choosing by size (P: the plan, a config.Plan): pack A from P.PACK_A_MIN_MACS
+    multiply-adds on, use every slab of the buffers from P.PARALLEL_MIN_MACS on."""
     macs = A.shape[0] * A.shape[1] * B.shape[1]
-    packed = macs >= P[7]
+    packed = macs >= P.PACK_A_MIN_MACS
     a, b = any_layout(A), any_layout(B)
-    if macs >= P[8] and Vbuf.shape[0] > 1 and fits(A, B, C, Vbuf, Cbuf, packed, Vbuf.shape[0], P):
+    S = Vbuf.shape[0]
+    if macs >= P.PARALLEL_MIN_MACS and S > 1 and fits(A, B, Vbuf, Cbuf, packed, S, P):
         gemm_parallel(a, b, C, accumulate, Vbuf, Cbuf, packed, P)
-    elif fits(A, B, C, Vbuf, Cbuf, packed, 1, P):
+    elif fits(A, B, Vbuf, Cbuf, packed, 1, P):
         gemm_serial(a, b, C, accumulate, Vbuf, Cbuf, packed, P)
     else:
         direct(A, B, C, accumulate)
 
 
-def buffer_sizes(shapes, itemsize, P):
+def buffer_sizes(shapes, P):
     """(Vbuf columns, Cbuf columns) for products of the given (M, K, N) shapes under plan P."""
-    MR, NR, KC, MC, NC = P[1], P[3], P[4], P[5], P[6]
-    v = c = 1
-    for M, K, N in shapes:
-        kc = min(KC, K)
-        v = max(v, kc * (-(-min(NC, N) // NR) * NR))
-        c = max(c, (-(-min(MC, M) // MR) * MR) * kc + MR * NR)
-    return v, c
+    sizes = [buffer_columns(M, K, N, True, P) for M, K, N in shapes]
+    return max([1] + [v for v, _ in sizes]), max([1] + [c for _, c in sizes])
 
 
 def buffers(shapes, dtype, P=None, slabs=None):
@@ -612,10 +430,22 @@ def buffers(shapes, dtype, P=None, slabs=None):
     import numba
 
     dtype = np.dtype(dtype)
-    P = tuple(PLANS[dtype]) if P is None else tuple(P)
+    P = PLANS[dtype] if P is None else P
     slabs = numba.get_num_threads() if slabs is None else slabs
-    v, c = buffer_sizes(shapes, dtype.itemsize, P)
-    return np.zeros((slabs, v), dtype), np.zeros((slabs, c), dtype)
+    v, c = buffer_sizes(shapes, P)
+    return aligned_zeros(slabs, v, dtype), aligned_zeros(slabs, c, dtype)
+
+
+def aligned_zeros(rows, columns, dtype, align=64):
+    """A C-contiguous (rows, columns or a little more) array of zeros whose rows start on
+    `align`-byte boundaries: packed panels then start on cache lines, and no vector load of the
+    micro-kernel straddles two (NumPy aligns its arrays to 16 bytes only)."""
+    dtype = np.dtype(dtype)
+    per = align // dtype.itemsize
+    columns = -(-columns // per) * per
+    raw = np.zeros(rows * columns + per, dtype)
+    start = (-raw.ctypes.data % align) // dtype.itemsize
+    return raw[start:start + rows * columns].reshape(rows, columns)
 
 
 _SCRATCH = threading.local()  # per thread: {(dtype, slabs): (Vbuf, Cbuf)} for the Python entry points
@@ -629,12 +459,12 @@ def scratch(shapes, dtype):
 
     dtype = np.dtype(dtype)
     slabs = numba.get_num_threads()
-    v, c = buffer_sizes(shapes, dtype.itemsize, tuple(PLANS[dtype]))
+    v, c = buffer_sizes(shapes, PLANS[dtype])
     kept = getattr(_SCRATCH, "buffers", None)
     if kept is None:
         kept = _SCRATCH.buffers = {}
     have = kept.get((dtype, slabs))
     if have is None or have[0].shape[1] < v or have[1].shape[1] < c:
         v, c = (v, c) if have is None else (max(v, have[0].shape[1]), max(c, have[1].shape[1]))
-        have = kept[(dtype, slabs)] = (np.zeros((slabs, v), dtype), np.zeros((slabs, c), dtype))
+        have = kept[(dtype, slabs)] = (aligned_zeros(slabs, v, dtype), aligned_zeros(slabs, c, dtype))
     return have

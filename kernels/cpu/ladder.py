@@ -8,8 +8,9 @@ Rung 2  matmul_ikj     the same sums, loops reordered i, k, j: the inner loop ru
                        of B and a row of C (stride 1), so LLVM vectorises it; every multiply-add
                        still loads and stores C.
 Rung 3  matmul         the engine the network uses (gemm.py), BLIS-style: packed panels of A
-                       and B in micro-kernel order, an MR x NR register tile of vector FMAs,
-                       K blocked for L1, M for L2, N for L3, one slab of C per core.
+                       and B in micro-kernel order, an MR x NR register tile of vector FMAs
+                       (microkernel.py), K blocked for L1, M for L2, N for L3, the threads
+                       sharing each packed panel of B and splitting C's rows.
 
 What each rung buys, measured, is in docs/performance.md.
 """

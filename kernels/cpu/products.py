@@ -8,47 +8,321 @@ transposes:
 n = n[l] units, k = n[l-1] inputs, m samples. The transposes are views (A_prev.T, W.T): the
 engine's packing reads each operand along its contiguous dimension, so all three products run
 the same packed, blocked, parallel code, chosen by size (gemm.product); small products (below
-ENGINE_MIN_MACS, or an edge shorter than the micro-kernel's tile) run gemm.py's small tiles:
-4 x 8 tiles along rows for W A and W^T dZ, 4 x 4 dot products for dZ A^T.
+ENGINE_MIN_MACS, or an edge shorter than the micro-kernel's tile) run the small register tiles
+below, read straight from the operands: 4 x 8 tiles along rows for W A and W^T dZ, 4 x 4 dot
+products for dZ A^T.
 
 Each takes the packing buffers (Vbuf, Cbuf) = network_buffers(dims, m, dtype), so a training
 step allocates nothing.
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+from numba.extending import overload
 
 from kernels.cpu import config
-from kernels.cpu.config import JIT
-from kernels.cpu.gemm import buffers, dzat_into, plan, product, scratch, wa_into, wtdz_into
+from kernels.cpu.config import JIT, JIT_PARALLEL
+from kernels.cpu.gemm import any_layout, buffers, direct, plan, product, scratch
 from reference.checks import check_product_operands
+
+# ---------------------------------------------------------------------------------------------
+# Small products: register tiles straight from the operands, no packing, one thread. Below
+# ENGINE_MIN_MACS multiply-adds, or with fewer rows than MR or columns than NR, packing and the
+# micro-kernel's padded tiles cost more than they save (docs/performance.md).
+
+@njit(inline="always", **JIT)
+def dot_4x4(p0, p1, p2, p3, q0, q1, q2, q3, C, i, j, kc, accumulate):
+    """C[i:i+4, j:j+4] (+)= [p0..p3] . [q0..q3]^T over the first kc entries of each row."""
+    z = C.dtype.type(0)
+    c00 = c01 = c02 = c03 = z
+    c10 = c11 = c12 = c13 = z
+    c20 = c21 = c22 = c23 = z
+    c30 = c31 = c32 = c33 = z
+    for k in range(kc):
+        a0, a1, a2, a3 = p0[k], p1[k], p2[k], p3[k]
+        b0, b1, b2, b3 = q0[k], q1[k], q2[k], q3[k]
+        c00 += a0 * b0
+        c01 += a0 * b1
+        c02 += a0 * b2
+        c03 += a0 * b3
+        c10 += a1 * b0
+        c11 += a1 * b1
+        c12 += a1 * b2
+        c13 += a1 * b3
+        c20 += a2 * b0
+        c21 += a2 * b1
+        c22 += a2 * b2
+        c23 += a2 * b3
+        c30 += a3 * b0
+        c31 += a3 * b1
+        c32 += a3 * b2
+        c33 += a3 * b3
+    if not accumulate:
+        for r in range(4):
+            for s in range(4):
+                C[i + r, j + s] = z
+    C[i, j] += c00
+    C[i, j + 1] += c01
+    C[i, j + 2] += c02
+    C[i, j + 3] += c03
+    C[i + 1, j] += c10
+    C[i + 1, j + 1] += c11
+    C[i + 1, j + 2] += c12
+    C[i + 1, j + 3] += c13
+    C[i + 2, j] += c20
+    C[i + 2, j + 1] += c21
+    C[i + 2, j + 2] += c22
+    C[i + 2, j + 3] += c23
+    C[i + 3, j] += c30
+    C[i + 3, j + 1] += c31
+    C[i + 3, j + 2] += c32
+    C[i + 3, j + 3] += c33
+
+
+@njit(inline="always", **JIT)
+def dot_1x1(p, q, kc):
+    """sum_k p[k] q[k] over the first kc entries (the edges a 4 x 4 tile does not cover)."""
+    s = p.dtype.type(0)
+    for k in range(kc):
+        s += p[k] * q[k]
+    return s
+
+
+@njit(inline="always", **JIT)
+def tile_4x8(w, i, p, V, q, C, c0, n):
+    """C[i:i+4, c0:c0+n] += w[i:i+4, p:p+8] V[q:q+8, c0:c0+n]: a 4 x 8 register tile.
+
+    The 32 weights sit in registers; the inner loop over j loads 8 entries of V and 4 of C,
+    does 32 multiply-adds and stores 4: 12 loads per 32 FMAs, so the FMA units, not the loads,
+    set the pace (docs/performance.md has it measured). Indexing C and V as 2-D arrays (not as
+    row views) matters: LLVM then sees two base pointers and vectorises after one run-time
+    overlap check; 12 separate row pointers would need more checks than its limit (8) and the
+    loop would stay scalar.
+    """
+    w00, w01, w02, w03 = w[i, p], w[i, p + 1], w[i, p + 2], w[i, p + 3]
+    w04, w05, w06, w07 = w[i, p + 4], w[i, p + 5], w[i, p + 6], w[i, p + 7]
+    w10, w11, w12, w13 = w[i + 1, p], w[i + 1, p + 1], w[i + 1, p + 2], w[i + 1, p + 3]
+    w14, w15, w16, w17 = w[i + 1, p + 4], w[i + 1, p + 5], w[i + 1, p + 6], w[i + 1, p + 7]
+    w20, w21, w22, w23 = w[i + 2, p], w[i + 2, p + 1], w[i + 2, p + 2], w[i + 2, p + 3]
+    w24, w25, w26, w27 = w[i + 2, p + 4], w[i + 2, p + 5], w[i + 2, p + 6], w[i + 2, p + 7]
+    w30, w31, w32, w33 = w[i + 3, p], w[i + 3, p + 1], w[i + 3, p + 2], w[i + 3, p + 3]
+    w34, w35, w36, w37 = w[i + 3, p + 4], w[i + 3, p + 5], w[i + 3, p + 6], w[i + 3, p + 7]
+    for j in range(n):
+        v0, v1, v2, v3 = V[q, c0 + j], V[q + 1, c0 + j], V[q + 2, c0 + j], V[q + 3, c0 + j]
+        v4, v5, v6, v7 = V[q + 4, c0 + j], V[q + 5, c0 + j], V[q + 6, c0 + j], V[q + 7, c0 + j]
+        C[i, c0 + j] += ((w00 * v0 + w01 * v1) + (w02 * v2 + w03 * v3)
+                         + ((w04 * v4 + w05 * v5) + (w06 * v6 + w07 * v7)))
+        C[i + 1, c0 + j] += ((w10 * v0 + w11 * v1) + (w12 * v2 + w13 * v3)
+                             + ((w14 * v4 + w15 * v5) + (w16 * v6 + w17 * v7)))
+        C[i + 2, c0 + j] += ((w20 * v0 + w21 * v1) + (w22 * v2 + w23 * v3)
+                             + ((w24 * v4 + w25 * v5) + (w26 * v6 + w27 * v7)))
+        C[i + 3, c0 + j] += ((w30 * v0 + w31 * v1) + (w32 * v2 + w33 * v3)
+                             + ((w34 * v4 + w35 * v5) + (w36 * v6 + w37 * v7)))
+
+
+@njit(inline="always", **JIT)
+def tile_1x8(w, i, p, V, q, C, c0, n):
+    """C[i, c0:c0+n] += w[i, p:p+8] V[q:q+8, c0:c0+n] (the rows a 4-row tile leaves over)."""
+    w0, w1, w2, w3 = w[i, p], w[i, p + 1], w[i, p + 2], w[i, p + 3]
+    w4, w5, w6, w7 = w[i, p + 4], w[i, p + 5], w[i, p + 6], w[i, p + 7]
+    for j in range(c0, c0 + n):
+        C[i, j] += (w0 * V[q, j] + w1 * V[q + 1, j] + w2 * V[q + 2, j] + w3 * V[q + 3, j]
+                    + w4 * V[q + 4, j] + w5 * V[q + 5, j] + w6 * V[q + 6, j] + w7 * V[q + 7, j])
+
+
+@njit(inline="always", **JIT)
+def tile_1x1(w, i, p, V, q, C, c0, n):
+    """C[i, c0:c0+n] += w[i, p] V[q, c0:c0+n] (the inputs an 8-wide tile leaves over)."""
+    w0 = w[i, p]
+    for j in range(c0, c0 + n):
+        C[i, j] += w0 * V[q, j]
+
+
+@njit(inline="always", **JIT)
+def accumulate_rows(w, V, C, i0, i1, p0, p1, q0, c0, n):
+    """C[i0:i1, c0:c0+n] += w[i0:i1, p0:p1] V[q0:q0+(p1-p0), c0:c0+n], in 4 x 8 tiles and edges.
+    w: weights (any strides); V and C: C-contiguous."""
+    i4 = i0 + (i1 - i0) // 4 * 4
+    p8 = p0 + (p1 - p0) // 8 * 8
+    for i in range(i0, i4, 4):
+        for p in range(p0, p8, 8):
+            tile_4x8(w, i, p, V, q0 + p - p0, C, c0, n)
+        for r in range(i, i + 4):
+            for p in range(p8, p1):
+                tile_1x1(w, r, p, V, q0 + p - p0, C, c0, n)
+    for i in range(i4, i1):
+        for p in range(p0, p8, 8):
+            tile_1x8(w, i, p, V, q0 + p - p0, C, c0, n)
+        for p in range(p8, p1):
+            tile_1x1(w, i, p, V, q0 + p - p0, C, c0, n)
+
+
+@njit(**JIT)
+def wa_into(W, A, Z):
+    """Z += W A.    W: (n, k), A: (k, m), Z: (n, m) (the caller sets Z to b or to 0 first)."""
+    accumulate_rows(W, A, Z, 0, W.shape[0], 0, W.shape[1], 0, 0, A.shape[1])
+
+
+@njit(inline="always", **JIT)
+def _dzat_block(dZ, A, dW, i0, i1, p0, p1):
+    """dW[i0:i1, p0:p1] = dZ[i0:i1] A[p0:p1]^T: 4 x 4 register tiles (dot_4x4), single dots at
+    the edges."""
+    m = dZ.shape[1]
+    i4 = i0 + (i1 - i0) // 4 * 4
+    p4 = p0 + (p1 - p0) // 4 * 4
+    for i in range(i0, i4, 4):
+        for p in range(p0, p4, 4):
+            dot_4x4(dZ[i], dZ[i + 1], dZ[i + 2], dZ[i + 3],
+                    A[p], A[p + 1], A[p + 2], A[p + 3], dW, i, p, m, False)
+        for p in range(p4, p1):
+            for r in range(i, i + 4):
+                dW[r, p] = dot_1x1(dZ[r], A[p], m)
+    for i in range(i4, i1):
+        for p in range(p0, p1):
+            dW[i, p] = dot_1x1(dZ[i], A[p], m)
+
+
+@njit(**JIT)
+def dzat_into(dZ, A, dW):
+    """dW = dZ A^T.    dZ: (n, m), A: (k, m), dW: (n, k); dW[i, p] = sum_j dZ[i, j] A[p, j]."""
+    _dzat_block(dZ, A, dW, 0, dZ.shape[0], 0, A.shape[0])
+
+
+@njit(inline="always", **JIT)
+def _wtdz_rows(W, dZ, dA, p0, p1):
+    """dA[p0:p1] = (W^T)[p0:p1] dZ: zero the rows, then accumulate with weights W.T, a view
+    (W.T[p, i] = W[i, p]: nothing is copied)."""
+    for p in range(p0, p1):
+        for j in range(dZ.shape[1]):
+            dA[p, j] = 0
+    accumulate_rows(W.T, dZ, dA, p0, p1, 0, W.shape[0], 0, 0, dZ.shape[1])
+
+
+@njit(**JIT)
+def wtdz_into(W, dZ, dA):
+    """dA = W^T dZ.    W: (n, k), dZ: (n, m), dA: (k, m); dA[p, :] = sum_i W[i, p] dZ[i, :]."""
+    _wtdz_rows(W, dZ, dA, 0, W.shape[1])
+
+
+# Products with fewer rows than the micro-kernel's (an output layer's n[L] = 1: a row of W
+# times A, dZ times A^T), large enough for threads: each thread its own columns of the result,
+# the small tiles on them (memory-bound: one pass over the large operand, shared out).
+
+
+@njit(inline="always", **JIT)
+def _share(n, s, S, step):
+    """Thread s of S's range [j0, j1) of n columns, in whole runs of `step`."""
+    per = ((n + S - 1) // S + step - 1) // step * step
+    return min(n, s * per), min(n, (s + 1) * per)
+
+
+@njit(**JIT_PARALLEL)
+def wa_columns(W, A, Z, S):
+    """Z += W A, the columns of Z shared out among S threads."""
+    for s in prange(S):
+        j0, j1 = _share(A.shape[1], s, S, 16)
+        if j0 < j1:
+            accumulate_rows(W, A, Z, 0, W.shape[0], 0, W.shape[1], 0, j0, j1 - j0)
+
+
+@njit(**JIT_PARALLEL)
+def dzat_columns(dZ, A, dW, S):
+    """dW = dZ A^T, the columns of dW (rows of A) shared out among S threads."""
+    for s in prange(S):
+        p0, p1 = _share(A.shape[0], s, S, 4)
+        if p0 < p1:
+            _dzat_block(dZ, A, dW, 0, dZ.shape[0], p0, p1)
+
+
+def threads_of(Vbuf):
+    """The number of threads a product may use with these buffers (see network_buffers)."""
+
+
+@overload(threads_of, inline="always")
+def _threads_of(Vbuf):
+    if Vbuf.ndim == 2:
+        return lambda Vbuf: Vbuf.shape[0]
+    return lambda Vbuf: 1
+
+
+def wa_shared(W, A, Z, Vbuf):
+    """wa_columns on threads_of(Vbuf) threads; over 1-D buffers wa_into (nothing parallel is
+    compiled)."""
+
+
+@overload(wa_shared)
+def _wa_shared(W, A, Z, Vbuf):
+    if Vbuf.ndim == 2:
+        return lambda W, A, Z, Vbuf: wa_columns(W, A, Z, Vbuf.shape[0])
+    return lambda W, A, Z, Vbuf: wa_into(W, A, Z)
+
+
+def dzat_shared(dZ, A, dW, Vbuf):
+    """dzat_columns on threads_of(Vbuf) threads; over 1-D buffers dzat_into."""
+
+
+@overload(dzat_shared)
+def _dzat_shared(dZ, A, dW, Vbuf):
+    if Vbuf.ndim == 2:
+        return lambda dZ, A, dW, Vbuf: dzat_columns(dZ, A, dW, Vbuf.shape[0])
+    return lambda dZ, A, dW, Vbuf: dzat_into(dZ, A, dW)
+
+
+def engine_product(A, B, C, accumulate, Vbuf, Cbuf, P):
+    """gemm.product with 2-D buffers (one row per thread); with the 1-D buffers of a network
+    none of whose products reaches the engine (network_buffers), the plain loop (gemm.direct):
+    the engine is then never compiled for that network's step."""
+
+
+@overload(engine_product)
+def _engine_product(A, B, C, accumulate, Vbuf, Cbuf, P):
+    if Vbuf.ndim == 2:
+        return lambda A, B, C, accumulate, Vbuf, Cbuf, P: product(A, B, C, accumulate, Vbuf, Cbuf, P)
+    return lambda A, B, C, accumulate, Vbuf, Cbuf, P: direct(A, B, C, accumulate)
+
+
+# ---------------------------------------------------------------------------------------------
+# The three products: the small tiles or the engine, by size.
 
 
 @njit(inline="always", **JIT)
 def small(M, K, N, P):
     """Whether C (M, N) = A (M, K) B (K, N) is below the engine: too few multiply-adds, or an
     edge of C shorter than the micro-kernel's tile."""
-    return M * K * N < P[9] or M < P[1] or N < P[3]
+    return M * K * N < P.ENGINE_MIN_MACS or M < P.MR or N < P.NR
+
+
+@njit(inline="always", **JIT)
+def by_columns(M, K, N, P, S):
+    """Whether a small product shares its columns out among S threads: fewer rows than MR, and
+    at least PARALLEL_MIN_MACS multiply-adds."""
+    return S > 1 and M < P.MR and M * K * N >= P.PARALLEL_MIN_MACS
 
 
 @njit(**JIT)
 def wa(W, A, Z, Vbuf, Cbuf):
     """Z += W A.    W: (n, k), A: (k, m), Z: (n, m) (the caller sets Z to b or to 0 first)."""
     P = plan(Z)
-    if small(W.shape[0], W.shape[1], A.shape[1], P):
-        wa_into(W, A, Z)
+    M, K, N = W.shape[0], W.shape[1], A.shape[1]
+    if not small(M, K, N, P):
+        engine_product(any_layout(W), any_layout(A), Z, True, Vbuf, Cbuf, P)
+    elif by_columns(M, K, N, P, threads_of(Vbuf)):
+        wa_shared(W, A, Z, Vbuf)
     else:
-        product(W, A, Z, True, Vbuf, Cbuf, P)
+        wa_into(W, A, Z)
 
 
 @njit(**JIT)
 def dzat(dZ, A, dW, Vbuf, Cbuf):
     """dW = dZ A^T.    dZ: (n, m), A: (k, m), dW: (n, k)."""
     P = plan(dW)
-    if small(dZ.shape[0], dZ.shape[1], A.shape[0], P):
-        dzat_into(dZ, A, dW)
+    M, K, N = dZ.shape[0], dZ.shape[1], A.shape[0]
+    if not small(M, K, N, P):
+        engine_product(any_layout(dZ), any_layout(A.T), dW, False, Vbuf, Cbuf, P)
+    elif by_columns(M, K, N, P, threads_of(Vbuf)):
+        dzat_shared(dZ, A, dW, Vbuf)
     else:
-        product(dZ, A.T, dW, False, Vbuf, Cbuf, P)
+        dzat_into(dZ, A, dW)
 
 
 @njit(**JIT)
@@ -58,7 +332,7 @@ def wtdz(W, dZ, dA, Vbuf, Cbuf):
     if small(W.shape[1], W.shape[0], dZ.shape[1], P):
         wtdz_into(W, dZ, dA)
     else:
-        product(W.T, dZ, dA, False, Vbuf, Cbuf, P)
+        engine_product(any_layout(W.T), any_layout(dZ), dA, False, Vbuf, Cbuf, P)
 
 
 def product_shapes(dims, m):
@@ -70,11 +344,21 @@ def product_shapes(dims, m):
     return shapes
 
 
+def reaches_engine(shapes, dtype):
+    """Whether any of these (M, K, N) products runs on the engine or on threads."""
+    P = config.PLANS[np.dtype(dtype)]
+    return any(not small(M, K, N, P) or M * K * N >= P.PARALLEL_MIN_MACS for M, K, N in shapes)
+
+
 def network_buffers(dims, m, dtype):
     """(Vbuf, Cbuf): the packing buffers that wa, dzat and wtdz take, large enough for every
     product of a network of layer widths dims = [n[0], ..., n[L]] on batches of m samples
-    (gemm.buffers: one row per thread)."""
-    return buffers(product_shapes(dims, m), dtype)
+    (gemm.buffers: one row per thread). Where no product reaches the engine or threads, two
+    empty 1-D arrays: a step over them compiles neither (engine_product, threads_of)."""
+    shapes = product_shapes(dims, m)
+    if not reaches_engine(shapes, dtype):
+        return np.zeros(0, dtype), np.zeros(0, dtype)
+    return buffers(shapes, dtype)
 
 
 # Python entry points (for tests and benchmarks): validate, allocate the result, run the kernel.

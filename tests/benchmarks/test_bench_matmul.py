@@ -38,7 +38,7 @@ def check_then_time(bench, path_name, gemm, group, dtype=np.float32, **details):
                      TOLERANCES[np.dtype(dtype)][0], dtype)
 
     bench(run, check, group=group, path=path, workload=gemm.name, flops=gemm.flops,
-          M=gemm.M, N=gemm.N, K=gemm.K, **details)
+          dtype=np.dtype(dtype).name, M=gemm.M, N=gemm.N, K=gemm.K, **details)
 
 
 def ids(gemms):

@@ -92,3 +92,62 @@ def test_a_one_thread_run_goes_beside_the_full_report(tmp_path, monkeypatch):
     written = bench_report.render(one)
     assert {p.parent for p in written} == {tmp_path / "full" / "threads-1"}
     assert "1 thread for every CPU path" in (tmp_path / "full" / "threads-1" / "results.md").read_text()
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 16: the engine against the best BLAS (the baselines of bench/baseline.py) and the FMA peak.
+
+BASELINE = {"threads": 2, "pins": {"OPENBLAS_CORETYPE": "Haswell"},
+            "openblas": {"kernel": "SkylakeX", "version": "0.3.31"},
+            "openblas_here": {"kernel": "Haswell"},
+            "torch": {"version": "2.13.0", "blas": "mkl", "cpu_capability": "AVX512"},
+            "results": {"matmul: square float32": {"square 256": {"openblas": 50.0, "torch": 40.0}},
+                        "layer products float32": {"W A net l=1": {"openblas": 10.0, "torch": 20.0}}}}
+PEAKS = {"kernel": "14 x 2 FMAs", "gflops": {"float32": {"1": 60.0, "2": 120.0},
+                                             "float64": {"1": 30.0, "2": 60.0}}}
+
+
+def baseline_run(tmp_path, name="0005_best.json", engine_gflops=(25.0, 18.0)):
+    run = json.loads(saved_run(tmp_path).read_text())
+    run["machine_info"]["bench"].update(baseline=BASELINE, cpu_peaks=PEAKS)
+    sq, layer = engine_gflops
+    run["benchmarks"] += [
+        bench("sq-torch", "matmul: square float32", 0.002, path="torch-cpu", workload="square 256",
+              size=256, flops=1e8, gflops=50.0, device="cpu"),  # 1e8 / 0.002 / 1e9
+        bench("wa-cpu", "layer products float32", 1e-4, path="cpu", workload="W A net l=1",
+              flops=layer * 1e5, gflops=layer, device="cpu", M=4),
+    ]
+    run["benchmarks"][1]["extra_info"]["gflops"] = sq  # the engine's square 256
+    path = tmp_path / name
+    path.write_text(json.dumps(run))
+    return path
+
+
+def test_best_blas_is_the_fastest_library_per_workload(tmp_path):
+    machine, rows, _, _ = bench_report.load(baseline_run(tmp_path))
+    best = bench_report.best_blas(machine, rows)
+    # square 256: reference 100 (this process) beats the baseline's 50 and torch's 50
+    assert best[("matmul: square float32", "square 256")] == (100.0, "openblas, this process")
+    assert best[("layer products float32", "W A net l=1")] == (20.0, "torch")
+
+
+def test_report_names_the_kernel_the_pin_and_the_peak(tmp_path):
+    bench_report.render(baseline_run(tmp_path), tmp_path / "out")
+    md = (tmp_path / "out" / "results.md").read_text()
+    assert "OpenBLAS 0.3.31 on its own kernel (SkylakeX, threadpoolctl)" in md
+    assert "OPENBLAS_CORETYPE=Haswell" in md and "ran the Haswell kernel" in md
+    assert "float32 60 on one core, 120 on 2 threads" in md
+    # the engine's square 256: 25 GFLOP/s, 0.25 of the best (100), 21% of the 2-thread peak
+    assert "| 256 | 25.0 | 100.0 (openblas, this process) | 0.25 | 21% |" in md
+    assert "below: W A net l=1 0.90" not in md  # 18 / 20 = 0.90 meets the goal
+    assert "Layer products: 1 of 1 at >= 0.90" in md
+
+
+def test_spread_over_runs(tmp_path):
+    first = baseline_run(tmp_path, "0006_a.json", engine_gflops=(25.0, 10.0))
+    second = baseline_run(tmp_path, "0007_b.json", engine_gflops=(50.0, 20.0))
+    bench_report.render(second, tmp_path / "out", spread_over=[first])
+    md = (tmp_path / "out" / "results.md").read_text()
+    assert "## Spread over 2 runs" in md
+    assert "| matmul: square float32 | square 256 | 25.0 - 50.0 | 0.25 - 0.50 |" in md
+    assert "| layer products float32 | W A net l=1 | 10.0 - 20.0 | 0.50 - 1.00 |" in md

@@ -3,9 +3,10 @@ with the cache warm (what a second CI run or a second `pytest` sees).
 
 Each round runs a fresh Python process with its own NUMBA_CACHE_DIR that (cold) is empty or
 (warm) was filled by an earlier process. The timed value is the whole process: start, imports,
-then the first float32 train_step of the [30, 16, 8, 1] network and the first float32 matmul,
-each checked. The process also measures its own phases, saved in extra_info:
-import_s, train_step_first_call_s, matmul_first_call_s.
+then the first float32 train_step of the [30, 16, 8, 1] network, the first float32 matmul and
+the first float64 train_step of the same network, each checked. The process also measures its
+own phases, saved in extra_info: import_s, train_step_first_call_s, matmul_first_call_s,
+train_step_float64_first_call_s.
 
 Skipped with --benchmark-disable (the CI correctness run): a cold compile takes tens of seconds.
 """
@@ -40,10 +41,17 @@ A, B = rng.random((300, 200)).astype(np.float32), rng.random((200, 100)).astype(
 t4 = time.perf_counter()
 C = cpu.matmul(A, B)
 t5 = time.perf_counter()
+parameters64 = {k: v.astype(np.float64) for k, v in initialize_parameters([30, 16, 8, 1]).items()}
+expected64 = train_step({k: v.copy() for k, v in parameters64.items()}, X.astype(np.float64),
+                        Y.astype(np.float64), 0.01)
+t6 = time.perf_counter()
+J64 = cpu.train_step(parameters64, X.astype(np.float64), Y.astype(np.float64), 0.01)
+t7 = time.perf_counter()
 assert abs(J - expected) <= 1e-4 * abs(expected), (J, expected)
 assert np.allclose(C, A.astype(np.float64) @ B, rtol=1e-4)
+assert abs(J64 - expected64) <= 1e-10 * abs(expected64), (J64, expected64)
 print(json.dumps({"import_s": t1 - t0, "train_step_first_call_s": t3 - t2,
-                  "matmul_first_call_s": t5 - t4}))
+                  "matmul_first_call_s": t5 - t4, "train_step_float64_first_call_s": t7 - t6}))
 """
 
 

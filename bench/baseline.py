@@ -1,0 +1,203 @@
+"""The BLAS baselines, each library on its own best kernel, timed in a process of their own.
+
+    python -m bench.baseline [--threads N] [--json OUT]      measure and print (or save) them
+
+Some machines' environment pins NumPy's OpenBLAS to an older kernel (OPENBLAS_CORETYPE, with
+OPENBLAS_L2_SIZE): every process started there, the benchmarks' included, inherits the pin.
+So the baseline runs in a child process whose environment is the user's less those variables,
+with the benchmark's thread count, and reports which kernel OpenBLAS ran there (threadpoolctl)
+and which pin, if any, the benchmark's own process has. Two libraries are timed on the same
+operands: NumPy's `@` (OpenBLAS) and torch.matmul (MKL / oneDNN); the best BLAS of a workload
+is the faster of them (bench/report.py). The environment of the tests and of CI is left as it is.
+
+Workloads (bench/workloads.py): the square products in float32 and float64 and the three layer
+products of every benchmark network in float32, each timed as the fastest of as many calls as
+fit in about TARGET_SECONDS (at least MIN_ROUNDS) after one warm-up call.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+PIN_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+TARGET_SECONDS = 0.3
+MIN_ROUNDS = 3
+LIBRARIES = ("openblas", "torch")
+
+GROUP_SQUARE = {"float32": "matmul: square float32", "float64": "matmul: square float64"}
+GROUP_LAYERS = "layer products float32"
+GROUPS = {*GROUP_SQUARE.values(), GROUP_LAYERS}
+
+
+def pins(environ=None):
+    """The variables of `environ` (default: this process's) that pin OpenBLAS's kernel."""
+    environ = os.environ if environ is None else environ
+    return {k: environ[k] for k in PIN_VARIABLES if k in environ}
+
+
+def unpinned_environment(threads, environ=None):
+    """`environ` less the pins, every BLAS on `threads` threads."""
+    environ = dict(os.environ if environ is None else environ)
+    for k in PIN_VARIABLES:
+        environ.pop(k, None)
+    environ.update({k: str(threads) for k in THREAD_VARIABLES})
+    environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environ.get("PYTHONPATH")]))
+    return environ
+
+
+def openblas_info():
+    """{kernel, version, threads, threading} of NumPy's OpenBLAS in this process (threadpoolctl),
+    or {} where NumPy has no OpenBLAS."""
+    from threadpoolctl import threadpool_info
+
+    for lib in threadpool_info():
+        if lib.get("internal_api") == "openblas":
+            return {"kernel": lib.get("architecture"), "version": lib.get("version"),
+                    "threads": lib.get("num_threads"), "threading": lib.get("threading_layer")}
+    return {}
+
+
+def torch_info():
+    import torch
+
+    found = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
+    blas = found.group(1) if found else "unknown"
+    return {"version": torch.__version__, "blas": blas, "threads": torch.get_num_threads(),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability()}
+
+
+def workloads():
+    """(group, workload, dtype, A, B) builders, the operands exactly as the benchmarks make them."""
+    from bench.workloads import SQUARE_GEMMS
+
+    out = []
+    for dtype in ("float32", "float64"):
+        for g in SQUARE_GEMMS:
+            out.append((GROUP_SQUARE[dtype], g.name, dtype, lambda g=g, d=dtype: g.operands(d)))
+    for workload, make in layer_products():
+        out.append((GROUP_LAYERS, workload, "float32", make))
+    return out
+
+
+def layer_products():
+    """(workload, make) for the 34 layer products: make() -> (op(A), op(B)) as the reference
+    multiplies them (W @ A, dZ @ A.T, W.T @ dZ), on the operands of test_bench_products.py."""
+    from bench.workloads import NETWORKS
+
+    out = []
+    for net in NETWORKS:
+        dims = net.layer_dims
+        for l in range(1, len(dims)):
+            n, k, m = dims[l], dims[l - 1], net.m
+
+            def make(n=n, k=k, m=m, l=l):
+                rng = np.random.default_rng(l)
+                return tuple(rng.random(s, dtype=np.float32) for s in [(n, k), (k, m), (n, m)])
+
+            products = [("W A", lambda make=make: (make()[0], make()[1])),
+                        ("dZ A^T", lambda make=make: (make()[2], make()[1].T))]
+            if l > 1:
+                products.append(("W^T dZ", lambda make=make: (make()[0].T, make()[2])))
+            for name, operands in products:
+                out.append((f"{name} {net.name} l={l}", operands))
+    return out
+
+
+def _fastest(call, target_seconds):
+    call()  # warm-up: first touch, thread start-up
+    best, spent, rounds = float("inf"), 0.0, 0
+    while rounds < MIN_ROUNDS or spent < target_seconds:
+        t0 = time.perf_counter()
+        call()
+        t = time.perf_counter() - t0
+        best, spent, rounds = min(best, t), spent + t, rounds + 1
+    return best
+
+
+def measure(threads, target_seconds=TARGET_SECONDS, select=None):
+    """In this process: {group: {workload: {library: GFLOP/s}}} and the libraries' details."""
+    import torch
+
+    torch.set_num_threads(threads)
+    results = {}
+    for group, workload, _, make in workloads():
+        if select and select not in group:
+            continue
+        A, B = make()
+        flops = 2 * A.shape[0] * A.shape[1] * B.shape[1]
+        tA, tB = torch.from_numpy(A), torch.from_numpy(B)
+        calls = {"openblas": lambda A=A, B=B: A @ B, "torch": lambda tA=tA, tB=tB: torch.matmul(tA, tB)}
+        results.setdefault(group, {})[workload] = {
+            lib: flops / _fastest(calls[lib], target_seconds) / 1e9 for lib in LIBRARIES}
+    return {"openblas": openblas_info(), "torch": torch_info(), "results": results}
+
+
+def run(threads, target_seconds=TARGET_SECONDS, select=None, environ=None, timeout=1200):
+    """The baselines measured in a child process without the pins (see above), plus the pins of
+    `environ` (default: this process's) and the kernel OpenBLAS runs under them here."""
+    args = [sys.executable, "-m", "bench.baseline", "--child", "--threads", str(threads),
+            "--target", str(target_seconds)] + (["--select", select] if select else [])
+    child = subprocess.run(args, env=unpinned_environment(threads, environ), cwd=ROOT,
+                           capture_output=True, text=True, timeout=timeout)
+    if child.returncode != 0:
+        raise RuntimeError(f"bench.baseline's child process failed:\n{child.stderr[-4000:]}")
+    out = json.loads(child.stdout.strip().splitlines()[-1])
+    out["threads"] = threads
+    out["pins"] = pins(environ)
+    out["openblas_here"] = openblas_info()  # the benchmark process's own, pinned or not
+    return out
+
+
+def describe(baseline):
+    """One sentence for the report's header: the kernels that ran and the pin."""
+    ob, here = baseline.get("openblas", {}), baseline.get("openblas_here", {})
+    tinfo = baseline.get("torch", {})
+    text = (f"best BLAS = the faster of NumPy's OpenBLAS {ob.get('version', '?')} on its own "
+            f"kernel ({ob.get('kernel', '?')}, threadpoolctl) and torch {tinfo.get('version', '?')}"
+            f"'s matmul ({tinfo.get('blas', '?')}, {tinfo.get('cpu_capability', '?')}), each "
+            f"timed in a process of its own on {baseline.get('threads', '?')} "
+            f"thread{'s' if baseline.get('threads') != 1 else ''}")
+    pinned = baseline.get("pins") or {}
+    if pinned:
+        setting = ", ".join(f"{k}={v}" for k, v in pinned.items())
+        text += (f"; this environment pins OpenBLAS ({setting}): the benchmark process's own "
+                 f"NumPy ran the {here.get('kernel', '?')} kernel, the baseline ran without the pin")
+    else:
+        text += f"; no OpenBLAS pin set (the benchmark process's NumPy ran {here.get('kernel', '?')} too)"
+    return text
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int,
+                        default=int(os.environ.get("BENCH_THREADS") or os.cpu_count()))
+    parser.add_argument("--target", type=float, default=TARGET_SECONDS,
+                        help="seconds per workload and library")
+    parser.add_argument("--select", help="only groups whose name holds this text")
+    parser.add_argument("--json", help="write the result here")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:  # already in the unpinned environment
+        print(json.dumps(measure(args.threads, args.target, args.select)))
+        return
+    result = run(args.threads, args.target, args.select)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1))
+    print(describe(result))
+    for group, rows in result["results"].items():
+        print(f"\n{group}")
+        for workload, libs in rows.items():
+            print(f"  {workload}: " + ", ".join(f"{lib} {g:,.1f}" for lib, g in libs.items()) + " GFLOP/s")
+
+
+if __name__ == "__main__":
+    main()

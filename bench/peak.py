@@ -1,0 +1,109 @@
+"""The machine's FMA peak: the ceiling that "% of peak" is taken against.
+
+The engine's own micro-kernel FMAs (kernels/cpu/microkernel.py's fma_peak: its MR x NV vector
+FMAs of the plan's width, as independent chains on registers, no load or store in the loop),
+timed on one core and on every thread of the run at once, in GFLOP/s per dtype. No matrix
+product can beat it on this CPU with these instructions, so it is a ceiling, unlike a library's
+GEMM (which another library can pass).
+
+    python -m bench.peak        prints the peaks of this machine
+"""
+
+import time
+from functools import cache
+
+import numpy as np
+from numba import njit, prange
+
+from kernels.cpu import config
+from kernels.cpu.microkernel import fma_peak
+
+TARGET_SECONDS = 0.05  # one timed call
+REPEATS = 7  # the best of these
+
+
+@njit(nogil=True)
+def _one_core(n, x):
+    fma_peak(n, x)
+
+
+@njit(parallel=True, nogil=True)
+def _every_thread(n, xs):
+    for t in prange(xs.shape[0]):
+        fma_peak(n, xs[t])
+
+
+def flops_per_iteration(dtype):
+    """2 FLOPs per lane of each of the micro-kernel's MR x NV vector FMAs."""
+    p = config.PLANS[np.dtype(dtype)]
+    return 2 * p.LANES * p.MR * p.NV
+
+
+def _operands(dtype, threads):
+    """Small values (no overflow, no subnormals over any run here): one row per thread."""
+    return np.full((threads, 64), 1e-4, dtype)
+
+
+def _best_seconds(call, n, repeats):
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        call(n)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+@cache
+def fma_peak_gflops(dtype, threads=1, repeats=REPEATS):
+    """GFLOP/s of the micro-kernel's FMAs on `threads` threads at once (1: one core), best of
+    `repeats` calls of about TARGET_SECONDS each."""
+    import numba
+
+    config.ready()
+    dtype = np.dtype(dtype)
+    if threads > numba.get_num_threads():
+        raise ValueError(f"threads={threads}: numba runs at most {numba.get_num_threads()} here")
+    xs = _operands(dtype, threads)
+    if threads == 1:
+        call = lambda n: _one_core(n, xs[0])  # noqa: E731
+    else:
+        call = lambda n: _every_thread(n, xs)  # noqa: E731
+    call(16)  # compiles; starts the workers
+    n = 1 << 12
+    while _best_seconds(call, n, 1) < TARGET_SECONDS / 4:
+        n *= 2
+    n = int(n * TARGET_SECONDS / max(_best_seconds(call, n, 1), 1e-9))
+    seconds = _best_seconds(call, n, repeats)
+    return threads * n * flops_per_iteration(dtype) / seconds / 1e9
+
+
+def peaks(threads):
+    """{dtype name: {"1": one core, "N": N threads}} in GFLOP/s."""
+    out = {}
+    for dtype in (np.float32, np.float64):
+        name = np.dtype(dtype).name
+        out[name] = {"1": fma_peak_gflops(dtype, 1)}
+        if threads > 1:
+            out[name][str(threads)] = fma_peak_gflops(dtype, threads)
+    return out
+
+
+def describe_kernel():
+    """The instructions the peak counts, in words."""
+    p = config.PLANS[np.dtype(np.float32)]
+    return (f"{p.MR} x {p.NV} independent {config.vector_bits()}-bit vector FMAs per iteration, "
+            "on registers (the engine's micro-kernel without its loads)")
+
+
+def main():
+    import numba
+
+    threads = numba.get_num_threads()
+    print(f"FMA peak, {describe_kernel()}:")
+    for name, by_threads in peaks(threads).items():
+        print(f"  {name}: " + ", ".join(f"{g:,.1f} GFLOP/s on {t} thread{'s' if t != '1' else ''}"
+                                        for t, g in by_threads.items()))
+
+
+if __name__ == "__main__":
+    main()

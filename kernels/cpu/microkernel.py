@@ -1,0 +1,211 @@
+"""The engine's micro-kernel, written as LLVM IR: an MR x NR tile of C in vector registers.
+
+    micro_kernel(A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc, accumulate)
+        C[c_off + i rsc + j] (+)= sum_{k < kc} A[a_off + i rsa + k csa] B[b_off + k rsb + j]
+        for i < MR, j < NR (flat element offsets into the arrays' data; B's NR entries of each
+        k contiguous: packed, rsb = NR, or rows of a row-major B read in place)
+    micro_kernel_packed(...)   the same with A packed (rsa = 1, csa = MR as constants)
+    fma_peak(n, x)             the same MR x NV vector FMAs n times on registers alone: the
+                               machine's FMA ceiling, measured by bench/peak.py
+
+Per k the tile loads NV vectors of packed B, broadcasts MR entries of A and issues MR x NV
+vector FMAs (MR rows of NV vectors of LANES entries). As IR (an @intrinsic) the vector width is
+the plan's (config.py), whatever width LLVM's vectoriser prefers on this machine. The loops
+around it, and the packing, are gemm.py's: BLIS keeps its micro-kernels apart from its
+framework in the same way.
+"""
+
+import llvmlite
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from kernels.cpu.config import PLANS
+
+_i64, _i32, _i1 = ir.IntType(64), ir.IntType(32), ir.IntType(1)
+
+
+def _vector_fma(module, V):
+    kind = "f32" if V.element == ir.FloatType() else "f64"
+    return cgutils.get_or_insert_function(module, ir.FunctionType(V, [V, V, V]),
+                                          f"llvm.fma.v{V.count}{kind}")
+
+
+def _const(x):
+    return ir.Constant(_i64, x)
+
+
+def _broadcast(builder, V, x):
+    """A vector of V's width with every entry x."""
+    one = builder.insert_element(ir.Constant(V, ir.Undefined), x, ir.Constant(_i32, 0))
+    return builder.shuffle_vector(one, ir.Constant(V, ir.Undefined),
+                                  ir.Constant(ir.VectorType(_i32, V.count), [0] * V.count))
+
+
+def _prefetch_for_writing(builder, c0, rsc, T, MR, width):
+    """Ask for the C tile's lines (MR rows of `width` entries) now: they arrive during the loop."""
+    i8p = ir.IntType(8).as_pointer()
+    prefetch = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(ir.VoidType(), [i8p] + [_i32] * 3),
+        "llvm.prefetch.p0i8" if llvmlite.ir_layer_typed_pointers_enabled else "llvm.prefetch.p0")
+    per_line = 64 // (4 if T == ir.FloatType() else 8)
+    for i in range(MR):
+        row = builder.gep(c0, [builder.mul(_const(i), rsc)])
+        for e in range(0, width, per_line):
+            p = builder.bitcast(builder.gep(row, [_const(e)]), i8p)
+            builder.call(prefetch, [p] + [ir.Constant(_i32, x) for x in (1, 3, 1)])
+
+
+def _micro_kernel_function(module, T, MR, NV, LANES, packed_a):
+    """The micro-kernel as one LLVM function of the module (defined once, called per tile):
+    f(a, rsa, csa, b, rsb, c, rsc, kc, accumulate), pointers to the first entries of the A and
+    B micro-panels and of the C tile."""
+    name = f"micro_kernel_{MR}x{NV}x{LANES}_{T}_{'packed' if packed_a else 'strided'}"
+    fn = module.globals.get(name)
+    if fn is not None:
+        return fn
+    P = T.as_pointer()
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P, _i64, _i64, P, _i64, P, _i64, _i64,
+                                                             _i1]), name)
+    fn.linkage = "internal"
+    a0, rsa, csa, b0, rsb, c0, rsc, kc, accumulate = fn.args
+    builder = ir.IRBuilder(fn.append_basic_block("entry"))
+    V = ir.VectorType(T, LANES)
+    fma = _vector_fma(builder.module, V)
+    # where row i of the A micro-panel is: packed, i (then k steps by MR); else i * rsa
+    rows = [_const(i) if packed_a else builder.mul(_const(i), rsa) for i in range(MR)]
+    k_step = _const(MR) if packed_a else csa
+    zero = ir.Constant(V, None)
+    _prefetch_for_writing(builder, c0, rsc, T, MR, NV * LANES)
+
+    entry = builder.block
+    loop = fn.append_basic_block("loop")
+    done = fn.append_basic_block("done")
+    builder.cbranch(builder.icmp_signed(">", kc, _const(0)), loop, done)
+
+    builder.position_at_end(loop)  # per k: NV loads of B, MR broadcasts of A, MR x NV FMAs
+    k = builder.phi(_i64)
+    acc = [[builder.phi(V) for _ in range(NV)] for _ in range(MR)]
+    b_k = builder.gep(b0, [builder.mul(k, rsb)])  # NR entries of B per k, rsb apart
+    b = [builder.load(builder.bitcast(builder.gep(b_k, [_const(v * LANES)]), V.as_pointer()), align=4)
+         for v in range(NV)]
+    a_k = builder.gep(a0, [builder.mul(k, k_step)])
+    new = []
+    for i in range(MR):
+        a = _broadcast(builder, V, builder.load(builder.gep(a_k, [rows[i]])))
+        new.append([builder.call(fma, [a, b[v], acc[i][v]]) for v in range(NV)])
+    k_next = builder.add(k, _const(1))
+    k.add_incoming(_const(0), entry)
+    k.add_incoming(k_next, loop)
+    for i in range(MR):
+        for v in range(NV):
+            acc[i][v].add_incoming(zero, entry)
+            acc[i][v].add_incoming(new[i][v], loop)
+    builder.cbranch(builder.icmp_signed("<", k_next, kc), loop, done)
+
+    builder.position_at_end(done)  # C (+)= the tile
+    total = [[builder.phi(V) for _ in range(NV)] for _ in range(MR)]
+    for i in range(MR):
+        for v in range(NV):
+            total[i][v].add_incoming(zero, entry)
+            total[i][v].add_incoming(new[i][v], loop)
+    pointers = [[builder.bitcast(builder.gep(builder.gep(c0, [builder.mul(_const(i), rsc)]),
+                                             [_const(v * LANES)]), V.as_pointer())
+                 for v in range(NV)] for i in range(MR)]
+    add = fn.append_basic_block("add")
+    store = fn.append_basic_block("store")
+    builder.cbranch(accumulate, add, store)
+    builder.position_at_end(add)  # C += the tile
+    for i in range(MR):
+        for v in range(NV):
+            p = pointers[i][v]
+            builder.store(builder.fadd(builder.load(p, align=4), total[i][v]), p, align=4)
+    builder.ret_void()
+    builder.position_at_end(store)  # C = the tile: C is not read
+    for i in range(MR):
+        for v in range(NV):
+            builder.store(total[i][v], pointers[i][v], align=4)
+    builder.ret_void()
+    return fn
+
+
+def _plan_of(array_type):
+    return PLANS[np.dtype(str(array_type.dtype))]
+
+
+def _micro_kernel_intrinsic(packed_a):
+    def typer(typingctx, A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc, accumulate):
+        sig = types.void(A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc, accumulate)
+
+        def codegen(context, builder, sig, args):
+            plan = _plan_of(sig.args[0])
+            T = context.get_data_type(sig.args[0].dtype)
+            fn = _micro_kernel_function(builder.module, T, plan.MR, plan.NV, plan.LANES, packed_a)
+            A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc, accumulate = [
+                context.cast(builder, v, t, types.int64) if isinstance(t, types.Integer) else v
+                for v, t in zip(args, sig.args, strict=True)]
+            data = lambda i, x: context.make_array(sig.args[i])(context, builder, x).data  # noqa: E731
+            flag = context.cast(builder, accumulate, sig.args[11], types.boolean)
+            builder.call(fn, [builder.gep(data(0, A), [a_off]), rsa, csa,
+                              builder.gep(data(4, B), [b_off]), rsb,
+                              builder.gep(data(7, C), [c_off]), rsc, kc, flag])
+            return context.get_dummy_value()
+
+        return sig, codegen
+    return intrinsic(typer)
+
+
+micro_kernel = _micro_kernel_intrinsic(packed_a=False)
+micro_kernel_packed = _micro_kernel_intrinsic(packed_a=True)
+
+
+@intrinsic
+def fma_peak(typingctx, n, x):
+    """x[0:NV+1 vectors] in, then n times the micro-kernel's MR x NV vector FMAs on registers
+    (acc[i][v] = a b[v] + acc[i][v]: MR x NV independent chains, one broadcast a and NV vectors
+    b held in registers, no load or store in the loop); the sum of the accumulators is stored to
+    x's first vector, so the loop cannot be dropped. 2 x LANES x MR x NV x n floating-point
+    operations."""
+    sig = types.void(n, x)
+
+    def codegen(context, builder, sig, args):
+        plan = _plan_of(sig.args[1])
+        T = context.get_data_type(sig.args[1].dtype)
+        V = ir.VectorType(T, plan.LANES)
+        fma = _vector_fma(builder.module, V)
+        count = context.cast(builder, args[0], sig.args[0], types.int64)
+        p = builder.bitcast(context.make_array(sig.args[1])(context, builder, args[1]).data,
+                            V.as_pointer())
+        a = _broadcast(builder, V, builder.extract_element(builder.load(p, align=4),
+                                                           ir.Constant(_i32, 0)))
+        b = [builder.load(builder.gep(p, [_const(1 + v)]), align=4) for v in range(plan.NV)]
+        entry = builder.block
+        loop = builder.append_basic_block("peak_loop")
+        done = builder.append_basic_block("peak_done")
+        builder.cbranch(builder.icmp_signed(">", count, _const(0)), loop, done)
+        builder.position_at_end(loop)
+        k = builder.phi(_i64)
+        chains = plan.MR * plan.NV
+        acc = [builder.phi(V) for _ in range(chains)]
+        new = [builder.call(fma, [a, b[j % plan.NV], acc[j]]) for j in range(chains)]
+        k_next = builder.add(k, _const(1))
+        k.add_incoming(_const(0), entry)
+        k.add_incoming(k_next, loop)
+        for j in range(chains):
+            acc[j].add_incoming(ir.Constant(V, None), entry)
+            acc[j].add_incoming(new[j], loop)
+        builder.cbranch(builder.icmp_signed("<", k_next, count), loop, done)
+        builder.position_at_end(done)
+        total = [builder.phi(V) for _ in range(chains)]
+        for j in range(chains):
+            total[j].add_incoming(ir.Constant(V, None), entry)
+            total[j].add_incoming(new[j], loop)
+        s = total[0]
+        for t in total[1:]:
+            s = builder.fadd(s, t)
+        builder.store(s, p, align=4)
+        return context.get_dummy_value()
+
+    return sig, codegen

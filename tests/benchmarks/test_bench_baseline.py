@@ -1,0 +1,85 @@
+"""The baselines (bench/baseline.py) and the FMA peak (bench/peak.py): ordinary tests, not
+benchmarks. The pin handling is tested by setting OPENBLAS_CORETYPE=Haswell for a child process
+ourselves; this process's environment is left as it was found."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bench import baseline, peak
+from kernels.cpu import config
+
+HASWELL = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "262144"}
+
+
+def test_unpinned_environment_drops_the_pin_and_sets_the_threads():
+    env = baseline.unpinned_environment(3, {**HASWELL, "HOME": "/h", "OPENBLAS_NUM_THREADS": "8"})
+    assert "OPENBLAS_CORETYPE" not in env and "OPENBLAS_L2_SIZE" not in env
+    assert env["HOME"] == "/h" and env["OPENBLAS_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "3"
+    assert baseline.pins({**HASWELL, "HOME": "/h"}) == HASWELL
+    assert baseline.pins({"HOME": "/h"}) == {}
+
+
+def kernel_under(environ):
+    """The kernel NumPy's OpenBLAS picks in a fresh process with this environment."""
+    code = "import numpy, bench.baseline as b; print(b.openblas_info().get('kernel'))"
+    out = subprocess.run([sys.executable, "-c", code], env=environ, cwd=baseline.ROOT,
+                         capture_output=True, text=True, timeout=120, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_the_baseline_runs_without_a_pin_and_says_there_was_one():
+    environ = dict(os.environ, **HASWELL, PYTHONPATH=str(baseline.ROOT))
+    pinned = kernel_under(environ)
+    result = baseline.run(1, target_seconds=0.0, select="layer", environ=environ)
+    assert result["pins"] == HASWELL
+    if pinned == "None":
+        pytest.skip("NumPy has no OpenBLAS here")
+    assert pinned == "Haswell"  # the pin takes effect in a process that keeps it ...
+    unpinned = kernel_under(baseline.unpinned_environment(1, environ))
+    assert result["openblas"]["kernel"] == unpinned  # ... and the baseline's process drops it
+    text = baseline.describe(result)
+    assert "OPENBLAS_CORETYPE=Haswell" in text and f"own kernel ({unpinned}" in text
+    rows = result["results"][baseline.GROUP_LAYERS]
+    assert len(rows) == 34 and all(g > 0 for libs in rows.values() for g in libs.values())
+
+
+def test_the_baseline_times_the_benchmarks_operands():
+    """The same products as test_bench_products.py's reference row (W @ A, dZ @ A.T, W.T @ dZ)."""
+    names = [w for w, _ in baseline.layer_products()]
+    assert len(names) == 34 and names[0] == "W A [2,10,1] m=100 l=1"
+    assert "W^T dZ [4096,1024,1024,1] m=1024 l=3" in names
+    make = dict(baseline.layer_products())["W^T dZ [30,16,8,1] m=569 l=2"]
+    A, B = make()
+    assert A.shape == (16, 8) and B.shape == (8, 569) and A.dtype == np.float32
+
+
+def peak_asm(dtype):
+    from numba import njit
+
+    fresh = njit(cache=False)(peak._one_core.py_func)
+    fresh(1, np.ones(64, dtype))
+    asm = fresh.inspect_asm(fresh.signatures[0])
+    loop = [line.strip() for line in asm.splitlines()]
+    return loop
+
+
+@pytest.mark.skipif(config.vector_bits() != 512, reason="the zmm check needs an AVX-512 CPU")
+def test_the_peak_loop_is_the_micro_kernels_fmas_on_registers(dtype):
+    """MR x NV FMAs of the plan's width in the loop, and no memory operand among them."""
+    p = config.PLANS[np.dtype(dtype)]
+    suffix = "ps" if dtype == np.float32 else "pd"
+    lines = peak_asm(dtype)
+    fmas = [line for line in lines if line.startswith("vfmadd") and suffix in line.split()[0]]
+    assert len(fmas) == p.MR * p.NV
+    assert all("%zmm" in f and "(" not in f for f in fmas), fmas
+
+
+def test_the_peak_counts_the_flops_it_issues(dtype):
+    p = config.PLANS[np.dtype(dtype)]
+    assert peak.flops_per_iteration(dtype) == 2 * p.LANES * p.MR * p.NV
+    gflops = peak.fma_peak_gflops(np.dtype(dtype), 1, repeats=1)
+    assert np.isfinite(gflops) and gflops > 0
