@@ -6,8 +6,11 @@ their *_backward) plus the matmul ladder. Modules (the same as kernels.cuda's):
 
     config.py       compiler flags and block sizes, in one place; ready() before the first kernel
     ladder.py       C = A B, the teaching ladder: naive -> loop-reordered -> the engine
-    gemm.py         the engine: register tiles, cache blocking, per-thread packing
-    products.py     the layer's products W A, dZ A^T, W^T dZ on the engine, without transposes
+    gemm.py         the engine's framework: cache blocking, packing, the threads' shares
+    microkernel.py  the engine's micro-kernel (LLVM IR: MR x NR FMAs on registers) and fma_peak
+    products.py     the layer's products W A, dZ A^T, W^T dZ on the engine, without transposes,
+                    and the small register tiles used below the engine's size
+    vmath.py        vectorisable exp, expm1, log, log1p under the activations and costs
     elementwise.py  activations, the fused linear + bias + activation forward, dZ[L], update
     reductions.py   db, the costs, the value checks of the fused step
     network.py      the public network API, layer by layer
