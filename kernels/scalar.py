@@ -34,12 +34,15 @@ LOGITS_TERM, PROBABILITY_TERM, SQUARED_TERM = 0, 1, 2
 LOG_FLOOR = -100.0  # torch's binary_cross_entropy clamps each log here (reference/losses.py)
 
 
-def forms(exp, expm1, log, log1p):
+def forms(exp, expm1, log, log1p, jit=None):
     """(g, g_prime, loss_term, output_gradient) written over the given exp, expm1, log, log1p:
     the C library's (math.*, below: kernels.cuda, whose libdevice versions numba-cuda picks)
-    or kernels.cpu's vectorisable ones (kernels/cpu/vmath.py). The forms are the same."""
+    or kernels.cpu's vectorisable ones (kernels/cpu/vmath.py). The forms are the same; `jit`
+    compiles them (default njit(inline="always"); kernels.cpu: njit(forceinline=True), inlined
+    by LLVM rather than by numba's typed inliner)."""
+    jit = njit(inline="always") if jit is None else jit
 
-    @njit(inline="always")
+    @jit
     def g(z, act, one):
         """A = g(Z) for one entry."""
         if act == RELU:
@@ -53,7 +56,7 @@ def forms(exp, expm1, log, log1p):
             return a if z >= 0 else -a
         return z
 
-    @njit(inline="always")
+    @jit
     def g_prime(z, act, one):
         """g'(z) for one entry, from the cached Z."""
         if act == RELU:
@@ -66,7 +69,7 @@ def forms(exp, expm1, log, log1p):
             return (t + t + t + t) / ((one + t) * (one + t))
         return one
 
-    @njit(inline="always")
+    @jit
     def loss_term(p, y, term, one, floor):
         """One entry's share of the cost, before the mean over all n[L] m entries (floor:
         LOG_FLOOR in the arrays' dtype):
@@ -83,7 +86,7 @@ def forms(exp, expm1, log, log1p):
         d = p - y
         return d * d
 
-    @njit(inline="always")
+    @jit
     def output_gradient(a, y, z, act, cost, inv_N, one):
         """dZ[L] for one entry (N = n[L] m):
         sigmoid + cross-entropy: (a - y) / N (the a (1 - a) of dJ/da and of sigmoid' cancel);

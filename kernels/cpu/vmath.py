@@ -13,22 +13,27 @@ library's. Each has a float32 and a float64 version, picked by the argument's ty
 
 Inputs past the range saturate as the C library's do (0, inf, -inf), NaN stays NaN. Accuracy,
 measured against NumPy over the whole range, is pinned in tests/test_vmath.py (ULP bounds) and
-listed in docs/performance.md. They are inlined into the kernels and take the kernels' fast-math
-flags, except the steps whose rounding they rely on (the two-part ln2, the correction of log1p),
-written as single LLVM instructions without flags or as fma, which "reassoc" may not undo.
+listed in docs/performance.md. LLVM inlines them into the kernels (forceinline, below), and they
+take the kernels' fast-math flags, except the steps whose rounding they rely on (the two-part
+ln2, the correction of log1p), written as single LLVM instructions without flags or as fma,
+which "reassoc" may not undo.
 """
 
 import math
-import warnings
 
 import numpy as np
 from llvmlite import ir
-from numba import float32, float64, types
+from numba import float32, float64, njit, types
 from numba.core import cgutils
-from numba.core.errors import NumbaIRAssumptionWarning
-from numba.extending import intrinsic, overload, register_jitable
+from numba.extending import intrinsic, overload
 
 from kernels import scalar
+from kernels.cpu.config import JIT
+
+# Each function here (and each scalar form over them) is compiled once per dtype as a function of
+# its own and marked for LLVM to inline wherever it is called (alwaysinline): the loops that call
+# them vectorise as before, and numba types each of them once, instead of once per call site.
+INLINE = dict(JIT, cache=False, forceinline=True)
 
 # ---------------------------------------------------------------------------------------------
 # Bit casts between a float and the integer of the same width.
@@ -87,7 +92,7 @@ def _polynomial(coefficients, F):
         body = f"({body} * x + c{i})"
     scope = dict(names)
     exec(f"def polynomial(x):\n    return {body}\n", scope)  # noqa: S102
-    return register_jitable(inline="always")(scope["polynomial"])
+    return njit(**INLINE)(scope["polynomial"])
 
 
 def _exp_impl(bits32):
@@ -128,7 +133,7 @@ def _expm1_impl(bits32):
     taylor = _polynomial(EXPM1_TAYLOR_32 if bits32 else EXPM1_TAYLOR_64, F)
     c_one = F(1.0)
     c_small = F(1.0 if bits32 else 0.5)  # the polynomial's range (float64: 15 terms)
-    exp_ = register_jitable(inline="always")(_exp_impl(bits32))
+    exp_ = njit(**INLINE)(_exp_impl(bits32))
 
     def impl(x):
         small = (taylor(x) * x + c_one) * x  # x + x^2/2! + ... : no cancellation
@@ -153,7 +158,7 @@ def _log_parts(bits32):
         hfsq = c_half * f1 * f1
         return ef * c_ln2_hi - ((hfsq - (s * (hfsq + R) + ef * c_ln2_lo)) - f1)
 
-    return register_jitable(inline="always")(parts)
+    return njit(**INLINE)(parts)
 
 
 def _log_impl(bits32):
@@ -192,7 +197,7 @@ def _log1p_impl(bits32):
     c_one, c_zero = F(1.0), F(0.0)
     c_lo, c_hi = F(SQRT_HALF - 1.0), F(2 * SQRT_HALF - 1.0)
     parts = _log_parts(bits32)
-    log_ = register_jitable(inline="always")(_log_impl(bits32))
+    log_ = njit(**INLINE)(_log_impl(bits32))
 
     def impl(x):
         """log(1 + x): near 0 the series in x itself (1 + x is never rounded), else log(1 + x),
@@ -221,18 +226,8 @@ def log1p(x):
     return math.log1p(x)
 
 
-# numba (0.68, Python 3.11) inlines an `inline="always"` overload at the typed stage, and when it
-# inlines the same one twice into a function (log1p and exp appear in several branches of the
-# cost and the activations), the second copy's SSA phi variables are missing from the caller's
-# scope. Its pedantic check then warns "variable '_exp_impl__locals__impl_v396__vphi376_1_2.1' is
-# not in scope", 9 times (over 100 lines) on a first compile; numba issue #9489 (open). The code is
-# right (tests/test_vmath.py, and every path against torch); only these messages are ignored.
-warnings.filterwarnings("ignore", message=r"variable '_(exp|expm1|log|log1p)_impl__locals__impl_",
-                        category=NumbaIRAssumptionWarning)
-
-
 def _register(stub, make):
-    @overload(stub, inline="always")
+    @overload(stub, jit_options=INLINE)
     def _overload(x):
         if x == types.float32:
             return make(True)
@@ -248,4 +243,4 @@ _register(log1p, _log1p_impl)
 
 
 # The activations' and costs' scalar forms (kernels/scalar.py) over these: what kernels.cpu uses.
-g, g_prime, loss_term, output_gradient = scalar.forms(exp, expm1, log, log1p)
+g, g_prime, loss_term, output_gradient = scalar.forms(exp, expm1, log, log1p, njit(**INLINE))
