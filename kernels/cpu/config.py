@@ -34,6 +34,10 @@ FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 
 JIT = dict(fastmath=FASTMATH, cache=True, error_model="numpy", boundscheck=False, nogil=True)
 JIT_PARALLEL = dict(JIT, parallel=True)
+# Helpers called from several kernels: compiled once per signature as functions of their own and
+# inlined by LLVM where they are called (forceinline: LLVM's alwaysinline), where numba's typed
+# inliner (inline="always") would type them again at every call site (docs/performance.md).
+JIT_INLINE = dict(JIT, forceinline=True)
 
 # ---------------------------------------------------------------------------------------------
 # The machine.

@@ -21,7 +21,7 @@ from numba import njit, prange
 from numba.extending import overload
 
 from kernels.cpu import config
-from kernels.cpu.config import JIT, JIT_PARALLEL
+from kernels.cpu.config import JIT, JIT_INLINE, JIT_PARALLEL
 from kernels.cpu.gemm import any_layout, buffers, direct, plan, product, scratch
 from reference.checks import check_product_operands
 
@@ -138,7 +138,7 @@ def tile_1x1(w, i, p, V, q, C, c0, n):
         C[i, j] += w0 * V[q, j]
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT_INLINE)
 def accumulate_rows(w, V, C, i0, i1, p0, p1, q0, c0, n):
     """C[i0:i1, c0:c0+n] += w[i0:i1, p0:p1] V[q0:q0+(p1-p0), c0:c0+n], in 4 x 8 tiles and edges.
     w: weights (any strides); V and C: C-contiguous."""
@@ -160,10 +160,10 @@ def accumulate_rows(w, V, C, i0, i1, p0, p1, q0, c0, n):
 @njit(**JIT)
 def wa_into(W, A, Z):
     """Z += W A.    W: (n, k), A: (k, m), Z: (n, m) (the caller sets Z to b or to 0 first)."""
-    accumulate_rows(W, A, Z, 0, W.shape[0], 0, W.shape[1], 0, 0, A.shape[1])
+    accumulate_rows(any_layout(W), A, Z, 0, W.shape[0], 0, W.shape[1], 0, 0, A.shape[1])
 
 
-@njit(inline="always", **JIT)
+@njit(**JIT_INLINE)
 def _dzat_block(dZ, A, dW, i0, i1, p0, p1):
     """dW[i0:i1, p0:p1] = dZ[i0:i1] A[p0:p1]^T: 4 x 4 register tiles (dot_4x4), single dots at
     the edges."""
@@ -195,7 +195,7 @@ def _wtdz_rows(W, dZ, dA, p0, p1):
     for p in range(p0, p1):
         for j in range(dZ.shape[1]):
             dA[p, j] = 0
-    accumulate_rows(W.T, dZ, dA, p0, p1, 0, W.shape[0], 0, 0, dZ.shape[1])
+    accumulate_rows(any_layout(W.T), dZ, dA, p0, p1, 0, W.shape[0], 0, 0, dZ.shape[1])
 
 
 @njit(**JIT)
@@ -222,7 +222,7 @@ def wa_columns(W, A, Z, S):
     for s in prange(S):
         j0, j1 = _share(A.shape[1], s, S, 16)
         if j0 < j1:
-            accumulate_rows(W, A, Z, 0, W.shape[0], 0, W.shape[1], 0, j0, j1 - j0)
+            accumulate_rows(any_layout(W), A, Z, 0, W.shape[0], 0, W.shape[1], 0, j0, j1 - j0)
 
 
 @njit(**JIT_PARALLEL)
