@@ -50,6 +50,15 @@ def any_layout(typingctx, arr):
 
 
 @intrinsic
+def nonliteral(typingctx, x):
+    """x typed as a plain value, not as the constant it may be: numba compiles a jitted callee
+    once per combination of literal arguments (a 0 or a True at one call site, a variable at
+    another: two compiles), so constants passed to the engine's functions go through this."""
+    sig = types.unliteral(x)(x)
+    return sig, lambda context, builder, sig, args: args[0]
+
+
+@intrinsic
 def _flat(typingctx, arr, span):
     """The memory of a 2-D array as a 1-D C-contiguous array of `span` entries from its first."""
     sig = types.Array(arr.dtype, 1, "C")(arr, span)
@@ -239,10 +248,11 @@ def _row_blocks(A, C, accumulate, Ap, i0, i1, pc, kc, B, Bp, direct_b, jc, nc, p
     t0 = Ap.shape[0] - P.MR * P.NR
     for ic in range(i0, i1, P.MC):
         mc = min(P.MC, i1 - ic)
+        zero = nonliteral(0)
         if packed:
-            pack_a(A, ic, mc, pc, kc, Ap, 0)
-        _macro_kernel(A, Ap, 0, packed, ic, mc, pc, kc, B, Bp, 0, direct_b, jc, nc, C, accumulate,
-                      Ap, t0, P.MR, P.NR)
+            pack_a(A, ic, mc, pc, kc, Ap, zero)
+        _macro_kernel(A, Ap, zero, packed, ic, mc, pc, kc, B, Bp, zero, direct_b, jc, nc, C,
+                      accumulate, Ap, t0, P.MR, P.NR)
 
 
 @njit(inline="always", **JIT)
@@ -270,7 +280,7 @@ def _slab(A, B, C, accumulate, Vbuf, Cbuf, s, i0, i1, j0, j1, packed, P):
         for pc in range(0, K, P.KC):
             kc = min(P.KC, K - pc)
             if not direct_b:
-                pack_b(B, pc, kc, jc, nc, Vbuf[s], 0)
+                pack_b(B, pc, kc, jc, nc, Vbuf[s], nonliteral(0))
             _row_blocks(A, C, accumulate or pc > 0, Cbuf[s], i0, i1, pc, kc, B, Vbuf[s], direct_b,
                         jc, nc, packed, P)
 
@@ -318,7 +328,8 @@ def fits(A, B, Vbuf, Cbuf, packed, slabs, P):
 @njit(**JIT)
 def gemm_serial(A, B, C, accumulate, Vbuf, Cbuf, packed, P):
     """C (+)= A B on this thread (slab 0 of the buffers)."""
-    _slab(A, B, C, accumulate, Vbuf, Cbuf, 0, 0, A.shape[0], 0, B.shape[1], packed, P)
+    zero = nonliteral(0)
+    _slab(A, B, C, accumulate, Vbuf, Cbuf, zero, zero, A.shape[0], zero, B.shape[1], packed, P)
 
 
 @njit(**JIT_PARALLEL)
@@ -356,7 +367,8 @@ def _row_blocks_shared(A, B, C, accumulate, Cbuf, pc, kc, Bp, jc, nc, P):
     for s in prange(S):
         i0, i1 = min(M, s * per), min(M, (s + 1) * per)
         if i0 < i1:
-            _row_blocks(A, C, accumulate, Cbuf[s], i0, i1, pc, kc, B, Bp, False, jc, nc, True, P)
+            _row_blocks(A, C, accumulate, Cbuf[s], i0, i1, pc, kc, B, Bp, nonliteral(False), jc, nc,
+                        nonliteral(True), P)
 
 
 @njit(**JIT)
@@ -408,6 +420,7 @@ def product(A, B, C, accumulate, Vbuf, Cbuf, P):
     multiply-adds on, use every slab of the buffers from P.PARALLEL_MIN_MACS on."""
     macs = A.shape[0] * A.shape[1] * B.shape[1]
     packed = macs >= P.PACK_A_MIN_MACS
+    accumulate = nonliteral(accumulate)  # one compile for C += A B and C = A B
     a, b = any_layout(A), any_layout(B)
     S = Vbuf.shape[0]
     if macs >= P.PARALLEL_MIN_MACS and S > 1 and fits(A, B, Vbuf, Cbuf, packed, S, P):

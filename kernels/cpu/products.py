@@ -22,7 +22,7 @@ from numba.extending import overload
 
 from kernels.cpu import config
 from kernels.cpu.config import JIT, JIT_INLINE, JIT_PARALLEL
-from kernels.cpu.gemm import any_layout, buffers, direct, plan, product, scratch
+from kernels.cpu.gemm import any_layout, buffers, direct, nonliteral, plan, product, scratch
 from reference.checks import check_product_operands
 
 # ---------------------------------------------------------------------------------------------
@@ -160,7 +160,8 @@ def accumulate_rows(w, V, C, i0, i1, p0, p1, q0, c0, n):
 @njit(**JIT)
 def wa_into(W, A, Z):
     """Z += W A.    W: (n, k), A: (k, m), Z: (n, m) (the caller sets Z to b or to 0 first)."""
-    accumulate_rows(any_layout(W), A, Z, 0, W.shape[0], 0, W.shape[1], 0, 0, A.shape[1])
+    zero = nonliteral(0)
+    accumulate_rows(any_layout(W), A, Z, zero, W.shape[0], zero, W.shape[1], zero, zero, A.shape[1])
 
 
 @njit(**JIT_INLINE)
@@ -185,7 +186,8 @@ def _dzat_block(dZ, A, dW, i0, i1, p0, p1):
 @njit(**JIT)
 def dzat_into(dZ, A, dW):
     """dW = dZ A^T.    dZ: (n, m), A: (k, m), dW: (n, k); dW[i, p] = sum_j dZ[i, j] A[p, j]."""
-    _dzat_block(dZ, A, dW, 0, dZ.shape[0], 0, A.shape[0])
+    zero = nonliteral(0)
+    _dzat_block(dZ, A, dW, zero, dZ.shape[0], zero, A.shape[0])
 
 
 @njit(inline="always", **JIT)
@@ -195,13 +197,14 @@ def _wtdz_rows(W, dZ, dA, p0, p1):
     for p in range(p0, p1):
         for j in range(dZ.shape[1]):
             dA[p, j] = 0
-    accumulate_rows(any_layout(W.T), dZ, dA, p0, p1, 0, W.shape[0], 0, 0, dZ.shape[1])
+    zero = nonliteral(0)
+    accumulate_rows(any_layout(W.T), dZ, dA, p0, p1, zero, W.shape[0], zero, zero, dZ.shape[1])
 
 
 @njit(**JIT)
 def wtdz_into(W, dZ, dA):
     """dA = W^T dZ.    W: (n, k), dZ: (n, m), dA: (k, m); dA[p, :] = sum_i W[i, p] dZ[i, :]."""
-    _wtdz_rows(W, dZ, dA, 0, W.shape[1])
+    _wtdz_rows(W, dZ, dA, nonliteral(0), W.shape[1])
 
 
 # Products with fewer rows than the micro-kernel's (an output layer's n[L] = 1: a row of W
@@ -222,7 +225,8 @@ def wa_columns(W, A, Z, S):
     for s in prange(S):
         j0, j1 = _share(A.shape[1], s, S, 16)
         if j0 < j1:
-            accumulate_rows(any_layout(W), A, Z, 0, W.shape[0], 0, W.shape[1], 0, j0, j1 - j0)
+            zero = nonliteral(0)
+            accumulate_rows(any_layout(W), A, Z, zero, W.shape[0], zero, W.shape[1], zero, j0, j1 - j0)
 
 
 @njit(**JIT_PARALLEL)
@@ -231,7 +235,7 @@ def dzat_columns(dZ, A, dW, S):
     for s in prange(S):
         p0, p1 = _share(A.shape[0], s, S, 4)
         if p0 < p1:
-            _dzat_block(dZ, A, dW, 0, dZ.shape[0], p0, p1)
+            _dzat_block(dZ, A, dW, nonliteral(0), dZ.shape[0], p0, p1)
 
 
 def threads_of(Vbuf):
@@ -250,7 +254,7 @@ def wa_shared(W, A, Z, Vbuf):
     compiled)."""
 
 
-@overload(wa_shared)
+@overload(wa_shared, inline="always")
 def _wa_shared(W, A, Z, Vbuf):
     if Vbuf.ndim == 2:
         return lambda W, A, Z, Vbuf: wa_columns(W, A, Z, Vbuf.shape[0])
@@ -261,7 +265,7 @@ def dzat_shared(dZ, A, dW, Vbuf):
     """dzat_columns on threads_of(Vbuf) threads; over 1-D buffers dzat_into."""
 
 
-@overload(dzat_shared)
+@overload(dzat_shared, inline="always")
 def _dzat_shared(dZ, A, dW, Vbuf):
     if Vbuf.ndim == 2:
         return lambda dZ, A, dW, Vbuf: dzat_columns(dZ, A, dW, Vbuf.shape[0])
@@ -274,7 +278,7 @@ def engine_product(A, B, C, accumulate, Vbuf, Cbuf, P):
     the engine is then never compiled for that network's step."""
 
 
-@overload(engine_product)
+@overload(engine_product, inline="always")
 def _engine_product(A, B, C, accumulate, Vbuf, Cbuf, P):
     if Vbuf.ndim == 2:
         return lambda A, B, C, accumulate, Vbuf, Cbuf, P: product(A, B, C, accumulate, Vbuf, Cbuf, P)
@@ -299,7 +303,7 @@ def by_columns(M, K, N, P, S):
     return S > 1 and M < P.MR and M * K * N >= P.PARALLEL_MIN_MACS
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def wa(W, A, Z, Vbuf, Cbuf):
     """Z += W A.    W: (n, k), A: (k, m), Z: (n, m) (the caller sets Z to b or to 0 first)."""
     P = plan(Z)
@@ -312,7 +316,7 @@ def wa(W, A, Z, Vbuf, Cbuf):
         wa_into(W, A, Z)
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def dzat(dZ, A, dW, Vbuf, Cbuf):
     """dW = dZ A^T.    dZ: (n, m), A: (k, m), dW: (n, k)."""
     P = plan(dW)
@@ -325,7 +329,7 @@ def dzat(dZ, A, dW, Vbuf, Cbuf):
         dzat_into(dZ, A, dW)
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def wtdz(W, dZ, dA, Vbuf, Cbuf):
     """dA = W^T dZ.    W: (n, k), dZ: (n, m), dA: (k, m)."""
     P = plan(dA)
