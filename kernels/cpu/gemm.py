@@ -343,7 +343,7 @@ def _slabs_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P):
         i0, i1 = (min(M, s * step), min(M, (s + 1) * step)) if by_rows else (0, M)
         j0, j1 = (0, N) if by_rows else (min(N, s * step), min(N, (s + 1) * step))
         if i0 < i1 and j0 < j1:
-            _slab(A, B, C, accumulate, Vbuf, Cbuf, s, i0, i1, j0, j1, packed, P)
+            _slab(A, B, C, accumulate, Vbuf, Cbuf, np.int64(s), i0, i1, j0, j1, packed, P)  # s: unsigned
 
 
 @njit(**JIT_PARALLEL)
