@@ -22,7 +22,7 @@ from numba.extending import overload
 
 from kernels.cpu import config
 from kernels.cpu.config import JIT, JIT_INLINE, JIT_PARALLEL
-from kernels.cpu.gemm import any_layout, buffers, direct, nonliteral, plan, product, scratch
+from kernels.cpu.gemm import any_layout, buffers, direct, plan, product, scratch
 from reference.checks import check_product_operands
 
 # ---------------------------------------------------------------------------------------------
@@ -160,8 +160,7 @@ def accumulate_rows(w, V, C, i0, i1, p0, p1, q0, c0, n):
 @njit(**JIT)
 def wa_into(W, A, Z):
     """Z += W A.    W: (n, k), A: (k, m), Z: (n, m) (the caller sets Z to b or to 0 first)."""
-    zero = nonliteral(0)
-    accumulate_rows(any_layout(W), A, Z, zero, W.shape[0], zero, W.shape[1], zero, zero, A.shape[1])
+    accumulate_rows(any_layout(W), A, Z, 0, W.shape[0], 0, W.shape[1], 0, 0, A.shape[1])
 
 
 @njit(**JIT_INLINE)
@@ -186,8 +185,7 @@ def _dzat_block(dZ, A, dW, i0, i1, p0, p1):
 @njit(**JIT)
 def dzat_into(dZ, A, dW):
     """dW = dZ A^T.    dZ: (n, m), A: (k, m), dW: (n, k); dW[i, p] = sum_j dZ[i, j] A[p, j]."""
-    zero = nonliteral(0)
-    _dzat_block(dZ, A, dW, zero, dZ.shape[0], zero, A.shape[0])
+    _dzat_block(dZ, A, dW, 0, dZ.shape[0], 0, A.shape[0])
 
 
 @njit(inline="always", **JIT)
@@ -197,14 +195,13 @@ def _wtdz_rows(W, dZ, dA, p0, p1):
     for p in range(p0, p1):
         for j in range(dZ.shape[1]):
             dA[p, j] = 0
-    zero = nonliteral(0)
-    accumulate_rows(any_layout(W.T), dZ, dA, p0, p1, zero, W.shape[0], zero, zero, dZ.shape[1])
+    accumulate_rows(any_layout(W.T), dZ, dA, p0, p1, 0, W.shape[0], 0, 0, dZ.shape[1])
 
 
 @njit(**JIT)
 def wtdz_into(W, dZ, dA):
     """dA = W^T dZ.    W: (n, k), dZ: (n, m), dA: (k, m); dA[p, :] = sum_i W[i, p] dZ[i, :]."""
-    _wtdz_rows(W, dZ, dA, nonliteral(0), W.shape[1])
+    _wtdz_rows(W, dZ, dA, 0, W.shape[1])
 
 
 # Products with fewer rows than the micro-kernel's (an output layer's n[L] = 1: a row of W
@@ -225,8 +222,7 @@ def wa_columns(W, A, Z, S):
     for s in prange(S):
         j0, j1 = _share(A.shape[1], s, S, 16)
         if j0 < j1:
-            zero = nonliteral(0)
-            accumulate_rows(any_layout(W), A, Z, zero, W.shape[0], zero, W.shape[1], zero, j0, j1 - j0)
+            accumulate_rows(any_layout(W), A, Z, 0, W.shape[0], 0, W.shape[1], 0, j0, j1 - j0)
 
 
 @njit(**JIT_PARALLEL)
@@ -235,7 +231,7 @@ def dzat_columns(dZ, A, dW, S):
     for s in prange(S):
         p0, p1 = _share(A.shape[0], s, S, 4)
         if p0 < p1:
-            _dzat_block(dZ, A, dW, nonliteral(0), dZ.shape[0], p0, p1)
+            _dzat_block(dZ, A, dW, 0, dZ.shape[0], p0, p1)
 
 
 def threads_of(Vbuf):
