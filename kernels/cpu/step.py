@@ -2,56 +2,52 @@
 
     Workspace                                     a network's W[l], b[l] and all a step writes
     forward, cost, backward, update (ws, ...)     the four steps, compiled (as kernels.cuda.step's)
-    train_step_on(ws, X, Y, alpha) -> (J, status)      the four in one compiled call
+    train_step_on(table, Vbuf, Cbuf, X, Y, alpha) -> (J, status)    the four in one compiled call
     PreparedStep                                  one checked call, kept for the calls after it
     train_step(parameters, X, Y, learning_rate, hidden, output, cost) -> J    the public entry
 
 Legend: L layers, l = 1..L, n[l] units in layer l (n[0] = features), m samples, one per column.
 A Workspace holds a network's parameters W[l], b[l] and everything the step writes, Z[l], A[l],
-dZ[l], dA[l], dW[l], db[l] (each a list indexed by l as on the slides; index 0 is an empty
-placeholder, A[0] = X is an argument), the products' packing buffers and the activation and cost
-codes, so a steady-state step allocates nothing. It is a numba structref of typed Lists: one type
-per dtype whatever the depth L, so the step compiles once per dtype, and one argument to unbox
-per call. What a call costs, measured, is in docs/performance.md.
+dZ[l], dA[l], dW[l], db[l] (each indexed by l as on the slides; index 0 is an empty placeholder,
+A[0] = X is an argument), the products' packing buffers and the activation and cost codes, so a
+steady-state step allocates nothing. The kernel builds it from one int64 table (the codes, then
+each array's address and shape, layers.py) and the two packing buffers: a Workspace's type is one
+per dtype whatever the depth L, so the step compiles once per dtype, and a call unboxes arrays
+only. What a call costs, measured, is in docs/performance.md.
 """
 
+from collections import namedtuple
+
 import numpy as np
-from numba import njit, types
-from numba.experimental import structref
-from numba.typed import List
+from numba import njit
 
 from kernels import scalar
 from kernels.cpu import config, elementwise, products, reductions
 from kernels.cpu.config import JIT
+from kernels.cpu.layers import ENTRY, layers
 from kernels.memo import Memo
 from kernels.scalar import ACTIVATION_CODES, COST_CODES, CROSS_ENTROPY, MSE
 from reference import checks
 
 OK, BAD_VALUES = 0, 1
 
-
-@structref.register
-class WorkspaceType(types.StructRef):
-    """numba's type of a Workspace: one per dtype (the types of its fields), whatever L."""
-
-    def preprocess_fields(self, fields):
-        return tuple((name, types.unliteral(t)) for name, t in fields)
+KINDS = ("W", "b", "Z", "A", "dZ", "dA", "dW", "db")  # the arrays of every layer, by kind
+WORKSPACE_FIELDS = KINDS + ("Vbuf", "Cbuf", "hidden", "output", "cost")
+Workspace = namedtuple("Workspace", WORKSPACE_FIELDS)  # the names of kernels.cuda.step.Workspace's
+HEADER = 4  # table[:HEADER] = L, hidden, output, cost; then ENTRY entries per array, kind by kind
 
 
-class Workspace(structref.StructRefProxy):
-    """Parameters, everything a step writes, and the activation and cost codes of one network,
-    as fields by name (the names of kernels.cuda.step.Workspace's)."""
+@njit(inline="always", **JIT)
+def workspace(table, Vbuf, Cbuf):
+    """The Workspace the table describes (see PreparedStep.table)."""
+    n = table[0] + 1  # layers 0..L
+    k = ENTRY * n  # entries per kind
 
+    def kind(i):
+        return layers(table, HEADER + i * k, n, Vbuf)
 
-WORKSPACE_FIELDS = ("W", "b", "Z", "A", "dZ", "dA", "dW", "db", "Vbuf", "Cbuf",
-                    "hidden", "output", "cost")
-structref.define_proxy(Workspace, WorkspaceType, WORKSPACE_FIELDS)
-
-
-@njit(**JIT)
-def new_workspace(W, b, Z, A, dZ, dA, dW, db, Vbuf, Cbuf, hidden, output, cost):
-    """A Workspace built in compiled code: cached on disk, unlike the Python-side constructor."""
-    return Workspace(W, b, Z, A, dZ, dA, dW, db, Vbuf, Cbuf, hidden, output, cost)
+    return Workspace(kind(0), kind(1), kind(2), kind(3), kind(4), kind(5), kind(6), kind(7),
+                     Vbuf, Cbuf, table[1], table[2], table[3])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,9 +114,11 @@ def update(ws, alpha):
 
 
 @njit(**JIT)
-def train_step_on(ws, X, Y, alpha):
-    """One gradient-descent step of the network ws on the batch X: (n[0], m), Y: (n[L], m).
-    Returns (J before the update, OK), or (nan, BAD_VALUES) having written nothing."""
+def train_step_on(table, Vbuf, Cbuf, X, Y, alpha):
+    """One gradient-descent step of the network the table and buffers describe (a Workspace) on
+    the batch X: (n[0], m), Y: (n[L], m). Returns (J before the update, OK), or
+    (nan, BAD_VALUES) having written nothing."""
+    ws = workspace(table, Vbuf, Cbuf)
     if not values_ok(ws, X, Y, alpha):
         return np.nan, BAD_VALUES
     forward(ws, X)
@@ -134,23 +132,42 @@ def train_step_on(ws, X, Y, alpha):
 # The Python side: a checked call prepares a step, and the calls after it skip the checks.
 
 _ndarray = np.ndarray
-_NUMBER_TYPES = frozenset({float, int, np.float64, np.float32})  # learning rates the fast path takes
+# Learning rates the fast path passes to the kernel as they are: numba types both as float64, so
+# the step is compiled once per dtype. Any other number (an int, np.float32, np.float16, a 0-d
+# array) takes the checked path, which hands the kernel float(learning_rate).
+_FLOAT_TYPES = frozenset({float, np.float64})
+
+
+def table_of(L, codes, kinds):
+    """The int64 table train_step_on builds its Workspace from: L, the codes (hidden, output,
+    cost), then (address, rows, cols) of every array of `kinds` (lists indexed by layer,
+    0..L, in the order of KINDS), each C-contiguous and 2-D. The kernel reads the arrays at
+    those addresses: whoever holds the table holds the arrays too."""
+    table = [L, *codes]
+    for arrays in kinds:
+        for a in arrays:
+            assert a.ndim == 2 and a.flags.c_contiguous
+            table += [a.ctypes.data, *a.shape]
+    return np.array(table, np.int64)
 
 
 class PreparedStep:
     """A call of train_step that passed every check, ready to be repeated without them.
 
-    It holds the parameter arrays it was checked with and a Workspace over them for batches of
-    X's shape (one per PreparedStep: two threads training two networks never share one).
+    It holds the parameter arrays it was checked with and a workspace over them for batches of
+    X's shape (one per PreparedStep: two threads training two networks never share one): the
+    arrays by kind (`arrays`), the packing buffers and the table the kernel reads them through.
     accepts() is the whole fast-path test: the parameters dict holds the very same arrays and
     nothing else, X and Y are C-contiguous arrays of the prepared shapes and dtype, and the
-    learning rate is a plain number; the kernel checks the rest (the values finite, labels in
-    [0, 1], learning rate > 0). A parameter reshaped or retyped in place (a.shape = ...) is not
-    noticed: replace it instead. Parameters that are not C-contiguous are stepped on contiguous
-    copies, copied in and out around each call; such a step is used by the checked path only.
+    learning rate is a float (or np.float64); the kernel checks the rest (the values finite,
+    labels in [0, 1], learning rate > 0). A parameter reshaped or retyped in place
+    (a.shape = ...) is not noticed: replace it instead. Parameters that are not C-contiguous are
+    stepped on contiguous copies, copied in and out around each call; such a step is used by the
+    checked path only.
     """
 
-    __slots__ = ("pairs", "shapes", "dtype", "copies", "size", "Y_shape", "ws")
+    __slots__ = ("pairs", "shapes", "dtype", "copies", "size", "Y_shape", "arrays", "Vbuf", "Cbuf",
+                 "table")
 
     def __init__(self, parameters, L, X_shape, dtype, hidden, output, cost):
         names = [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"]
@@ -165,17 +182,19 @@ class PreparedStep:
         m = X_shape[1]
         dims = [X_shape[0]] + [W.shape[0] for W in work[::2]]
         self.Y_shape = (dims[L], m)
-        none = np.zeros((0, 0), dtype)  # index 0 of every list: layers count from 1
+        none = np.zeros((0, 0), dtype)  # index 0 of every kind: layers count from 1
 
         def by_layer(shape):
-            return List([none] + [np.zeros(shape(l), dtype) for l in range(1, L + 1)])
+            return [none] + [np.zeros(shape(l), dtype) for l in range(1, L + 1)]
 
-        Z, A, dZ, dA = (by_layer(lambda l: (dims[l], m)) for _ in range(4))
-        dW, db = by_layer(lambda l: (dims[l], dims[l - 1])), by_layer(lambda l: (dims[l], 1))
-        W, b = List([none] + work[::2]), List([none] + work[1::2])
+        self.arrays = {"W": [none] + work[::2], "b": [none] + work[1::2],
+                       "Z": by_layer(lambda l: (dims[l], m)), "A": by_layer(lambda l: (dims[l], m)),
+                       "dZ": by_layer(lambda l: (dims[l], m)), "dA": by_layer(lambda l: (dims[l], m)),
+                       "dW": by_layer(lambda l: (dims[l], dims[l - 1])),
+                       "db": by_layer(lambda l: (dims[l], 1))}
         codes = ACTIVATION_CODES[hidden], ACTIVATION_CODES[output], COST_CODES[cost]
-        Vbuf, Cbuf = products.network_buffers(dims, m, dtype)
-        self.ws = new_workspace(W, b, Z, A, dZ, dA, dW, db, Vbuf, Cbuf, *codes)
+        self.Vbuf, self.Cbuf = products.network_buffers(dims, m, dtype)
+        self.table = table_of(L, codes, [self.arrays[k] for k in KINDS])
 
     def holds(self, parameters):
         """parameters holds the arrays this step was prepared with, of the same shapes."""
@@ -186,7 +205,7 @@ class PreparedStep:
         """This call may skip the checks (see above)."""
         if (len(parameters) != self.size or Y.shape != self.Y_shape or X.dtype is not self.dtype
                 or Y.dtype is not self.dtype or not X.flags.c_contiguous
-                or not Y.flags.c_contiguous or type(learning_rate) not in _NUMBER_TYPES):
+                or not Y.flags.c_contiguous or type(learning_rate) not in _FLOAT_TYPES):
             return False
         for key, a in self.pairs:
             if parameters[key] is not a:
@@ -197,7 +216,7 @@ class PreparedStep:
         """The kernel on contiguous X, Y of the step's dtype; for copied parameters, in and out."""
         for a, w in self.copies:
             w[...] = a
-        J, status = train_step_on(self.ws, X, Y, learning_rate)
+        J, status = train_step_on(self.table, self.Vbuf, self.Cbuf, X, Y, learning_rate)
         if status == OK:
             for a, w in self.copies:
                 a[...] = w
@@ -220,7 +239,7 @@ def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
         key = (id(parameters), X.shape, hidden, output, cost)
         step = _PREPARED.get(key)
         if step is not None and step.accepts(parameters, X, Y, learning_rate):
-            J, status = train_step_on(step.ws, X, Y, learning_rate)
+            J, status = train_step_on(step.table, step.Vbuf, step.Cbuf, X, Y, learning_rate)
             if status == OK:
                 return J
             # A NaN/inf, a label outside [0, 1] or a learning rate <= 0: nothing was written;
@@ -235,7 +254,7 @@ def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
     if step is None or not step.holds(parameters):
         step = _PREPARED.remember(key, PreparedStep(parameters, L, X.shape, X.dtype, hidden,
                                                     output, cost))
-    J, status = step.run(X, Y, learning_rate)
+    J, status = step.run(X, Y, float(learning_rate))  # one compiled step, whatever the number's type
     if status != OK:  # the checks above passed, so this cannot happen; never return garbage
         raise RuntimeError("train_step kernel rejected inputs that passed the checks")
     return J
