@@ -159,11 +159,10 @@ class PreparedStep:
     arrays by kind (`arrays`), the packing buffers and the table the kernel reads them through.
     accepts() is the whole fast-path test: the parameters dict holds the very same arrays and
     nothing else, X and Y are C-contiguous arrays of the prepared shapes and dtype, and the
-    learning rate is a float (or np.float64); the kernel checks the rest (the values finite,
-    labels in [0, 1], learning rate > 0). A parameter reshaped or retyped in place
-    (a.shape = ...) is not noticed: replace it instead. Parameters that are not C-contiguous are
-    stepped on contiguous copies, copied in and out around each call; such a step is used by the
-    checked path only.
+    learning rate is a float (or np.float64); the kernel checks the rest (the values finite, labels in
+    [0, 1], learning rate > 0). A parameter reshaped or retyped in place (a.shape = ...) is not
+    noticed: replace it instead. Parameters that are not C-contiguous are stepped on contiguous
+    copies, copied in and out around each call; such a step is used by the checked path only.
     """
 
     __slots__ = ("pairs", "shapes", "dtype", "copies", "size", "Y_shape", "arrays", "Vbuf", "Cbuf",
@@ -198,7 +197,7 @@ class PreparedStep:
 
     def holds(self, parameters):
         """parameters holds the arrays this step was prepared with, of the same shapes."""
-        return all(parameters[k] is a and a.shape == s and a.dtype == self.dtype
+        return all(parameters.get(k) is a and a.shape == s and a.dtype == self.dtype
                    for (k, a), s in zip(self.pairs, self.shapes, strict=True))
 
     def accepts(self, parameters, X, Y, learning_rate):
@@ -208,7 +207,7 @@ class PreparedStep:
                 or not Y.flags.c_contiguous or type(learning_rate) not in _FLOAT_TYPES):
             return False
         for key, a in self.pairs:
-            if parameters[key] is not a:
+            if parameters.get(key) is not a:  # .get: the dict may have lost the key since
                 return False
         return True
 
