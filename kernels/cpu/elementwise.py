@@ -69,7 +69,7 @@ def activation_backward(dA, Z, dZ, act):
         _apply_backward(dA, Z, dZ, LINEAR, one)
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def linear_activation_forward(A_prev, W, b, Z, A, act, Vbuf, Cbuf):
     """Z = W A_prev + b and A = g(Z), fused: each row of Z starts as b[i], the product adds
     W A_prev, and g is applied while the rows are still in cache.
