@@ -16,6 +16,7 @@ their *_backward) plus the matmul ladder. Modules (the same as kernels.cuda's):
     network.py      the public network API, layer by layer
     step.py         train_step: forward, cost, backward, update over a workspace, in one
                     compiled call
+    layers.py       the workspace's arrays by layer, read from a table of addresses (step.py)
 
 The scalar math (g, g', the loss terms) is kernels/scalar.py, shared with kernels.cuda; every
 input check is reference/checks.py, shared with every path.
