@@ -240,7 +240,7 @@ def _zero(C, i0, i1, j0, j1):
             C[i, j] = 0
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def _row_blocks(A, C, accumulate, Ap, i0, i1, pc, kc, B, Bp, direct_b, jc, nc, packed, P):
     """The 3rd loop over C[i0:i1, jc:jc+nc], with a packed panel of B (Bp; or B read in place,
     direct_b) and slab s's row of Cbuf (Ap) for the blocks of A; the edge tile is the last
@@ -325,7 +325,7 @@ def fits(A, B, Vbuf, Cbuf, packed, slabs, P):
             and Cbuf.shape[1] >= c)
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def gemm_serial(A, B, C, accumulate, Vbuf, Cbuf, packed, P):
     """C (+)= A B on this thread (slab 0 of the buffers)."""
     zero = nonliteral(0)
@@ -371,7 +371,7 @@ def _row_blocks_shared(A, B, C, accumulate, Cbuf, pc, kc, Bp, jc, nc, P):
                         nonliteral(True), P)
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def _shared_b(A, B, C, accumulate, Vbuf, Cbuf, P):
     """C (+)= A B with A packed: per panel of B, one region packs it (shared, in Vbuf's first row),
     a second runs every thread's rows against it (BLIS's 3rd loop in parallel)."""
