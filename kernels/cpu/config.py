@@ -122,8 +122,11 @@ def plan_for(itemsize, bits=None, registers=None, cache=None):
     (the loops are those of BLIS, gemm.py):
 
     MR x NV accumulators + NV vectors of B + 1 broadcast of A fill the vector registers;
-    KC, MC: the packed block of A (MC x KC, square) fills L2's ways less two (one for the
-        micro-panel of B streaming through, one for C);
+    KC: the side of the square that fills L2's ways less two (one for the micro-panel of B
+        streaming through, one for C);
+    MC: the packed block of A (MC x KC) fills a quarter of L2, so that the B micro-panels and
+        the C tiles streaming through L2 do not evict it (the square block itself, MC = KC,
+        was 5-15% slower on the Xeon of issue 16);
     NC: the packed panel of B (KC x NC) fills L3's ways less two, of one core's share of L3.
     (The L1 model of Low et al., 2016, which sizes KC for the micro-panels in L1, gave KC = 144
     in float32 here, 6-8% slower than the square L2 block: docs/performance.md.)
@@ -137,7 +140,7 @@ def plan_for(itemsize, bits=None, registers=None, cache=None):
     l2, l3 = cache[2], cache[3]
     a_block = (l2.ways - 2) * (l2.size // l2.ways) // itemsize  # entries of A in L2
     kc = max(16, math.isqrt(a_block) // 8 * 8)
-    mc = max(mr, a_block // kc // mr * mr)
+    mc = max(mr, l2.size // 4 // itemsize // kc // mr * mr)
     b_panel = (l3.ways - 2) * (l3.size // l3.ways) // l3.shared_by // itemsize
     nc = max(nr, b_panel // kc // nr * nr)
     direct_b = l2.size // 4 // itemsize  # gemm.reads_b_in_place: B's rows span a quarter of L2
