@@ -123,7 +123,7 @@ def test_big_product_is_above_the_parallel_threshold():
 def tiny_plan(dtype, pack_a, parallel, b_in_place=True):
     p = config.PLANS[np.dtype(dtype)]
     return p._replace(KC=16, MC=2 * p.MR, NC=2 * p.NR, PACK_A_MIN_MACS=0 if pack_a else 1 << 62,
-                      PARALLEL_MIN_MACS=0 if parallel else 1 << 62,
+                      PACK_A_MIN_N=0, PARALLEL_MIN_MACS=0 if parallel else 1 << 62,
                       DIRECT_B_MAX_ENTRIES=1 << 62 if b_in_place else 0)
 
 

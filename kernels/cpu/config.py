@@ -109,10 +109,12 @@ class Plan(NamedTuple):
     PARALLEL_MIN_MACS: int
     ENGINE_MIN_MACS: int
     DIRECT_B_MAX_ENTRIES: int
+    PACK_A_MIN_N: int
 
 
 NV = 2  # vectors per row of the register tile (docs/performance.md: 1 is load-bound, 3 wastes edges)
-PACK_A_MIN_MACS = 1 << 28
+PACK_A_MIN_MACS = 1 << 24  # and N >= PACK_A_REUSE NR columns: packing A is paid once, used N / NR times
+PACK_A_REUSE = 12
 PARALLEL_MIN_MACS = 1 << 20
 ENGINE_MIN_MACS = 1 << 19
 
@@ -145,7 +147,7 @@ def plan_for(itemsize, bits=None, registers=None, cache=None):
     nc = max(nr, b_panel // kc // nr * nr)
     direct_b = l2.size // 4 // itemsize  # gemm.reads_b_in_place: B's rows span a quarter of L2
     return Plan(lanes, mr, NV, nr, kc, mc, nc, PACK_A_MIN_MACS, PARALLEL_MIN_MACS, ENGINE_MIN_MACS,
-                direct_b)
+                direct_b, PACK_A_REUSE * nr)
 
 
 PLANS = {np.dtype(np.float32): plan_for(4), np.dtype(np.float64): plan_for(8)}

@@ -17,9 +17,9 @@
 Threads (gemm_parallel), as BLIS and OpenBLAS share them: a product that packs A packs each
 panel of B once, all threads together (one parallel region), then each thread runs the 3rd loop
 over its own rows of C with its own packed blocks of A (a second region); the region's end is
-the barrier between the two. A product that does not pack A (below PACK_A_MIN_MACS) runs one
-region of slabs, rows or columns of C, each packing only its own part of B when cut into
-columns. How the worker threads wait between regions is config.ready()'s.
+the barrier between the two. A product that does not pack A (below PACK_A_MIN_MACS or with
+fewer than PACK_A_MIN_N columns) runs one region of slabs, rows or columns of C, each packing
+only its own part of B when cut into columns. How the worker threads wait between regions is config.ready()'s.
 
 The shape and the block sizes come from config.PLANS (derived from the machine), read by field
 name. What each piece buys, measured, is in docs/performance.md.
@@ -417,9 +417,10 @@ def direct(A, B, C, accumulate):
 @njit(inline="always", **JIT)
 def product(A, B, C, accumulate, Vbuf, Cbuf, P):
     """C (+)= A B, choosing by size (P: the plan, a config.Plan): pack A from P.PACK_A_MIN_MACS
-    multiply-adds on, use every slab of the buffers from P.PARALLEL_MIN_MACS on."""
+    multiply-adds and P.PACK_A_MIN_N columns of B on, use every slab of the buffers from
+    P.PARALLEL_MIN_MACS on."""
     macs = A.shape[0] * A.shape[1] * B.shape[1]
-    packed = macs >= P.PACK_A_MIN_MACS
+    packed = macs >= P.PACK_A_MIN_MACS and B.shape[1] >= P.PACK_A_MIN_N
     accumulate = nonliteral(accumulate)  # one compile for C += A B and C = A B
     a, b = any_layout(A), any_layout(B)
     S = Vbuf.shape[0]
