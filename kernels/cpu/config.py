@@ -128,7 +128,7 @@ def plan_for(itemsize, bits=None, registers=None, cache=None):
         streaming through, one for C);
     MC: the packed block of A (MC x KC) fills a quarter of L2, so that the B micro-panels and
         the C tiles streaming through L2 do not evict it (the square block itself, MC = KC,
-        was 5-15% slower on the Xeon of issue 16);
+        was slower: docs/performance.md);
     NC: the packed panel of B (KC x NC) fills L3's ways less two, of one core's share of L3.
     (The L1 model of Low et al., 2016, which sizes KC for the micro-panels in L1, gave KC = 144
     in float32 here, 6-8% slower than the square L2 block: docs/performance.md.)

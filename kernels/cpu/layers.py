@@ -7,11 +7,11 @@
     arrays[l]                           layer l's (rows, cols) array: a view, nothing copied
     len(arrays)                         count (L + 1: index 0 is a placeholder, A[0] = X)
 
-Why not a typed List of arrays: reading an item of one costs about 36 ns on the Xeon (a call
-into numba's list code and a reference count up and down), and the [2,10,1] step read about 40
-of them, more than a third of its kernel's time (docs/performance.md). A Layers read is three
-loads from the table. The views own nothing: whoever wrote the table keeps the arrays alive
-for as long as a kernel may read them (step.PreparedStep holds them).
+Why not a typed List of arrays: reading an item of one is a call into numba's list code and a
+reference count up and down, and a step reads dozens of them (docs/performance.md has it
+measured); a Layers read is three loads from the table. The views own nothing: whoever wrote
+the table keeps the arrays alive for as long as a kernel may read them (step.PreparedStep
+holds them).
 """
 
 import operator
