@@ -47,3 +47,29 @@ def test_a_fresh_compile_of_vmath_twice_in_one_kernel_warns_of_nothing(tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-1] == "0", done.stdout[:2000]
     assert "Warning" not in done.stderr, done.stderr[:2000]
+
+
+def test_a_fresh_compile_of_a_step_on_the_engine_warns_of_nothing(tmp_path):
+    """The same for a whole train_step of a network whose products reach the engine (the step
+    inlines the engine's dispatch once per product: numba's inliner lost variables there too)."""
+    code = textwrap.dedent("""
+        import warnings
+        import numpy as np
+        import kernels.cpu as cpu
+        from reference.network import initialize_parameters
+
+        parameters = initialize_parameters([256, 64, 1], dtype=np.float32)
+        X = np.linspace(-1, 1, 256 * 64, dtype=np.float32).reshape(256, 64)
+        Y = (X[:1] > 0).astype(np.float32)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cpu.train_step(parameters, X, Y, 0.1)
+        for w in caught:
+            print(w.category.__name__, w.message)
+        print(len(caught))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
+                               "NUMBA_CACHE_DIR": str(tmp_path)}, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "0", done.stdout[:2000]

@@ -274,7 +274,7 @@ def engine_product(A, B, C, accumulate, Vbuf, Cbuf, P):
     the engine is then never compiled for that network's step."""
 
 
-@overload(engine_product, inline="always")
+@overload(engine_product)
 def _engine_product(A, B, C, accumulate, Vbuf, Cbuf, P):
     if Vbuf.ndim == 2:
         return lambda A, B, C, accumulate, Vbuf, Cbuf, P: product(A, B, C, accumulate, Vbuf, Cbuf, P)
