@@ -282,3 +282,20 @@ def test_steady_state_train_step_allocates_nothing():
         # above the start is a few small Python objects, far below one workspace array.
         assert d["peak_bytes"] < 2048, dims
         assert d["workspace_bytes"] > 2048, dims
+
+
+@pytest.mark.parametrize("learning_rate", [0.1, np.float64(0.1), np.float32(0.1), np.float16(0.1),
+                                           np.array(0.1), 1, np.int64(1), True],
+                         ids=lambda r: f"{type(r).__name__}({r})")
+def test_any_number_steps_as_the_reference_on_the_one_compiled_step(learning_rate):
+    """Every number the reference takes as a learning rate reaches the kernel as a float: the
+    same step (numba compiles train_step_on once per dtype, not once per number type)."""
+    parameters, X, Y = problem()
+    expected = {k: v.copy() for k, v in parameters.items()}
+    for _ in range(2):  # the checked call, then the fast path
+        J = step.train_step(parameters, X, Y, learning_rate)
+        assert J == pytest.approx(reference.train_step(expected, X, Y, learning_rate), rel=1e-12)
+    for key in expected:
+        assert_close(key, parameters[key], expected[key], TOLERANCES[np.dtype(np.float64)][0])
+    alphas = {str(signature[3]) for signature in step.train_step_on.signatures}
+    assert alphas == {"float64"}, f"train_step_on compiled for learning rates of types {alphas}"

@@ -134,7 +134,10 @@ def train_step_on(ws, X, Y, alpha):
 # The Python side: a checked call prepares a step, and the calls after it skip the checks.
 
 _ndarray = np.ndarray
-_NUMBER_TYPES = frozenset({float, int, np.float64, np.float32})  # learning rates the fast path takes
+# Learning rates the fast path passes to the kernel as they are: numba types both as float64, so
+# the step is compiled once per dtype. Any other number (an int, np.float32, np.float16, a 0-d
+# array) takes the checked path, which hands the kernel float(learning_rate).
+_FLOAT_TYPES = frozenset({float, np.float64})
 
 
 class PreparedStep:
@@ -144,7 +147,7 @@ class PreparedStep:
     X's shape (one per PreparedStep: two threads training two networks never share one).
     accepts() is the whole fast-path test: the parameters dict holds the very same arrays and
     nothing else, X and Y are C-contiguous arrays of the prepared shapes and dtype, and the
-    learning rate is a plain number; the kernel checks the rest (the values finite, labels in
+    learning rate is a float (or np.float64); the kernel checks the rest (the values finite, labels in
     [0, 1], learning rate > 0). A parameter reshaped or retyped in place (a.shape = ...) is not
     noticed: replace it instead. Parameters that are not C-contiguous are stepped on contiguous
     copies, copied in and out around each call; such a step is used by the checked path only.
@@ -186,7 +189,7 @@ class PreparedStep:
         """This call may skip the checks (see above)."""
         if (len(parameters) != self.size or Y.shape != self.Y_shape or X.dtype is not self.dtype
                 or Y.dtype is not self.dtype or not X.flags.c_contiguous
-                or not Y.flags.c_contiguous or type(learning_rate) not in _NUMBER_TYPES):
+                or not Y.flags.c_contiguous or type(learning_rate) not in _FLOAT_TYPES):
             return False
         for key, a in self.pairs:
             if parameters[key] is not a:
@@ -235,7 +238,7 @@ def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
     if step is None or not step.holds(parameters):
         step = _PREPARED.remember(key, PreparedStep(parameters, L, X.shape, X.dtype, hidden,
                                                     output, cost))
-    J, status = step.run(X, Y, learning_rate)
+    J, status = step.run(X, Y, float(learning_rate))  # one compiled step, whatever the number's type
     if status != OK:  # the checks above passed, so this cannot happen; never return garbage
         raise RuntimeError("train_step kernel rejected inputs that passed the checks")
     return J
