@@ -116,6 +116,10 @@ def check_parameters(parameters):
     if not isinstance(parameters, dict) or "W1" not in parameters:
         raise ValueError("parameters must be a dict with keys W1, b1, ..., WL, bL")
     L = sum(1 for key in parameters if key.startswith("W"))
+    names = {f"{p}{l}" for l in range(1, L + 1) for p in "Wb"}
+    extra = [key for key in parameters if key not in names]  # the update would step these too
+    if extra:
+        raise ValueError(f"parameters has the key {extra[0]!r}; expected only W1, b1, ..., W{L}, b{L}")
     dtype = None
     for l in range(1, L + 1):
         for key in (f"W{l}", f"b{l}"):

@@ -77,6 +77,23 @@ def test_missing_parameter(net):
         path.forward(X, parameters)
 
 
+@pytest.mark.parametrize("key", ["b3", "note", "dW1"])
+def test_a_key_that_is_no_parameter_is_named_and_nothing_is_updated(net, key):
+    """The update steps every key of the dict: one that is no W[l] or b[l] is refused up front
+    (the reference once stepped W1 ... bL and then failed on it with a KeyError)."""
+    path, parameters, X, Y, AL, caches = net
+    parameters = dict(parameters, **{key: np.zeros((1, 1))})
+    before = {k: v.copy() for k, v in parameters.items()}
+    message = rf"parameters has the key '{key}'; expected only W1, b1, \.\.\., W2, b2"
+    with pytest.raises(ValueError, match=message):
+        path.train_step(parameters, X, Y, 0.1)
+    with pytest.raises(ValueError, match=message):
+        path.update_parameters(parameters, path.backward(AL, Y, caches), 0.1)
+    with pytest.raises(ValueError, match=message):
+        path.forward(X, parameters)
+    assert all(np.array_equal(parameters[k], before[k]) for k in before)
+
+
 def test_Y_of_other_shape_than_AL(net):
     path, parameters, X, Y, AL, caches = net
     wrong = np.zeros((1, 4))
