@@ -224,10 +224,12 @@ def check_cost(AL, Y, cost, logits=None):
 
 
 def check_backward(AL, Y, caches, cost):
-    """backward's inputs: the cost against the output activation forward used, Y against AL."""
-    *_, (_, _, output) = caches
+    """backward's inputs: the cost against the output activation forward used, AL against the
+    Z[L] forward kept (the shape backward's steps rely on), Y against AL."""
+    *_, (_, ZL, output) = caches
     check_cost_name(cost, output)
-    check_Y(Y, np.shape(AL), cost)
+    check_like("AL", AL, "Z[L] in caches (from forward)", tuple(ZL.shape), np.dtype(ZL.dtype))
+    check_Y(Y, AL.shape, cost)
 
 
 def check_update(parameters, grads, learning_rate):

@@ -4,6 +4,8 @@ The fast paths run kernels without bounds checks, so these errors must come from
 wrappers before any kernel runs; they share reference/checks.py, so the words are the same.
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -104,6 +106,17 @@ def test_Y_of_other_shape_than_AL(net):
         path.backward(AL, wrong, caches)
     with pytest.raises(ValueError, match=r"Y has shape \(3,\)"):
         path.train_step(parameters, X, Y.ravel(), 0.1)
+
+
+@pytest.mark.parametrize("change", ["transposed", "one column"])
+def test_backward_refuses_AL_and_Y_that_match_each_other_but_not_forward(net, change):
+    """AL and Y of one shape, but not forward's: kernels.cpu's dZ[L] kernel loops over AL's
+    shape and read Z[L] out of bounds (a silently wrong answer or a crash) before this check."""
+    path, parameters, X, Y, AL, caches = net
+    AL, Y = (AL.T.copy(), Y.T.copy()) if change == "transposed" else (AL[:, :1].copy(), Y[:, :1].copy())
+    expected = f"AL has shape {AL.shape}; expected (1, 3), the shape of Z[L] in caches (from forward)"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        path.backward(AL, Y, caches)
 
 
 def test_labels_outside_0_1_for_cross_entropy(net):
