@@ -28,12 +28,13 @@ def reach(dtype):
     return float(-np.log(np.finfo(dtype).tiny)) + 2.0
 
 
-def sweep(dtype, points):
-    """z over the whole range, both signs: powers of two from the smallest normal number to
-    reach(dtype), and `points` evenly spaced points up to it (denser near where values end)."""
+def sweep(dtype, points, stride=1):
+    """z over the whole range, both signs: powers of two (every stride-th) from the smallest
+    normal number to reach(dtype), and `points` evenly spaced points up to it (denser near where
+    values end)."""
     finfo = np.finfo(dtype)
     top = reach(dtype)
-    powers = 2.0 ** np.arange(finfo.minexp, int(np.log2(top)) + 1)
+    powers = 2.0 ** np.arange(finfo.minexp, int(np.log2(top)) + 1)[::stride]
     even = np.linspace(0, top, points)
     ends = np.concatenate([np.linspace(e - 3, e + 1, points // 2) for e in (top - 2, (top - 2) / 2 + 1)])
     z = np.concatenate([powers, even, ends])
@@ -88,7 +89,7 @@ def check(path, name, Z):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_g_and_its_slope_are_relatively_exact_over_the_whole_normal_range(path, dtype, name):
-    Z = sweep(dtype, 24 if path.small else 400)
+    Z = sweep(dtype, 12, stride=32) if path.small else sweep(dtype, 400)  # the simulator: fewer
     check(path, name, Z)
 
 
