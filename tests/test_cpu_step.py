@@ -299,3 +299,28 @@ def test_any_number_steps_as_the_reference_on_the_one_compiled_step(learning_rat
         assert_close(key, parameters[key], expected[key], TOLERANCES[np.dtype(np.float64)][0])
     alphas = {str(signature[3]) for signature in step.train_step_on.signatures}
     assert alphas == {"float64"}, f"train_step_on compiled for learning rates of types {alphas}"
+
+
+@pytest.mark.parametrize("change", ["lost its last layer", "swapped a key for another"])
+def test_a_dict_that_lost_a_key_since_its_step_was_prepared(change):
+    """The prepared step looked its arrays up by key: a dict without one of them raised
+    KeyError in accepts() (the same number of keys) or holds() (a valid smaller network)."""
+    parameters, X, Y = problem(dims=(4, 3, 3), m=5)
+    expected = {k: v.copy() for k, v in parameters.items()}
+    step.train_step(parameters, X, Y, 0.1)
+    reference.train_step(expected, X, Y, 0.1)
+    for d in (parameters, expected):
+        if change == "lost its last layer":  # W1, b1: a one-layer network of the same X, Y shapes
+            del d["W2"], d["b2"]
+        else:  # as many keys as before, one of them new
+            d["b3"] = d.pop("W2")
+    kind, message = (None, None) if change == "lost its last layer" else reference_error(expected, X, Y)
+    if kind is None:
+        J = step.train_step(parameters, X, Y, 0.1)
+        assert J == pytest.approx(reference.train_step(expected, X, Y, 0.1), rel=1e-12)
+        for key in expected:
+            assert_close(key, parameters[key], expected[key], TOLERANCES[np.dtype(np.float64)][0])
+    else:
+        with pytest.raises(kind) as info:
+            step.train_step(parameters, X, Y, 0.1)
+        assert str(info.value) == message

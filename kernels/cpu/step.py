@@ -182,7 +182,7 @@ class PreparedStep:
 
     def holds(self, parameters):
         """parameters holds the arrays this step was prepared with, of the same shapes."""
-        return all(parameters[k] is a and a.shape == s and a.dtype == self.dtype
+        return all(parameters.get(k) is a and a.shape == s and a.dtype == self.dtype
                    for (k, a), s in zip(self.pairs, self.shapes, strict=True))
 
     def accepts(self, parameters, X, Y, learning_rate):
@@ -192,7 +192,7 @@ class PreparedStep:
                 or not Y.flags.c_contiguous or type(learning_rate) not in _FLOAT_TYPES):
             return False
         for key, a in self.pairs:
-            if parameters[key] is not a:
+            if parameters.get(key) is not a:  # .get: the dict may have lost the key since
                 return False
         return True
 
