@@ -206,6 +206,9 @@ class StepMachine(RuleBasedStateMachine):
     def parameter_keys(self):
         return sorted(k for k, v in self.fast.items() if isinstance(v, np.ndarray) and v.ndim == 2)
 
+    def float_keys(self):
+        return [k for k in self.parameter_keys() if self.fast[k].dtype.kind == "f"]
+
     @precondition(lambda self: self.parameter_keys())
     @then_a_step(data=st.data())
     def replace_with_the_same_shape_and_dtype(self, data):
@@ -239,14 +242,25 @@ class StepMachine(RuleBasedStateMachine):
         event(f"replaced with {kind}")
         self.put(key, new)
 
-    @precondition(lambda self: self.parameter_keys())
-    @then_a_step(data=st.data(), value=VALUES)
-    def write_into_a_parameter(self, data, value):
-        key = data.draw(st.sampled_from(self.parameter_keys()))
+    def write(self, data, value):
+        """value into an entry of a float parameter, in place, in both dicts."""
+        key = data.draw(st.sampled_from(self.float_keys()))
         a = self.fast[key]
         i, j = data.draw(st.integers(0, a.shape[0] - 1)), data.draw(st.integers(0, a.shape[1] - 1))
         a[i, j] = value
         self.ref[key][i, j] = value
+
+    @precondition(lambda self: self.float_keys())
+    @then_a_step(data=st.data(), value=VALUES)
+    def write_into_a_parameter(self, data, value):
+        self.write(data, value)
+
+    @precondition(lambda self: self.float_keys())
+    @then_a_step(data=st.data(), value=st.sampled_from([math.nan, math.inf, -math.inf]))
+    def a_non_finite_value_in_a_parameter(self, data, value):
+        """The fused kernel checks the values itself (the prepared step skips the Python checks):
+        one NaN or inf in any W[l] or b[l] must still give the reference's error."""
+        self.write(data, value)
 
     @then_a_step(kind=st.sampled_from(["an unrelated key", "the next W", "the next b", "a gradient"]))
     def add_a_key(self, kind):
