@@ -56,6 +56,18 @@ def engine_thresholds(dtype):
     }
 
 
+def takes_the_engine(M, K, N, dtype):
+    """Whether kernels.cpu runs C (M, N) = A (M, K) B (K, N) on the engine (else its small
+    tiles), and on a second thread too: main's rule (products.small, gemm.product), from the sizes above.
+    (Issue 16's engine shares a small product's columns among threads when it has fewer rows
+    than MR and at least PARALLEL_MIN_MACS multiply-adds: products.by_columns.)"""
+    t = engine_thresholds(dtype)
+    macs, MR, NR = M * K * N, t["MR"][0], t["NR"][0]
+    engine = macs >= t["ENGINE_MIN_MACS"][0] and M >= MR and N >= NR
+    two_tiles = M > MR or N > NR  # a product of one micro-tile leaves a second thread nothing
+    return engine, engine and macs >= t["PARALLEL_MIN_MACS"][0] and two_tiles
+
+
 SMALL = ("small tile rows", "small tile inputs", "small dot columns")
 # the product each small-tile edge belongs to
 SMALL_KINDS = {"small tile rows": ("W A", "dZ A^T", "W^T dZ"), "small tile inputs": ("W A", "W^T dZ"),
@@ -175,5 +187,47 @@ def test_the_drawn_product_lands_on_its_side(name, side, dtype):
                   "MACS": M * K * N >= t["ENGINE_MIN_MACS"][0]}
         others.pop({"MR": "M", "NR": "N", "ENGINE_MIN_MACS": "MACS"}.get(name), None)
         assert all(others.values()), (shape, others)
+
+    run()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("name, side", CASES, ids=[f"{n}-{s}" for n, s in CASES])
+def test_each_product_takes_the_branch_its_size_names(name, side, dtype):
+    """The branches compute the same numbers, so parity alone cannot see a threshold moved or
+    flipped; their buffers can. The engine packs B into the packing buffers (each thread its
+    own row), the small tiles read the operands in place: a product's buffers, filled with NaN,
+    show which branch ran, and on how many threads."""
+    import numba
+
+    from kernels.cpu import products
+
+    dtype = np.dtype(dtype)
+    threads = numba.get_num_threads()
+
+    @settings(max_examples=examples(1))
+    @given(network_with(name, side, dtype), st.integers(0, 2**16))
+    def run(net, seed):
+        dims, m, kind, layer = net
+        rng = np.random.default_rng(seed)
+        n, k = dims[layer], dims[layer - 1]
+        W, A_prev = rng.standard_normal((n, k)).astype(dtype), rng.standard_normal((k, m)).astype(dtype)
+        dZ = rng.standard_normal((n, m)).astype(dtype)
+        call, shape, expected = {
+            "W A": (lambda V, C: products.wa(W, A_prev, np.zeros((n, m), dtype), V, C), (n, k, m),
+                    lambda: W @ A_prev),
+            "dZ A^T": (lambda V, C: products.dzat(dZ, A_prev, out, V, C), (n, m, k), lambda: dZ @ A_prev.T),
+            "W^T dZ": (lambda V, C: products.wtdz(W, dZ, out, V, C), (k, n, m), lambda: W.T @ dZ),
+        }[kind]
+        out = np.empty({"dZ A^T": (n, k), "W^T dZ": (k, m)}.get(kind, (n, m)), dtype)
+        Vbuf, Cbuf = gemm.buffers([shape], dtype, slabs=max(threads, 1))
+        Vbuf[...] = np.nan
+        call(Vbuf, Cbuf)
+        engine, parallel = takes_the_engine(*shape, dtype)
+        assert (not np.isnan(Vbuf[0]).all()) == engine, f"{kind} {shape}: engine {engine} expected"
+        if threads > 1:
+            assert (not np.isnan(Vbuf[1]).all()) == parallel, f"{kind} {shape}: threads {parallel}"
+        if kind != "W A":
+            assert_close(kind, out, expected(), TOLERANCES[dtype][0], dtype)
 
     run()
