@@ -66,8 +66,9 @@ LATER_TESTS = {
     "reference": ["tests/test_step_stateful.py", "tests/test_broadcasting.py",
                   "tests/test_precision.py", "tests/test_engine_thresholds.py"],
     "cpu": ["tests/test_step_stateful.py", "tests/test_broadcasting.py", "tests/test_precision.py",
-            "tests/test_engine_thresholds.py"],
-    "cuda": ["tests/test_step_stateful.py", "tests/test_broadcasting.py", "tests/test_precision.py"],
+            "tests/test_engine_thresholds.py", "tests/test_memo.py"],
+    "cuda": ["tests/test_step_stateful.py", "tests/test_broadcasting.py", "tests/test_precision.py",
+             "tests/test_memo.py"],
     "train": ["tests/test_csv_property.py"],
 }
 PACKAGES = ["reference", "kernels", "train", "exercises", "plots", "bench", "tools"]
