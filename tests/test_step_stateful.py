@@ -197,7 +197,10 @@ class StepMachine(RuleBasedStateMachine):
         for key, value in self.ref.items():
             if isinstance(value, np.ndarray):
                 assert self.fast[key].dtype == value.dtype, key
-                assert_close(key, self.fast[key], value, value_tol, self.dtype)
+                # over the whole array: hypothesis writes values (0.5, -0.5, 1.5) whose sums
+                # cancel, and two right float64 orders of summation then differ by more than
+                # 1e-10 of such an entry (b2 once, by 1.9e-10); a memo bug moves the whole array
+                assert_close(key, self.fast[key], value, value_tol, self.dtype, entrywise=False)
                 value[...] = self.fast[key]  # the next step starts both from the same numbers
 
     # -----------------------------------------------------------------------------------------
@@ -420,7 +423,7 @@ class DeviceStepMachine(RuleBasedStateMachine):
         value_tol, _ = TOLERANCES[self.dtype]
         assert_close("cost", J, expected, value_tol, self.dtype)
         for key, value in self.kc.step.to_host(self.fast).items():
-            assert_close(key, value, self.ref[key], value_tol, self.dtype)
+            assert_close(key, value, self.ref[key], value_tol, self.dtype, entrywise=False)
             self.ref[key][...] = value  # the next step starts both from the same numbers
 
     @rule(data=st.data())
