@@ -116,6 +116,10 @@ def check_parameters(parameters):
     if not isinstance(parameters, dict) or "W1" not in parameters:
         raise ValueError("parameters must be a dict with keys W1, b1, ..., WL, bL")
     L = sum(1 for key in parameters if key.startswith("W"))
+    names = {f"{p}{l}" for l in range(1, L + 1) for p in "Wb"}
+    extra = [key for key in parameters if key not in names]  # the update would step these too
+    if extra:
+        raise ValueError(f"parameters has the key {extra[0]!r}; expected only W1, b1, ..., W{L}, b{L}")
     dtype = None
     for l in range(1, L + 1):
         for key in (f"W{l}", f"b{l}"):
@@ -220,10 +224,12 @@ def check_cost(AL, Y, cost, logits=None):
 
 
 def check_backward(AL, Y, caches, cost):
-    """backward's inputs: the cost against the output activation forward used, Y against AL."""
-    *_, (_, _, output) = caches
+    """backward's inputs: the cost against the output activation forward used, AL against the
+    Z[L] forward kept (the shape backward's steps rely on), Y against AL."""
+    *_, (_, ZL, output) = caches
     check_cost_name(cost, output)
-    check_Y(Y, np.shape(AL), cost)
+    check_like("AL", AL, "Z[L] in caches (from forward)", tuple(ZL.shape), np.dtype(ZL.dtype))
+    check_Y(Y, AL.shape, cost)
 
 
 def check_update(parameters, grads, learning_rate):

@@ -1,4 +1,5 @@
-"""Shared test set-up: the CUDA simulator switch and the fixture that runs a test on every path.
+"""Shared test set-up: the CUDA simulator switch, hypothesis's profiles and the fixture that runs a
+test on every path.
 
 numba.cuda chooses the simulator when it is first imported, so it is decided here, before any
 test module imports it: on a machine without an NVIDIA driver the kernels.cuda tests run in
@@ -16,10 +17,28 @@ if not cuda_target.driver_present() and os.environ.get("NUMBA_ENABLE_CUDASIM") !
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 from kernels import paths  # noqa: E402
 
 SIMULATED = cuda_target.simulator_on()
+
+# hypothesis: "ci" (the default, and what CI runs) draws the same examples on every run
+# (derandomized, no example database) and few of them, so the suite's time stays steady;
+# HYPOTHESIS_PROFILE=nightly draws NIGHTLY times as many, new ones each run, and keeps failures
+# in .hypothesis/ to replay them. No deadline: a first call may compile a kernel.
+NIGHTLY = 20
+_COMMON = dict(deadline=None, print_blob=True,
+               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("ci", max_examples=10, derandomize=True, database=None, **_COMMON)
+settings.register_profile("nightly", max_examples=10 * NIGHTLY, **_COMMON)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+settings.load_profile(PROFILE)
+
+
+def examples(ci):
+    """max_examples for a test that draws `ci` examples in CI (NIGHTLY times as many at night)."""
+    return ci * NIGHTLY if PROFILE == "nightly" else ci
 
 
 @dataclass

@@ -4,6 +4,8 @@ The fast paths run kernels without bounds checks, so these errors must come from
 wrappers before any kernel runs; they share reference/checks.py, so the words are the same.
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -77,6 +79,23 @@ def test_missing_parameter(net):
         path.forward(X, parameters)
 
 
+@pytest.mark.parametrize("key", ["b3", "note", "dW1"])
+def test_a_key_that_is_no_parameter_is_named_and_nothing_is_updated(net, key):
+    """The update steps every key of the dict: one that is no W[l] or b[l] is refused up front
+    (the reference once stepped W1 ... bL and then failed on it with a KeyError)."""
+    path, parameters, X, Y, AL, caches = net
+    parameters = dict(parameters, **{key: np.zeros((1, 1))})
+    before = {k: v.copy() for k, v in parameters.items()}
+    message = rf"parameters has the key '{key}'; expected only W1, b1, \.\.\., W2, b2"
+    with pytest.raises(ValueError, match=message):
+        path.train_step(parameters, X, Y, 0.1)
+    with pytest.raises(ValueError, match=message):
+        path.update_parameters(parameters, path.backward(AL, Y, caches), 0.1)
+    with pytest.raises(ValueError, match=message):
+        path.forward(X, parameters)
+    assert all(np.array_equal(parameters[k], before[k]) for k in before)
+
+
 def test_Y_of_other_shape_than_AL(net):
     path, parameters, X, Y, AL, caches = net
     wrong = np.zeros((1, 4))
@@ -87,6 +106,17 @@ def test_Y_of_other_shape_than_AL(net):
         path.backward(AL, wrong, caches)
     with pytest.raises(ValueError, match=r"Y has shape \(3,\)"):
         path.train_step(parameters, X, Y.ravel(), 0.1)
+
+
+@pytest.mark.parametrize("change", ["transposed", "one column"])
+def test_backward_refuses_AL_and_Y_that_match_each_other_but_not_forward(net, change):
+    """AL and Y of one shape, but not forward's: kernels.cpu's dZ[L] kernel loops over AL's
+    shape and read Z[L] out of bounds (a silently wrong answer or a crash) before this check."""
+    path, parameters, X, Y, AL, caches = net
+    AL, Y = (AL.T.copy(), Y.T.copy()) if change == "transposed" else (AL[:, :1].copy(), Y[:, :1].copy())
+    expected = f"AL has shape {AL.shape}; expected (1, 3), the shape of Z[L] in caches (from forward)"
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        path.backward(AL, Y, caches)
 
 
 def test_labels_outside_0_1_for_cross_entropy(net):

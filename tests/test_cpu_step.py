@@ -279,3 +279,45 @@ def test_steady_state_train_step_allocates_nothing():
         # above the start is a few small Python objects, far below one workspace array.
         assert d["peak_bytes"] < 2048, dims
         assert d["workspace_bytes"] > 2048, dims
+
+
+@pytest.mark.parametrize("learning_rate", [0.1, np.float64(0.1), np.float32(0.1), np.float16(0.1),
+                                           np.array(0.1), 1, np.int64(1), True],
+                         ids=lambda r: f"{type(r).__name__}({r})")
+def test_any_number_steps_as_the_reference_on_the_one_compiled_step(learning_rate):
+    """Every number the reference takes as a learning rate reaches the kernel as a float: the
+    same step (numba compiles train_step_on once per dtype, not once per number type)."""
+    parameters, X, Y = problem()
+    expected = {k: v.copy() for k, v in parameters.items()}
+    for _ in range(2):  # the checked call, then the fast path
+        J = step.train_step(parameters, X, Y, learning_rate)
+        assert J == pytest.approx(reference.train_step(expected, X, Y, learning_rate), rel=1e-12)
+    for key in expected:
+        assert_close(key, parameters[key], expected[key], TOLERANCES[np.dtype(np.float64)][0])
+    alphas = {str(signature[-1]) for signature in step.train_step_on.signatures}  # alpha: the last
+    assert alphas == {"float64"}, f"train_step_on compiled for learning rates of types {alphas}"
+
+
+@pytest.mark.parametrize("change", ["lost its last layer", "swapped a key for another"])
+def test_a_dict_that_lost_a_key_since_its_step_was_prepared(change):
+    """The prepared step looked its arrays up by key: a dict without one of them raised
+    KeyError in accepts() (the same number of keys) or holds() (a valid smaller network)."""
+    parameters, X, Y = problem(dims=(4, 3, 3), m=5)
+    expected = {k: v.copy() for k, v in parameters.items()}
+    step.train_step(parameters, X, Y, 0.1)
+    reference.train_step(expected, X, Y, 0.1)
+    for d in (parameters, expected):
+        if change == "lost its last layer":  # W1, b1: a one-layer network of the same X, Y shapes
+            del d["W2"], d["b2"]
+        else:  # as many keys as before, one of them new
+            d["b3"] = d.pop("W2")
+    kind, message = (None, None) if change == "lost its last layer" else reference_error(expected, X, Y)
+    if kind is None:
+        J = step.train_step(parameters, X, Y, 0.1)
+        assert J == pytest.approx(reference.train_step(expected, X, Y, 0.1), rel=1e-12)
+        for key in expected:
+            assert_close(key, parameters[key], expected[key], TOLERANCES[np.dtype(np.float64)][0])
+    else:
+        with pytest.raises(kind) as info:
+            step.train_step(parameters, X, Y, 0.1)
+        assert str(info.value) == message

@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from kernels.paths import to_host
 from reference import network as reference
 from tests.torch_compare import TOLERANCES, assert_close, check_against_torch
 
@@ -195,3 +196,49 @@ def test_output_gradient_is_torchs_dJ_dZL(dtype, output, cost):
         return F.binary_cross_entropy(AL, Y) if cost == "cross_entropy" else F.mse_loss(AL, Y)
 
     check_against_torch(torch_cost, {"ZL": ZL, "Y": Y}, grads={"ZL": dZL})
+
+
+def test_the_cost_from_the_logits_is_torchs(path, dtype):
+    """compute_cost(AL, Y, logits=Z[L]): the stable cross-entropy, from the logits forward kept."""
+    for layer_dims, m in cases_for(path):
+        parameters, X, Y = make_problem(layer_dims, m, dtype, "cross_entropy", seed=2)
+        L = len(layer_dims) - 1
+        AL, caches = path.forward(X, parameters)
+        ZL = reference.forward(X, parameters)[1][-1].Z
+        for logits in (ZL, caches[-1].Z):  # a host array, or this path's own
+            J = path.compute_cost(AL, Y, cost="cross_entropy", logits=logits)
+            check_against_torch(lambda L=L, **t: torch_cost(t, L, "relu", "sigmoid", "cross_entropy"),
+                                {"X": X, "Y": Y, **parameters}, value=np.array(J), dtype=dtype)
+
+
+def test_forward_keeps_the_references_caches(path, dtype):
+    """caches[l-1] = LayerCache((A[l-1], W[l], b[l]), Z[l], activation), as the reference's."""
+    layer_dims, m = cases_for(path)[-1]
+    parameters, X, Y = make_problem(layer_dims, m, dtype, "mse", seed=3)
+    _, ours = path.forward(X, parameters, hidden="tanh", output="linear")
+    _, theirs = reference.forward(X, parameters, hidden="tanh", output="linear")
+    assert len(ours) == len(theirs)
+    for l, (mine, ref_cache) in enumerate(zip(ours, theirs, strict=True), start=1):
+        assert mine.activation == ref_cache.activation
+        for name in ("A_prev", "W", "b"):
+            assert_close(f"caches[{l - 1}].{name}", to_host(getattr(mine.linear, name)),
+                         getattr(ref_cache.linear, name), TOLERANCES[dtype][0], dtype)
+        assert_close(f"caches[{l - 1}].Z", to_host(mine.Z), ref_cache.Z, TOLERANCES[dtype][0], dtype)
+
+
+def test_update_parameters_writes_into_parameters_of_any_layout(path, dtype):
+    """A Fortran-ordered W or a strided view of b is updated in place, as the reference's
+    W -= alpha dW does, even where a path computes on a contiguous copy."""
+    parameters, _, _ = make_problem([3, 4, 2], 1, dtype, "mse")
+    wide = np.zeros((4, 2), dtype)
+    wide[:, ::2] = parameters["b1"]
+    parameters["W1"], parameters["b1"] = np.asfortranarray(parameters["W1"]), wide[:, ::2]
+    rng = np.random.default_rng(5)
+    grads = {"d" + k: rng.standard_normal(v.shape).astype(dtype) for k, v in parameters.items()}
+    expected = {k: v - dtype.type(0.1) * grads["d" + k] for k, v in parameters.items()}
+    originals = dict(parameters)
+    path.update_parameters(parameters, grads, 0.1)
+    for key in expected:
+        assert parameters[key] is originals[key]
+        assert_close(key, parameters[key], expected[key], TOLERANCES[dtype][0], dtype)
+    np.testing.assert_array_equal(wide[:, 1::2], 0)  # the view's neighbours are untouched

@@ -11,7 +11,7 @@ from invoke import MockContext
 from invoke.exceptions import Exit
 
 import tasks
-from train.csv_data import read_csv
+from train.csv_data import CsvError, load_csv, read_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,15 +72,18 @@ BAD_FILES = [
     ("label_2", "x,label\n1,0\n2,2\n", "data.csv, line 3, column 2 ('label'): expected the label 0 or 1, "
                                        "found '2'"),
     ("label_half", "1,2,0.5\n", "data.csv, line 1, column 3: expected the label 0 or 1, found '0.5'"),
-    ("empty", "", "data.csv: the file is empty; expected an optional header line, then one line"),
+    ("empty", "", "data.csv: the file is empty; expected an optional header line, then one line of "
+                  "numbers per sample"),
     ("blank_lines_only", "\n  \n\n", "data.csv: the file is empty"),
-    ("header_only", "a,b,label\n", "data.csv: no samples after the header on line 1"),
+    ("header_only", "a,b,label\n", "data.csv: no samples after the header on line 1; expected one line "
+                                   "of numbers per sample"),
     ("mixed_first_line", "1.0,abc,0\n2,3,1\n",
      "data.csv, line 1: column 1 is the number '1.0' but column 2 is the text 'abc'; expected a header"),
     ("two_labels", "label,x,Label\n0,1,1\n", "data.csv, line 1: columns 1 and 3 are both named 'label'"),
     ("one_column", "label\n0\n1\n", "data.csv, line 1: expected at least 2 columns (features, then the "
                                      "label), found 1"),
-    ("too_few", "1,0\n2,1\n", "data.csv: 2 samples are too few to hold out 20% and train on the rest"),
+    ("too_few", "1,0\n2,1\n", "data.csv: 2 samples are too few to hold out 20% and train on the rest; "
+                            "expected at least 5"),
 ]
 
 
@@ -130,3 +133,34 @@ def test_the_command_line_prints_the_message_not_a_traceback(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
     assert bad.stderr.strip() == f"invoke train: {path}, line 3: expected 3 values (as line 1 has), found 2"
+
+
+# ---------------------------------------------------------------------------------------------
+# The reader's rarer paths (mutants the tests above let through: docs/mutants.md).
+
+
+def test_a_file_that_cannot_be_read_and_a_line_csv_cannot_parse(tmp_path):
+    long_name = tmp_path / ("x" * 300 + ".csv")  # longer than a file name may be
+    with pytest.raises(CsvError, match=r": cannot be read \(File name too long\)$"):
+        read_csv(long_name)
+    path = write(tmp_path, "1,2,0\n" + "3," + "4" * 200_000 + ",1\n")  # past csv's field limit
+    with pytest.raises(CsvError, match=r"data.csv, line 2: field larger than field limit"):
+        read_csv(path)
+
+
+def test_the_split_follows_the_seed_and_the_name_and_dtype_are_kept(tmp_path):
+    rows = two_feature_rows(40)
+    path = write(tmp_path, "".join(f"{a},{b},{y}\n" for a, b, y in rows), name="points.csv")
+    default, same, other = load_csv(path), load_csv(path, seed=0), load_csv(path, seed=1)
+    np.testing.assert_array_equal(default.X_train, same.X_train)
+    assert not np.array_equal(default.X_train, other.X_train)
+    assert default.name == "points"
+    single = load_csv(path, dtype=np.float32)
+    assert all(a.dtype == np.float32 and a.flags.c_contiguous for a in single[:4])
+    np.testing.assert_array_equal(single.Y_held, default.Y_held.astype(np.float32))
+
+
+def test_one_training_sample_is_enough_when_the_rest_is_held_out(tmp_path):
+    path = write(tmp_path, "1,2,0\n3,4,0\n")
+    split = load_csv(path, held_out_fraction=0.5)
+    assert split.X_train.shape == (2, 1) and split.X_held.shape == (2, 1)

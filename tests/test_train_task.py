@@ -85,3 +85,110 @@ def test_invoke_train_non_numbers_get_a_message_not_a_traceback(option, value, m
     assert bad.returncode != 0
     assert message in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# What `invoke train` prints and how it reads its options (the mutants of train/cli.py that
+# the tests above let through: docs/mutants.md).
+
+
+def test_the_function_behind_the_task_has_the_tasks_defaults():
+    """train.cli.train is what `invoke train` runs; called from Python it must train the same
+    network with the same options (one default per option, in one place each)."""
+    import inspect
+
+    from train import cli
+
+    ours = inspect.signature(cli.train).parameters
+    for name, parameter in inspect.signature(tasks.train.body).parameters.items():
+        if name != "c":
+            assert ours[name].default == parameter.default, name
+    assert ours["progress"].default is True  # the task shows its progress bar
+
+
+def run_blobs(capsys, **options):
+    """invoke train on the blobs (2 features), 3 epochs unless given: (stdout, stderr)."""
+    options = dict(dict(data="blobs", layers="2,4,1", epochs=3, batch_size=16, learning_rate=0.1),
+                   **options)
+    tasks.train(MockContext(), **options)
+    return capsys.readouterr()
+
+
+def test_the_bar_and_the_final_lines_show_the_runs_last_numbers(tmp_path, capsys):
+    from train import datasets
+    from train.runs import train_run
+
+    out, err = run_blobs(capsys, plot=str(tmp_path / "p.png"), seed=3)
+    split = datasets.DATASETS["blobs"](seed=3)
+    run = train_run(reference_path(), split.X_train, split.Y_train, [2, 4, 1], 0.1, 3, 16, seed=3,
+                    held=(split.X_held, split.Y_held))
+    m_train, m_held = split.X_train.shape[1], split.X_held.shape[1]
+    assert (f"final cost (cross_entropy): train {run.cost[-1]:.6g}, held-out {run.held_cost[-1]:.6g}"
+            in out)
+    assert (f"final accuracy: train {run.accuracy[-1]:.2%} (m = {m_train}), held-out "
+            f"{run.held_accuracy[-1]:.2%} (m = {m_held})") in out
+    last = err.strip().splitlines()[-1].split("\r")[-1]
+    assert last.startswith("train reference 2-4-1: 100%") and " 3/3 " in last, last
+    assert "epoch/s" in last or "s/epoch" in last, last
+    assert f"cost={run.cost[-1]:.4g}, held_cost={run.held_cost[-1]:.4g}" in last, last
+
+
+def reference_path():
+    from reference import network
+
+    return network
+
+
+def test_the_seed_chooses_the_split_and_the_start(tmp_path, capsys):
+    first = run_blobs(capsys, plot=str(tmp_path / "a.png"), seed=5).out
+    again = run_blobs(capsys, plot=str(tmp_path / "b.png"), seed=5).out
+    other = run_blobs(capsys, plot=str(tmp_path / "c.png"), seed=6).out
+    numbers = [out.split("convergence plot")[0] for out in (first, again, other)]
+    assert numbers[0] == numbers[1] and numbers[0] != numbers[2]
+
+
+@pytest.mark.parametrize("option, value", [("epochs", 1), ("batch_size", 0), ("batch_size", "m")])
+def test_the_smallest_and_largest_options_that_train(option, value, tmp_path, capsys):
+    """One epoch; batch size 0 (every training sample: batch gradient descent) and m itself."""
+    from train import datasets
+
+    if value == "m":
+        value = datasets.DATASETS["blobs"]().X_train.shape[1]
+    out = run_blobs(capsys, plot=str(tmp_path / "p.png"), **{option: value}).out
+    assert "final cost" in out
+
+
+def test_one_more_than_the_training_samples_is_refused(tmp_path):
+    from train import datasets
+
+    m = datasets.DATASETS["blobs"]().X_train.shape[1]
+    with pytest.raises(Exit) as raised:
+        tasks.train(MockContext(), data="blobs", layers="2,4,1", batch_size=m + 1)
+    assert raised.value.message == (
+        f"invoke train: --batch-size {m + 1}: expected 1..{m} (the training samples of 'blobs'), "
+        "or 0 for all of them (batch gradient descent)")
+
+
+def test_an_unknown_output_activation_and_a_path_that_cannot_run(monkeypatch):
+    from train import cli
+
+    with pytest.raises(cli.OptionError, match=r"^unknown output activation 'softmax'; expected one of"):
+        cli.check_options("reference", "2,4,1", "relu", "softmax", "mse", 16, 3, 0.1, "blobs")
+    monkeypatch.setattr(cli, "load_path", lambda name: (None, "no GPU here"))
+    with pytest.raises(cli.OptionError, match=r"^--path cuda cannot run: no GPU here$"):
+        cli.check_options("cuda", "2,4,1", "relu", "sigmoid", "cross_entropy", 16, 3, 0.1, "blobs")
+
+
+def test_a_diverging_run_says_after_how_many_epochs(tmp_path, capsys):
+    from train import datasets
+    from train.runs import train_run
+
+    options = dict(data="blobs", layers="2,16,1", output="linear", cost="mse", learning_rate=50.0,
+                   epochs=40, batch_size=16)
+    out = run_blobs(capsys, plot=str(tmp_path / "p.png"), **options).out
+    split = datasets.DATASETS["blobs"](seed=0)
+    run = train_run(reference_path(), split.X_train, split.Y_train, [2, 16, 1], 50.0, 40, 16,
+                    output="linear", cost="mse", held=(split.X_held, split.Y_held))
+    assert run.diverged
+    assert (f"training diverged (overflow) after {len(run.cost) - 1} of 40 epochs: try a smaller "
+            "--learning-rate than 50.0") in out

@@ -35,9 +35,9 @@ def _number(text):
 def _lines(path):
     """[(line number, fields)] of the non-blank lines, or a CsvError for a file that is not text."""
     path = Path(path)
-    if path.is_dir():
-        raise CsvError(f"{path}: is a folder; expected a CSV file")
     try:
+        if path.is_dir():  # inside the try: is_dir itself fails on a name the OS refuses
+            raise CsvError(f"{path}: is a folder; expected a CSV file")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise CsvError(f"{path}: no such file; expected a CSV file, one sample per line") from None

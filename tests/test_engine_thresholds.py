@@ -1,0 +1,259 @@
+"""Network-level parity with torch across every size at which kernels.cpu's products change
+course (issue 18, item 2): the engine's threshold in multiply-adds, its micro-tile's rows and
+columns, its block sizes, its packing and threading thresholds, and the small tiles' edges below
+it. For each threshold and each side of it, hypothesis draws a network in which one of a layer's
+three products (W A, dZ A^T or W^T dZ) lands just there, with nonzero biases, any activation and
+cost, float32 or float64; forward, cost, backward and the fused train_step must equal torch's.
+
+The sizes are read from the code by engine_thresholds() alone, so the cases follow the plan on
+any machine and after the engine changes.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kernels.cpu import config, gemm, products
+from tests.conftest import examples, load_path
+from tests.test_network import COMBOS, make_problem, torch_cost, torch_forward
+from tests.torch_compare import TOLERANCES, assert_close, check_against_torch
+
+
+def engine_thresholds(dtype):
+    """name -> (size, the dimension of a product C (M, N) = A (M, K) B (K, N) it bounds: "MACS"
+    for M K N, or "M", "K", "N"), every size at which kernels.cpu's products change course for
+    dtype. The one place that knows the engine's names; on main:
+
+        config.PLANS[dtype]   ENGINE_MIN_MACS (small tiles below, the engine from there on),
+                              MR, NR (the micro-tile; fewer rows or columns: small tiles),
+                              KC, MC, NC (the blocks of K, M, N), PACK_A_MIN_MACS (A packed from
+                              there on, with at least PACK_A_MIN_N columns), PARALLEL_MIN_MACS
+                              (every thread from there on)
+        products.tile_4x8, products.dot_4x4   the small tiles: 4 rows x 8 inputs (W A, W^T dZ),
+                              4 x 4 dot products (dZ A^T)
+    """
+    P = config.PLANS[np.dtype(dtype)]
+    tile_rows, tile_inputs = 4, 8
+    assert callable(products.tile_4x8) and callable(products.dot_4x4), "the small tiles were renamed"
+    return {
+        "ENGINE_MIN_MACS": (P.ENGINE_MIN_MACS, "MACS"),
+        "PARALLEL_MIN_MACS": (P.PARALLEL_MIN_MACS, "MACS"),
+        "PACK_A_MIN_MACS": (P.PACK_A_MIN_MACS, "MACS"),
+        "PACK_A_MIN_N": (P.PACK_A_MIN_N, "N"),
+        "MR": (P.MR, "M"),
+        "NR": (P.NR, "N"),
+        "KC": (P.KC, "K"),
+        "MC": (P.MC, "M"),
+        "NC": (P.NC, "N"),
+        "small tile rows": (tile_rows, "M"),
+        "small tile inputs": (tile_inputs, "K"),
+        "small dot columns": (tile_rows, "N"),
+    }
+
+
+def takes_the_engine(M, K, N, dtype):
+    """Whether kernels.cpu runs C (M, N) = A (M, K) B (K, N) on the engine (else its small
+    tiles), and on a second thread too: the rule of products.small and gemm.product, from the sizes above.
+    (A small product with fewer rows than MR and at least PARALLEL_MIN_MACS multiply-adds
+    shares its columns among threads, products.by_columns, outside the buffers; the products
+    drawn here stay below PARALLEL_MIN_MACS when they have fewer rows than MR.)"""
+    t = engine_thresholds(dtype)
+    macs, MR, NR = M * K * N, t["MR"][0], t["NR"][0]
+    engine = macs >= t["ENGINE_MIN_MACS"][0] and M >= MR and N >= NR
+    two_tiles = M > MR or N > NR  # a product of one micro-tile leaves a second thread nothing
+    return engine, engine and macs >= t["PARALLEL_MIN_MACS"][0] and two_tiles
+
+
+SMALL = ("small tile rows", "small tile inputs", "small dot columns")
+# the product each small-tile edge belongs to
+SMALL_KINDS = {"small tile rows": ("W A", "dZ A^T", "W^T dZ"), "small tile inputs": ("W A", "W^T dZ"),
+               "small dot columns": ("dZ A^T",)}
+KINDS = ("W A", "dZ A^T", "W^T dZ")
+
+
+@st.composite
+def product_at(draw, name, side, dtype):
+    """(M, K, N) of a product on `side` ("below" or "at") of the threshold `name`: a size of one
+    less or just enough (multiply-adds, micro-tile), exactly one block or one entry more (KC,
+    MC, NC), an edge left over or none (the small tiles); past every other reason to skip the
+    engine, but for the small tiles', which lie below it."""
+    t = engine_thresholds(dtype)
+    size, dim = t[name]
+    E = t["ENGINE_MIN_MACS"][0]
+    MR, NR = t["MR"][0], t["NR"][0]
+    if name in SMALL:  # below the engine: small sizes, with or without an edge
+        q = draw(st.integers(1, 3))
+        edge = size * q + draw(st.integers(1, size - 1)) if side == "below" else size * q
+        M, K, N = (draw(st.integers(1, 13)) for _ in range(3))
+        M, K, N = {"M": (edge, K, N), "K": (M, edge, N), "N": (M, K, edge)}[dim]
+        assert M * K * N < E
+        return M, K, N
+    if dim == "MACS":  # M, N at least the micro-tile's; K brings M K N to just below or at size
+        M = draw(st.integers(MR, 2 * MR)) if size < (1 << 24) else draw(st.integers(600, 700))
+        N = draw(st.integers(NR, 2 * NR)) if size < (1 << 24) else draw(st.integers(600, 700))
+        K = (size - 1) // (M * N) if side == "below" else math.ceil(size / (M * N))
+        return M, K, N
+    if name == "PACK_A_MIN_N":  # columns one short of packing A, or just enough, past its MACS
+        N = size - 1 if side == "below" else size
+        M = draw(st.integers(600, 700))
+        return M, math.ceil(t["PACK_A_MIN_MACS"][0] / (M * N)) + draw(st.integers(0, 3)), N
+    if name in ("MR", "NR"):  # the micro-tile's rows or columns: one short, or just enough
+        at = size - 1 if side == "below" else size
+    else:  # a block (KC, MC, NC): exactly one, or one entry into a second
+        at = size if side == "below" else size + 1
+    M = at if dim == "M" else draw(st.integers(MR, 2 * MR))
+    N = at if dim == "N" else draw(st.integers(NR, 2 * NR))
+    K = at if dim == "K" else max(1, math.ceil(E / (M * N))) + draw(st.integers(0, 3))
+    N = max(N, math.ceil(E / (M * K)))  # the engine by multiply-adds, whatever the other sizes
+    return M, K, N
+
+
+@st.composite
+def network_with(draw, name, side, dtype):
+    """(layer widths, m, the product's kind, its layer) for a network one of whose products is
+    product_at(name, side)."""
+    M, K, N = draw(product_at(name, side, dtype))
+    kind = draw(st.sampled_from(SMALL_KINDS.get(name, KINDS)))
+    depth = draw(st.integers(2 if kind == "W^T dZ" else 1, 3))
+    layer = draw(st.integers(2 if kind == "W^T dZ" else 1, depth))
+    n, k, m = {"W A": (M, K, N), "dZ A^T": (M, N, K), "W^T dZ": (K, M, N)}[kind]
+    widths = [draw(st.integers(1, 6)) for _ in range(depth + 1)]
+    widths[layer], widths[layer - 1] = n, k
+    return widths, m, kind, layer
+
+
+CASES = [(name, side) for name in engine_thresholds(np.float64) for side in ("below", "at")]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("name, side", CASES, ids=[f"{n}-{s}" for n, s in CASES])
+def test_a_network_across_each_threshold_matches_torch(name, side, dtype):
+    cpu = load_path("cpu")
+    dtype = np.dtype(dtype)
+
+    @settings(max_examples=examples(1))
+    @given(network_with(name, side, dtype), st.sampled_from(COMBOS), st.integers(0, 2**16))
+    def run(net, combo, seed):
+        dims, m, _, _ = net
+        hidden, output, cost = combo
+        parameters, X, Y = make_problem(dims, m, dtype, cost, seed=seed)
+        L = len(dims) - 1
+        inputs = {"X": X, "Y": Y, **parameters}
+        AL, caches = cpu.forward(X, parameters, hidden=hidden, output=output)
+        # over the whole array in float64 too: sums of this length cancel below torch's own
+        # float64 rounding (torch_compare.py)
+        check_against_torch(lambda L=L, **t: torch_forward(t, L, hidden, output)[0], inputs, value=AL,
+                            entrywise=False)
+        J = cpu.compute_cost(AL, Y, cost=cost)
+        grads = cpu.backward(AL, Y, caches, cost=cost)
+        check_against_torch(lambda L=L, **t: torch_cost(t, L, hidden, output, cost, from_logits=False),
+                            inputs, value=np.array(J), grads={k: grads["d" + k] for k in parameters},
+                            dtype=dtype, entrywise=False)
+        before = {k: v.copy() for k, v in parameters.items()}
+        J = cpu.train_step(parameters, X, Y, 0.1, hidden=hidden, output=output, cost=cost)
+        t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=k in before)
+             for k, v in {"X": X, "Y": Y, **before}.items()}
+        loss = torch_cost(t, L, hidden, output, cost)
+        loss.backward()
+        value_tol, _ = TOLERANCES[dtype]
+        assert_close("cost", J, loss.item(), value_tol, dtype)
+        for key in before:
+            assert_close(key, parameters[key], before[key] - 0.1 * t[key].grad.numpy(), value_tol, dtype,
+                         entrywise=False)
+
+    run()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("name, side", CASES, ids=[f"{n}-{s}" for n, s in CASES])
+def test_the_drawn_product_lands_on_its_side(name, side, dtype):
+    """The generator's own check: the product it draws lies on the side of the threshold it
+    names, and past every other reason to skip the engine (the small tiles' below it)."""
+    t = engine_thresholds(dtype)
+    size, dim = t[name]
+
+    @settings(max_examples=examples(3))
+    @given(product_at(name, side, dtype))
+    def run(shape):
+        M, K, N = shape
+        value = {"MACS": M * K * N, "M": M, "K": K, "N": N}[dim]
+        if name in SMALL:
+            assert (value % size != 0) == (side == "below")
+            assert M * K * N < t["ENGINE_MIN_MACS"][0]
+            return
+        if dim == "MACS":
+            assert (value < size) == (side == "below")
+        elif name in ("MR", "NR", "PACK_A_MIN_N"):
+            assert value == (size - 1 if side == "below" else size)
+            if name == "PACK_A_MIN_N":
+                assert M * K * N >= t["PACK_A_MIN_MACS"][0]
+        else:
+            assert value == (size if side == "below" else size + 1)
+        others = {"M": M >= t["MR"][0], "N": N >= t["NR"][0],
+                  "MACS": M * K * N >= t["ENGINE_MIN_MACS"][0]}
+        others.pop({"MR": "M", "NR": "N", "ENGINE_MIN_MACS": "MACS"}.get(name), None)
+        assert all(others.values()), (shape, others)
+
+    run()
+
+
+def apart(X):
+    """X's values in a view whose entries along a row are two apart (column stride 2)."""
+    wide = np.zeros((X.shape[0], 2 * X.shape[1]), X.dtype)
+    wide[:, ::2] = X
+    return wide[:, ::2]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("name, side", CASES, ids=[f"{n}-{s}" for n, s in CASES])
+def test_each_product_takes_the_branch_its_size_names(name, side, dtype):
+    """The branches compute the same numbers, so parity alone cannot see a threshold moved or
+    flipped; their buffers can. The engine packs B, or A, into the packing buffers (each thread
+    its own row of Vbuf or Cbuf), the small tiles read the operands in place: a product's
+    buffers, filled with NaN, show which branch ran, and on how many threads. (The engine reads
+    a small B with contiguous rows in place, gemm.reads_b_in_place, and then may leave no
+    trace: so B is given here as a view with a column stride of 2, which it always packs.)"""
+    import numba
+
+    from kernels.cpu import products
+
+    dtype = np.dtype(dtype)
+    threads = numba.get_num_threads()
+
+    @settings(max_examples=examples(1))
+    @given(network_with(name, side, dtype), st.integers(0, 2**16))
+    def run(net, seed):
+        dims, m, kind, layer = net
+        rng = np.random.default_rng(seed)
+        n, k = dims[layer], dims[layer - 1]
+        W, A_prev = rng.standard_normal((n, k)).astype(dtype), rng.standard_normal((k, m)).astype(dtype)
+        dZ = rng.standard_normal((n, m)).astype(dtype)
+        # B with its entries apart along rows: A_prev for W A, dZ for W^T dZ (dZ A^T's B,
+        # A_prev.T, already is, but for m = 1)
+        A_cols, dZ_cols = apart(A_prev), apart(dZ)
+        call, shape, expected = {
+            "W A": (lambda V, C: products.wa(W, A_cols, np.zeros((n, m), dtype), V, C), (n, k, m),
+                    lambda: W @ A_prev),
+            "dZ A^T": (lambda V, C: products.dzat(dZ, apart(A_prev.T).T, out, V, C), (n, m, k), lambda: dZ @ A_prev.T),
+            "W^T dZ": (lambda V, C: products.wtdz(W, dZ_cols, out, V, C), (k, n, m), lambda: W.T @ dZ),
+        }[kind]
+        out = np.empty({"dZ A^T": (n, k), "W^T dZ": (k, m)}.get(kind, (n, m)), dtype)
+        Vbuf, Cbuf = gemm.buffers([shape], dtype, slabs=max(threads, 1))
+        Vbuf[...], Cbuf[...] = np.nan, np.nan
+        call(Vbuf, Cbuf)
+        engine, parallel = takes_the_engine(*shape, dtype)
+
+        def used(s):
+            return not (np.isnan(Vbuf[s]).all() and np.isnan(Cbuf[s]).all())
+
+        assert used(0) == engine, f"{kind} {shape}: engine {engine} expected"
+        if threads > 1:
+            assert used(1) == parallel, f"{kind} {shape}: threads {parallel} expected"
+        if kind != "W A":
+            assert_close(kind, out, expected(), TOLERANCES[dtype][0], dtype, entrywise=False)
+
+    run()
