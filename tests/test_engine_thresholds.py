@@ -238,7 +238,8 @@ def test_each_product_takes_the_branch_its_size_names(name, side, dtype):
         call, shape, expected = {
             "W A": (lambda V, C: products.wa(W, A_cols, np.zeros((n, m), dtype), V, C), (n, k, m),
                     lambda: W @ A_prev),
-            "dZ A^T": (lambda V, C: products.dzat(dZ, apart(A_prev.T).T, out, V, C), (n, m, k), lambda: dZ @ A_prev.T),
+            "dZ A^T": (lambda V, C: products.dzat(dZ, apart(A_prev.T).T, out, V, C), (n, m, k),
+                       lambda: dZ @ A_prev.T),
             "W^T dZ": (lambda V, C: products.wtdz(W, dZ_cols, out, V, C), (k, n, m), lambda: W.T @ dZ),
         }[kind]
         out = np.empty({"dZ A^T": (n, k), "W^T dZ": (k, m)}.get(kind, (n, m)), dtype)
