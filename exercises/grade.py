@@ -99,7 +99,17 @@ def grade(folder, exercises=EXERCISES):
         mine.sort(key=lambda item: item[0])  # stable: the cases keep their order within a test
         failing = [f"{case}: {record['message']}" if case else record["message"]
                    for _, case, record in mine if record["outcome"] != "passed"]
-        failure = failing[0] if failing else ("" if mine else "no test ran for it")
+        ran = {exercise.tests[index] for index, _, _ in mine}
+        missing = [test for test in exercise.tests if test not in ran]
+        if not mine:
+            failure = "no test ran for it (run invoke grade --verbose to see pytest's output)"
+        elif failing:
+            failure = failing[0]
+        elif missing:  # a grading test that was not collected checks nothing: not a pass
+            failure = (f"{missing[0]} did not run (not collected; run invoke grade --verbose to see "
+                       f"pytest's output)")
+        else:
+            failure = ""
         results.append(Result(EXERCISES.index(exercise) + 1, exercise, len(mine), failure))
     return results, output
 
