@@ -70,6 +70,7 @@ LATER_TESTS = {
     "cuda": ["tests/test_step_stateful.py", "tests/test_broadcasting.py", "tests/test_precision.py",
              "tests/test_memo.py"],
     "train": ["tests/test_csv_property.py"],
+    "exercises": ["tests/test_grade_outcomes.py"],
 }
 PACKAGES = ["reference", "kernels", "train", "exercises", "plots", "bench", "tools"]
 ALSO_COPY = ["data", "docs", "tasks.py", "README.md", "requirements.txt"]
