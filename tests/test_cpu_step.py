@@ -321,3 +321,27 @@ def test_a_dict_that_lost_a_key_since_its_step_was_prepared(change):
         with pytest.raises(kind) as info:
             step.train_step(parameters, X, Y, 0.1)
         assert str(info.value) == message
+
+
+@pytest.mark.parametrize("layout", ["Fortran order", "a strided view"])
+@pytest.mark.parametrize("which", ["X", "Y"])
+def test_a_batch_of_any_layout_steps_on_the_one_compiled_step(which, layout):
+    """A batch that is not C-contiguous takes the checked path, which hands the kernel a
+    C-contiguous copy: the values are the reference's, and numba compiles train_step_on for
+    C-ordered X and Y only (a batch of another layout reaching the kernel would compile the
+    whole step again, seconds, for the same numbers)."""
+    parameters, X, Y = problem()
+    expected = {k: v.copy() for k, v in parameters.items()}
+    step.train_step(parameters, X, Y, 0.1)  # prepared for C-ordered batches of this shape
+    reference.train_step(expected, X, Y, 0.1)
+    batch = {"X": X, "Y": Y}
+    a = batch[which]
+    batch[which] = np.asfortranarray(a) if layout == "Fortran order" else np.repeat(a, 2, axis=1)[:, ::2]
+    assert not batch[which].flags.c_contiguous
+    for _ in range(2):
+        J = step.train_step(parameters, batch["X"], batch["Y"], 0.1)
+        assert J == pytest.approx(reference.train_step(expected, batch["X"], batch["Y"], 0.1), rel=1e-12)
+    for key in expected:
+        assert_close(key, parameters[key], expected[key], TOLERANCES[np.dtype(np.float64)][0])
+    layouts = {(s[3].layout, s[4].layout) for s in step.train_step_on.signatures}
+    assert layouts == {("C", "C")}, f"train_step_on compiled for X, Y layouts {layouts}"
