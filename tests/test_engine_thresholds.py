@@ -75,6 +75,12 @@ SMALL_KINDS = {"small tile rows": ("W A", "dZ A^T", "W^T dZ"), "small tile input
 KINDS = ("W A", "dZ A^T", "W^T dZ")
 
 
+def exactly_at(size):
+    """Whether a product of M K N = size exactly can be drawn with M, N past the micro-tile: a
+    power of two, as every multiply-add threshold of the plan is."""
+    return size & (size - 1) == 0 and size >= 1 << 16
+
+
 @st.composite
 def product_at(draw, name, side, dtype):
     """(M, K, N) of a product on `side` ("below" or "at") of the threshold `name`: a size of one
@@ -92,7 +98,12 @@ def product_at(draw, name, side, dtype):
         M, K, N = {"M": (edge, K, N), "K": (M, edge, N), "N": (M, K, edge)}[dim]
         assert M * K * N < E
         return M, K, N
-    if dim == "MACS":  # M, N at least the micro-tile's; K brings M K N to just below or at size
+    if dim == "MACS":  # M, N at least the micro-tile's; K brings M K N to just below or to size
+        if side == "at" and exactly_at(size):  # powers of two: M K N = size exactly, where
+            least_m, least_n = (MR, NR) if size < (1 << 24) else (512, 512)  # >= and > differ
+            M = (1 << math.ceil(math.log2(least_m))) << draw(st.integers(0, 1))
+            N = (1 << math.ceil(math.log2(least_n))) << draw(st.integers(0, 1))
+            return M, size // (M * N), N
         M = draw(st.integers(MR, 2 * MR)) if size < (1 << 24) else draw(st.integers(600, 700))
         N = draw(st.integers(NR, 2 * NR)) if size < (1 << 24) else draw(st.integers(600, 700))
         K = (size - 1) // (M * N) if side == "below" else math.ceil(size / (M * N))
@@ -187,6 +198,8 @@ def test_the_drawn_product_lands_on_its_side(name, side, dtype):
             return
         if dim == "MACS":
             assert (value < size) == (side == "below")
+            if side == "at" and exactly_at(size):  # the threshold itself, where >= and > differ
+                assert value == size, (shape, size)
         elif name in ("MR", "NR", "PACK_A_MIN_N"):
             assert value == (size - 1 if side == "below" else size)
             if name == "PACK_A_MIN_N":
