@@ -13,13 +13,12 @@ import math
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kernels.cpu import config, gemm, products
 from tests.conftest import examples, load_path
-from tests.test_network import COMBOS, make_problem, torch_cost, torch_forward
+from tests.test_network import COMBOS, assert_step_is_torchs, make_problem, torch_cost, torch_forward
 from tests.torch_compare import TOLERANCES, assert_close, check_against_torch
 
 
@@ -166,15 +165,7 @@ def test_a_network_across_each_threshold_matches_torch(name, side, dtype):
                             dtype=dtype, entrywise=False)
         before = {k: v.copy() for k, v in parameters.items()}
         J = cpu.train_step(parameters, X, Y, 0.1, hidden=hidden, output=output, cost=cost)
-        t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=k in before)
-             for k, v in {"X": X, "Y": Y, **before}.items()}
-        loss = torch_cost(t, L, hidden, output, cost)
-        loss.backward()
-        value_tol, _ = TOLERANCES[dtype]
-        assert_close("cost", J, loss.item(), value_tol, dtype)
-        for key in before:
-            assert_close(key, parameters[key], before[key] - 0.1 * t[key].grad.numpy(), value_tol, dtype,
-                         entrywise=False)
+        assert_step_is_torchs(J, parameters, before, X, Y, 0.1, combo, dtype, entrywise=False)
 
     run()
 

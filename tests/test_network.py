@@ -101,21 +101,27 @@ def test_train_step_matches_torch_sgd_step(path, dtype, hidden, output, cost):
     alpha = 0.1
     for layer_dims, m in cases_for(path):
         parameters, X, Y = make_problem(layer_dims, m, dtype, cost, seed=1)
-        L = len(layer_dims) - 1
         before = {k: v.copy() for k, v in parameters.items()}
         J = path.train_step(parameters, X, Y, alpha, hidden=hidden, output=output, cost=cost)
         assert isinstance(J, float)
+        assert_step_is_torchs(J, parameters, before, X, Y, alpha, (hidden, output, cost), dtype)
 
-        t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=k in before)
-             for k, v in {"X": X, "Y": Y, **before}.items()}
-        loss = torch_cost(t, L, hidden, output, cost)
-        loss.backward()
-        value_tol, _ = TOLERANCES[dtype]
-        assert_close("cost", J, loss.item(), value_tol, dtype)
-        for key in before:
-            assert parameters[key].dtype == dtype
-            expected = before[key] - alpha * t[key].grad.numpy()
-            assert_close(key, parameters[key], expected, value_tol, dtype)
+
+def assert_step_is_torchs(J, parameters, before, X, Y, alpha, combo, dtype, entrywise=True):
+    """J is torch's cost of the parameters `before` on (X, Y), and each parameter now holds
+    before - alpha times torch's gradient, in the dtype it had (combo: hidden, output, cost)."""
+    hidden, output, cost = combo
+    L = len(before) // 2
+    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=k in before)
+         for k, v in {"X": X, "Y": Y, **before}.items()}
+    loss = torch_cost(t, L, hidden, output, cost)
+    loss.backward()
+    value_tol, _ = TOLERANCES[dtype]
+    assert_close("cost", J, loss.item(), value_tol, dtype)
+    for key in before:
+        assert parameters[key].dtype == dtype
+        expected = before[key] - alpha * t[key].grad.numpy()
+        assert_close(key, parameters[key], expected, value_tol, dtype, entrywise=entrywise)
 
 
 def test_linear_forward_backward_match_torch(path, dtype):

@@ -108,6 +108,24 @@ def batch(rng, dims, m, dtype, cost):
     return X, Y
 
 
+def a_dict_at_the_same_id(machine, contents):
+    """machine.fast becomes a new dict of contents, at the id() of the old one where CPython
+    hands that address out again (the event says whether it did)."""
+    old = id(machine.fast)
+    machine.kept.clear()
+    machine.fast = None
+    gc.collect()
+    tried = []  # dicts kept alive so each new one gets another address
+    for _ in range(1000):
+        d = {}
+        if id(d) == old:
+            break
+        tried.append(d)
+    event("id recycled" if id(d) == old else "id not recycled")
+    d.update(contents)
+    machine.fast = d
+
+
 class StepMachine(RuleBasedStateMachine):
     """`fast` is the dict the path under test trains, `ref` a copy of it the reference trains:
     the same keys and values, never the same arrays. Rules change both alike; `step` runs one
@@ -299,19 +317,7 @@ class StepMachine(RuleBasedStateMachine):
         contents = list(self.fast.items()) if same_arrays else [
             (k, np.array(v, copy=True, order="K") if isinstance(v, np.ndarray) else v)
             for k, v in self.fast.items()]
-        old = id(self.fast)
-        self.kept.clear()
-        self.fast = None
-        gc.collect()
-        tried = []
-        for _ in range(1000):
-            d = {}
-            if id(d) == old:
-                break
-            tried.append(d)
-        event("id recycled" if id(d) == old else "id not recycled")
-        d.update(contents)
-        self.fast = d
+        a_dict_at_the_same_id(self, contents)
 
     @then_a_step(others=st.integers(1, 10))
     def other_networks_step_in_between(self, others):
@@ -465,19 +471,7 @@ class DeviceStepMachine(RuleBasedStateMachine):
     @rule(same_arrays=st.booleans())
     def a_new_dict_at_a_recycled_id(self, same_arrays):
         contents = list(self.fast.items()) if same_arrays else list(self.kc.step.to_device(self.ref).items())
-        old = id(self.fast)
-        self.kept.clear()
-        self.fast = None
-        gc.collect()
-        tried = []
-        for _ in range(1000):
-            d = {}
-            if id(d) == old:
-                break
-            tried.append(d)
-        event("id recycled" if id(d) == old else "id not recycled")
-        d.update(contents)
-        self.fast = d
+        a_dict_at_the_same_id(self, contents)
 
     @rule(m=st.integers(1, 4))
     def a_batch_of_m_samples(self, m):
