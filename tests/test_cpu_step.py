@@ -345,3 +345,21 @@ def test_a_batch_of_any_layout_steps_on_the_one_compiled_step(which, layout):
         assert_close(key, parameters[key], expected[key], TOLERANCES[np.dtype(np.float64)][0])
     layouts = {(s[3].layout, s[4].layout) for s in step.train_step_on.signatures}
     assert layouts == {("C", "C")}, f"train_step_on compiled for X, Y layouts {layouts}"
+
+
+def test_a_checked_call_keeps_the_step_prepared_for_the_same_arrays():
+    """A call that takes the checked path (here an int learning rate) with the arrays the step
+    was prepared for reuses that PreparedStep (holds()); only other arrays prepare a new one."""
+    parameters, X, Y = problem()
+    step.train_step(parameters, X, Y, 0.1)
+
+    def prepared():
+        return [step._PREPARED.get(key) for key in list(step._PREPARED) if key[0] == id(parameters)]
+
+    [first] = prepared()
+    step.train_step(parameters, X, Y, 1)
+    assert prepared() == [first] and prepared()[0] is first
+    parameters["W1"] = parameters["W1"].copy()  # another array: prepared again
+    step.train_step(parameters, X, Y, 1)
+    [second] = prepared()
+    assert second is not first
