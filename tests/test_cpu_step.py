@@ -156,6 +156,26 @@ def test_labels_of_another_dtype_step_as_the_checked_path():
         forget(fresh)
     for key in fresh:
         np.testing.assert_array_equal(parameters[key], fresh[key])
+    kinds = {(str(s[3].dtype), str(s[4].dtype)) for s in step.train_step_on.signatures}
+    assert all(x == y for x, y in kinds), f"train_step_on compiled for X, Y dtypes {kinds}"
+
+
+def test_the_fast_path_of_a_network_on_the_engine_is_its_checked_path():
+    """A network whose products reach the engine (W1 A0: 40 x 800 x 32, past ENGINE_MIN_MACS):
+    its fast path (the prepared buffers, no checks) steps as the checked path, bit for bit."""
+    parameters, X, Y = problem(dims=(800, 40, 1), m=32)
+    fresh = {k: v.copy() for k, v in parameters.items()}
+    step.train_step(parameters, X, Y, 0.1)
+    step.train_step(fresh, X, Y, 0.1)
+    forget(fresh)
+    [prepared] = [step._PREPARED.get(k) for k in list(step._PREPARED) if k[0] == id(parameters)]
+    assert prepared.Vbuf.ndim == 2, "the engine's 2-D buffers: this network must reach the engine"
+    for _ in range(3):
+        J = step.train_step(parameters, X, Y, 0.1)
+        assert J == step.train_step(fresh, X, Y, 0.1)
+        forget(fresh)
+    for key in fresh:
+        np.testing.assert_array_equal(parameters[key], fresh[key])
 
 
 def test_more_networks_than_the_memo_holds_train_as_one_alone():
