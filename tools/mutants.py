@@ -13,7 +13,8 @@ what changed), with the group's modules mutated and the group's tests selected:
     reference   reference/ (the checks included)          the reference's tests, not on kernels.cuda
     cpu         kernels.cpu's network.py and step.py, kernels/memo.py, paths.py, activations.py
                                                           the network tests, not on kernels.cuda
-    cuda        kernels.cuda's network.py and step.py     the network tests on kernels.cuda
+    cuda        kernels.cuda's network.py and step.py     the network tests on kernels.cuda and the
+                                                          device step's (their names say cuda or device)
     train       train/csv_data.py, train/cli.py            the CSV and invoke train tests
     exercises   exercises/                                the exercises' tests
 
@@ -56,7 +57,7 @@ GROUPS = {
             NETWORK_TESTS + ["tests/test_cpu_step.py"] + NOT_CUDA),
     "cuda": (["kernels/cuda/network.py", "kernels/cuda/step.py"],
              NETWORK_TESTS + ["tests/test_cuda_kernels.py", "tests/test_cuda_simulator.py",
-                              "-k", "cuda"]),
+                              "-k", "cuda or device"]),
     "train": (["train/csv_data.py", "train/cli.py"],
               ["tests/test_train_csv.py", "tests/test_train_task.py"]),
     "exercises": (["exercises/*"], ["tests/test_exercises.py"]),
