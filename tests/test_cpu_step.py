@@ -43,6 +43,11 @@ def forget(parameters):
         del step._PREPARED[key]
 
 
+def prepared_steps(parameters):
+    """The PreparedSteps the memo holds for this parameters dict (one per batch shape)."""
+    return [s for key, s in step._PREPARED.items() if key[0] == id(parameters)]
+
+
 def count_checks(monkeypatch):
     """A list that grows by one at each call of the reference's checks of a step."""
     calls = []
@@ -168,7 +173,7 @@ def test_the_fast_path_of_a_network_on_the_engine_is_its_checked_path():
     step.train_step(parameters, X, Y, 0.1)
     step.train_step(fresh, X, Y, 0.1)
     forget(fresh)
-    [prepared] = [step._PREPARED.get(k) for k in list(step._PREPARED) if k[0] == id(parameters)]
+    [prepared] = prepared_steps(parameters)
     assert prepared.Vbuf.ndim == 2, "the engine's 2-D buffers: this network must reach the engine"
     for _ in range(3):
         J = step.train_step(parameters, X, Y, 0.1)
@@ -372,14 +377,11 @@ def test_a_checked_call_keeps_the_step_prepared_for_the_same_arrays():
     was prepared for reuses that PreparedStep (holds()); only other arrays prepare a new one."""
     parameters, X, Y = problem()
     step.train_step(parameters, X, Y, 0.1)
-
-    def prepared():
-        return [step._PREPARED.get(key) for key in list(step._PREPARED) if key[0] == id(parameters)]
-
-    [first] = prepared()
+    [first] = prepared_steps(parameters)
     step.train_step(parameters, X, Y, 1)
-    assert prepared() == [first] and prepared()[0] is first
+    [again] = prepared_steps(parameters)
+    assert again is first
     parameters["W1"] = parameters["W1"].copy()  # another array: prepared again
     step.train_step(parameters, X, Y, 1)
-    [second] = prepared()
+    [second] = prepared_steps(parameters)
     assert second is not first
