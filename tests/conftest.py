@@ -53,6 +53,14 @@ class NetPath:
         return getattr(self.module, attr)
 
 
+def apart(X):
+    """X's values in a view whose entries along a row are two apart (column stride 2): an array
+    that is neither C- nor Fortran-ordered."""
+    wide = np.zeros((X.shape[0], 2 * X.shape[1]), X.dtype)
+    wide[:, ::2] = X
+    return wide[:, ::2]
+
+
 def load_path(name):
     """Import a path's module, or skip the test saying why it cannot run here."""
     module, reason = paths.load_path(name)

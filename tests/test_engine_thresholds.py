@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kernels.cpu import config, gemm, products
-from tests.conftest import examples, load_path
+from tests.conftest import apart, examples, load_path
 from tests.test_network import COMBOS, assert_step_is_torchs, make_problem, torch_cost, torch_forward
 from tests.torch_compare import TOLERANCES, assert_close, check_against_torch
 
@@ -203,13 +203,6 @@ def test_the_drawn_product_lands_on_its_side(name, side, dtype):
         assert all(others.values()), (shape, others)
 
     run()
-
-
-def apart(X):
-    """X's values in a view whose entries along a row are two apart (column stride 2)."""
-    wide = np.zeros((X.shape[0], 2 * X.shape[1]), X.dtype)
-    wide[:, ::2] = X
-    return wide[:, ::2]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
