@@ -187,8 +187,7 @@ class PreparedStep:
             return [none] + [np.zeros(shape(l), dtype) for l in range(1, L + 1)]
 
         self.arrays = {"W": [none] + work[::2], "b": [none] + work[1::2],
-                       "Z": by_layer(lambda l: (dims[l], m)), "A": by_layer(lambda l: (dims[l], m)),
-                       "dZ": by_layer(lambda l: (dims[l], m)), "dA": by_layer(lambda l: (dims[l], m)),
+                       **{kind: by_layer(lambda l: (dims[l], m)) for kind in ("Z", "A", "dZ", "dA")},
                        "dW": by_layer(lambda l: (dims[l], dims[l - 1])),
                        "db": by_layer(lambda l: (dims[l], 1))}
         codes = ACTIVATION_CODES[hidden], ACTIVATION_CODES[output], COST_CODES[cost]
