@@ -57,8 +57,9 @@ def count_checks(monkeypatch):
     return calls
 
 
-def test_repeated_calls_skip_the_checks_also_with_a_short_last_batch(monkeypatch):
-    parameters, X, Y = problem(m=10)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_repeated_calls_skip_the_checks_also_with_a_short_last_batch(monkeypatch, dtype):
+    parameters, X, Y = problem(m=10, dtype=dtype)
     calls = count_checks(monkeypatch)
     batches = [(X[:, :6].copy(), Y[:, :6].copy()), (X[:, 6:].copy(), Y[:, 6:].copy())]
     for _ in range(3):  # three epochs of a 6 + 4 split: the first two steps prepare, no others
@@ -182,6 +183,27 @@ def test_the_fast_path_of_a_network_on_the_engine_is_its_checked_path():
         forget(fresh)
     for key in fresh:
         np.testing.assert_array_equal(parameters[key], fresh[key])
+
+
+@pytest.mark.parametrize("dims, m", [((4, 5, 3), 6), ((40, 800, 1), 32), ((30, 600, 200, 1), 32)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fused_step_is_the_layer_by_layer_step_bit_for_bit(dims, m, dtype):
+    """train_step is forward, compute_cost (from the logits Z[L]), backward and
+    update_parameters of kernels.cpu.network in one call: the same cost and parameters, bit for
+    bit, below the engine and on it (W1 A0 of (40, 800, 1): 800 x 40 x 32 multiply-adds)."""
+    from kernels.cpu import network as cpu
+
+    for hidden, output, cost in (("tanh", "sigmoid", "cross_entropy"), ("relu", "linear", "mse")):
+        parameters, X, Y = problem(dims=dims, m=m, dtype=dtype)
+        for l in range(1, len(dims)):  # nonzero biases: the engine adds W A to Z = b
+            parameters[f"b{l}"] += np.linspace(-0.5, 0.5, dims[l], dtype=dtype)[:, None]
+        fused = {k: v.copy() for k, v in parameters.items()}
+        AL, caches = cpu.forward(X, parameters, hidden, output)
+        J = cpu.compute_cost(AL, Y, cost, logits=caches[-1].Z if cost == "cross_entropy" else None)
+        cpu.update_parameters(parameters, cpu.backward(AL, Y, caches, cost), 0.1)
+        assert step.train_step(fused, X, Y, 0.1, hidden, output, cost) == J, (hidden, cost)
+        for key in parameters:
+            np.testing.assert_array_equal(fused[key], parameters[key], err_msg=f"{key} {hidden} {cost}")
 
 
 def test_more_networks_than_the_memo_holds_train_as_one_alone():

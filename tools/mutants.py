@@ -67,7 +67,7 @@ LATER_TESTS = {
     "reference": ["tests/test_step_stateful.py", "tests/test_broadcasting.py",
                   "tests/test_precision.py", "tests/test_engine_thresholds.py"],
     "cpu": ["tests/test_step_stateful.py", "tests/test_broadcasting.py", "tests/test_precision.py",
-            "tests/test_engine_thresholds.py", "tests/test_memo.py"],
+            "tests/test_engine_thresholds.py", "tests/test_memo.py", "tests/test_cpu_dtypes.py"],
     "cuda": ["tests/test_step_stateful.py", "tests/test_broadcasting.py", "tests/test_precision.py",
              "tests/test_memo.py"],
     "train": ["tests/test_csv_property.py"],
