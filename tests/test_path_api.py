@@ -59,6 +59,8 @@ def test_host_parameters_copies_device_arrays_back():
     for key, value in parameters.items():
         assert isinstance(back[key], np.ndarray)
         np.testing.assert_array_equal(back[key], value)
+        back[key][...] = -1  # a copy: the device's array keeps its values
+        np.testing.assert_array_equal(paths.to_host(on_device[key]), value)
     np.testing.assert_array_equal(paths.host_parameters(parameters)["W1"], parameters["W1"])
 
 
