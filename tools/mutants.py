@@ -69,7 +69,7 @@ LATER_TESTS = {
     "cpu": ["tests/test_step_stateful.py", "tests/test_broadcasting.py", "tests/test_precision.py",
             "tests/test_engine_thresholds.py", "tests/test_memo.py", "tests/test_cpu_dtypes.py"],
     "cuda": ["tests/test_step_stateful.py", "tests/test_broadcasting.py", "tests/test_precision.py",
-             "tests/test_memo.py"],
+             "tests/test_memo.py", "tests/test_cuda_one_step.py"],
     "train": ["tests/test_csv_property.py"],
     "exercises": ["tests/test_grade_outcomes.py"],
 }

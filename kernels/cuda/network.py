@@ -51,7 +51,7 @@ def linear_backward(dZ, cache):
     """(dA_prev, dW, db) = (W^T dZ, dZ A_prev^T, sum over m of dZ), as reference.network."""
     checks.check_linear_backward(dZ, cache)
     A_prev, W, b = cache
-    dZ_d, A_prev_d, W_d = _to_device(dZ, W.dtype), _to_device(A_prev), _to_device(W)
+    dZ_d, A_prev_d, W_d = _to_device(dZ), _to_device(A_prev), _to_device(W)
     dW = step.matmul(dZ_d, A_prev_d, trans_b=True)
     db = cuda.device_array(b.shape, W.dtype)
     reductions.bias_gradient(dZ_d, db)
@@ -70,7 +70,7 @@ def _activation(Z, name):
 def _activation_backward(dA, Z, name):
     checks.check_activation_backward(dA, Z)
     Z_d = _to_device(Z)
-    dZ_d = _to_device(dA, Z.dtype)
+    dZ_d = _to_device(dA)  # the checks: dA has Z's dtype
     elementwise.activation_backward(dZ_d, Z_d, dZ_d, ACTIVATION_CODES[name])
     return dZ_d.copy_to_host()
 
