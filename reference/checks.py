@@ -217,8 +217,10 @@ def check_cost(AL, Y, cost, logits=None):
     if logits is None:
         return
     if hasattr(logits, "copy_to_host"):  # a device array (kernels.cuda's caches[-1].Z)
-        if tuple(logits.shape) != AL.shape or np.dtype(logits.dtype) != AL.dtype:
+        if tuple(logits.shape) != AL.shape:
             raise ValueError(f"logits has shape {tuple(logits.shape)}; expected {AL.shape}, the shape of AL")
+        if np.dtype(logits.dtype) != AL.dtype:
+            raise TypeError(f"logits has dtype {np.dtype(logits.dtype)} but AL has dtype {AL.dtype}")
     else:
         check_like("logits", logits, "AL", AL.shape, AL.dtype)
 

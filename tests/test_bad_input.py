@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from reference import network as reference
+from tests.conftest import load_path
 
 
 @pytest.fixture
@@ -141,6 +142,9 @@ def test_unknown_activation_or_cost_names(net):
         path.train_step(parameters, X, Y, 0.1, cost="hinge")
     with pytest.raises(ValueError, match="cost 'cross_entropy' needs output='sigmoid'"):
         path.train_step(parameters, X, Y, 0.1, output="linear", cost="cross_entropy")
+    AL_linear, caches_linear = path.forward(X, parameters, output="linear")
+    with pytest.raises(ValueError, match=r"cost 'cross_entropy' needs output='sigmoid' .*got 'linear'"):
+        path.backward(AL_linear, Y, caches_linear, cost="cross_entropy")
 
 
 @pytest.mark.parametrize("dims, message", [
@@ -161,6 +165,8 @@ def test_grads_missing_a_parameter_or_of_wrong_shape(net):
         path.update_parameters(parameters, {k: v for k, v in grads.items() if k != "db2"}, 0.1)
     with pytest.raises(ValueError, match=r"dW1 has shape \(4, 5\); expected \(5, 4\), the shape of W1"):
         path.update_parameters(parameters, dict(grads, dW1=grads["dW1"].T.copy()), 0.1)
+    with pytest.raises(ValueError, match=r"dW1 contains NaN or inf \(dW1 has shape \(5, 4\)\)"):
+        path.update_parameters(parameters, dict(grads, dW1=np.full((5, 4), np.nan)), 0.1)
 
 
 @pytest.mark.parametrize("alpha", [0.0, -0.1, np.nan, np.inf])
@@ -214,9 +220,71 @@ def test_layer_pieces_check_their_operands(path):
         path.linear_forward(A_prev, W, np.ones((3, 1)))
     with pytest.raises(TypeError, match="A_prev, W, b have dtypes float32, float64, float64"):
         path.linear_forward(A_prev.astype(np.float32), W, b)
+    with pytest.raises(ValueError, match=r"A_prev has shape \(3,\); expected a 2-D array"):
+        path.linear_forward(np.ones(3), W, b)
+    with pytest.raises(TypeError, match="W has dtype int64; expected float32 or float64"):
+        path.linear_forward(A_prev, W.astype(np.int64), b)
+    with pytest.raises(TypeError, match="b must be a NumPy array, got list"):
+        path.linear_forward(A_prev, W, [[1.0], [1.0]])
     _, cache = path.linear_forward(A_prev, W, b)
-    with pytest.raises(ValueError, match=r"dZ has shape \(2, 5\); expected \(2, 4\), the shape of Z"):
+    message = "dZ has shape (2, 5); expected (2, 4), the shape of Z = W A_prev + b"
+    with pytest.raises(ValueError, match=re.escape(message)):
         path.linear_backward(np.ones((2, 5)), cache)
     for name in ("sigmoid", "tanh", "relu"):
+        backward = getattr(path, name + "_backward")
         with pytest.raises(ValueError, match=r"dA has shape \(2, 4\); expected \(4, 2\), the shape of Z"):
-            getattr(path, name + "_backward")(np.ones((2, 4)), np.ones((4, 2)))
+            backward(np.ones((2, 4)), np.ones((4, 2)))
+        with pytest.raises(ValueError, match=r"Z has shape \(4,\); expected a 2-D array"):
+            backward(np.ones(4), np.ones(4))
+        with pytest.raises(TypeError, match="Z has dtype int64; expected float32 or float64"):
+            backward(np.ones((2, 4)), np.ones((2, 4), np.int64))
+
+
+def test_layer_pieces_compute_with_nan(path):
+    """The layer pieces check shapes and dtypes only (checks.check_linear, check_activation_input):
+    a NaN goes through to the entries it touches, as in NumPy, and is not refused.
+
+    Z = W A_prev + b with every entry of W and b 1 and A_prev 1 except a NaN at [0, 0]: column 0
+    of Z is NaN, the others 3 + 1 = 4; sigmoid'(0) = 1/4, so dZ = dA * 1/4 except at the NaN."""
+    A_prev, W, b = np.ones((3, 4)), np.ones((2, 3)), np.ones((2, 1))
+    A_prev[0, 0] = np.nan
+    Z, _ = path.linear_forward(A_prev, W, b)
+    assert np.isnan(Z[:, 0]).all()
+    np.testing.assert_array_equal(Z[:, 1:], 4.0)
+    Z = np.zeros((2, 4))
+    Z[0, 0] = np.nan
+    dZ = path.sigmoid_backward(np.ones((2, 4)), Z)
+    assert np.isnan(dZ[0, 0])
+    np.testing.assert_array_equal(dZ.ravel()[1:], 0.25)
+
+LOGITS_OF_ANOTHER_SHAPE = "logits has shape (1, 4); expected (1, 3), the shape of AL"
+
+
+def test_compute_cost_names_AL_and_logits(net):
+    path, parameters, X, Y, AL, caches = net
+    with pytest.raises(ValueError, match=r"AL has shape \(3,\); expected a 2-D array"):
+        path.compute_cost(AL.ravel(), Y)
+    with pytest.raises(TypeError, match="AL has dtype int64; expected float32 or float64"):
+        path.compute_cost(np.ones((1, 3), np.int64), Y)
+    with pytest.raises(ValueError, match=re.escape(LOGITS_OF_ANOTHER_SHAPE)):
+        path.compute_cost(AL, Y, logits=np.zeros((1, 4)))
+    with pytest.raises(TypeError, match="logits has dtype float32 but AL has dtype float64"):
+        path.compute_cost(AL, Y, logits=np.zeros((1, 3), np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_logits_on_the_device_are_checked_by_shape_and_dtype(dtype):
+    """kernels.cuda's caches keep Z[L] on the device; compute_cost takes it as the logits when it
+    has AL's shape and dtype (J = log 2 for z = 0, any y) and names what is off when not."""
+    from numba import cuda
+
+    path = load_path("cuda")
+    AL, Y = np.full((1, 3), 0.5, dtype), np.array([[0.0, 1.0, 1.0]], dtype)
+    J = path.compute_cost(AL, Y, logits=cuda.to_device(np.zeros((1, 3), dtype)))
+    assert J == pytest.approx(np.log(2), rel=1e-6)
+    with pytest.raises(ValueError, match=re.escape(LOGITS_OF_ANOTHER_SHAPE)):
+        path.compute_cost(AL, Y, logits=cuda.to_device(np.zeros((1, 4), dtype)))
+    other = np.float64 if dtype == np.float32 else np.float32
+    message = f"logits has dtype {np.dtype(other)} but AL has dtype {np.dtype(dtype)}"
+    with pytest.raises(TypeError, match=message):
+        path.compute_cost(AL, Y, logits=cuda.to_device(np.zeros((1, 3), other)))

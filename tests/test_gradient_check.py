@@ -56,3 +56,28 @@ def test_a_wrong_backward_is_caught():
     errors = gradient_check(Doubled, parameters, X, Y)
     assert abs(errors["dW1"] - 1 / 3) < 1e-6
     assert all(err < TOLERANCE for key, err in errors.items() if key != "dW1")
+
+
+def test_the_step_h_is_the_one_asked_for():
+    """J = w^3 at w = 1: central differences give ((1 + h)^3 - (1 - h)^3) / 2h = 3 + h^2 against
+    dJ/dw = 3, a relative error of h^2 / (6 + h^2): 0.01 / 6.01 for h = 0.1."""
+
+    class Cube:
+        @staticmethod
+        def forward(X, parameters, hidden, output):
+            return parameters["W"], None
+
+        @staticmethod
+        def compute_cost(AL, Y, cost):
+            return float(AL[0, 0] ** 3)
+
+        @staticmethod
+        def backward(AL, Y, caches, cost):
+            return {"dW": 3 * AL**2}
+
+    errors = gradient_check(Cube, {"W": np.ones((1, 1))}, None, None, h=0.1)
+    assert errors == {"dW": pytest.approx(0.01 / 6.01, rel=1e-9)}
+
+
+def test_the_relative_error_of_arrays_with_no_entries_is_0():
+    assert relative_error(np.zeros((0, 3)), np.zeros((0, 3))) == 0.0

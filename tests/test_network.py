@@ -217,6 +217,27 @@ def test_the_cost_from_the_logits_is_torchs(path, dtype):
                                 {"X": X, "Y": Y, **parameters}, value=np.array(J), dtype=dtype)
 
 
+def test_the_cost_of_saturated_outputs_comes_from_the_logits(path, dtype):
+    """z = 40 with y = 0 and z = -40 with y = 1 cost log(1 + e^40) each, and z = 0 costs log 2:
+    J = (2 log(1 + e^40) + log 2) / 3. From AL alone, sigmoid(40) rounds to 1 and the first
+    term would be clamped at 100 (torch's binary_cross_entropy), not 40."""
+    Z = np.array([[40.0, -40.0, 0.0]], dtype)
+    AL, Y = 1 / (1 + np.exp(-Z)), np.array([[0.0, 1.0, 1.0]], dtype)
+    assert AL[0, 0] == 1.0
+    expected = (2 * (40 + np.log1p(np.exp(-40.0))) + np.log(2)) / 3
+    J = path.compute_cost(AL, Y, cost="cross_entropy", logits=Z)
+    assert J == pytest.approx(expected, rel=TOLERANCES[dtype][0])
+
+
+def test_the_unchecked_step_has_train_steps_defaults(dtype):
+    """unchecked_train_step(parameters, X, Y, alpha) is a relu, sigmoid, cross-entropy step, as
+    train_step's defaults say (the benchmarks time it beside train_step)."""
+    parameters, X, Y = make_problem([3, 4, 1], 5, dtype, "cross_entropy", seed=1)
+    before = {k: v.copy() for k, v in parameters.items()}
+    J = reference.unchecked_train_step(parameters, X, Y, 0.1)
+    assert_step_is_torchs(J, parameters, before, X, Y, 0.1, ("relu", "sigmoid", "cross_entropy"), dtype)
+
+
 def test_forward_keeps_the_references_caches(path, dtype):
     """caches[l-1] = LayerCache((A[l-1], W[l], b[l]), Z[l], activation), as the reference's."""
     layer_dims, m = cases_for(path)[-1]

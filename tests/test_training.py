@@ -76,12 +76,27 @@ def test_training_lowers_the_cost():
     (dict(batch_size=0), r"batch_size = 0; expected an integer in \[1, m = 10\]"),
     (dict(batch_size=11), r"batch_size = 11"),
     (dict(batch_size=2, epochs=0), r"epochs = 0; expected an integer >= 1"),
+    (dict(batch_size=2, epochs=2.5), r"epochs = 2.5; expected an integer >= 1"),
+    (dict(batch_size=2, epochs=True), r"epochs = True; expected an integer >= 1"),  # a flag, not a count
 ])
 def test_bad_loop_settings(bad, message):
     X, Y = xor_like(10)
     settings = dict(epochs=1) | bad
     with pytest.raises(ValueError, match=message):
         minibatch_sgd(reference.train_step, {}, X, Y, 0.1, **settings)
+
+
+@pytest.mark.parametrize("change, error, message", [
+    (lambda X, Y: (X.astype(np.int64), Y), TypeError, "^X has dtype int64; expected float32 or float64"),
+    (lambda X, Y: (X[0], Y), ValueError, r"^X has shape \(10,\); expected a 2-D array"),
+    (lambda X, Y: (X, Y[0]), ValueError, r"^Y has shape \(10,\); expected a 2-D array"),
+    (lambda X, Y: (X, Y[:, :9]), ValueError,
+     r"^Y has shape \(1, 9\); expected \(n\[L\], 10\), one column per sample of X"),
+])
+def test_the_loop_names_the_array_it_refuses(change, error, message):
+    X, Y = change(*xor_like(10))
+    with pytest.raises(error, match=message):
+        minibatch_sgd(reference.train_step, {}, X, Y, 0.1, epochs=1, batch_size=2)
 
 
 @pytest.mark.parametrize("batch_size", [1, 7, None])

@@ -1,6 +1,7 @@
 """Validation where inputs enter: a public function checks each input once, the math it calls is
 unchecked, and non-finite values raise NonFiniteError on every path."""
 
+import re
 import sys
 from pathlib import Path
 
@@ -73,3 +74,47 @@ def test_non_finite_inputs_raise_non_finite_error_on_every_path(path, where):
 
 def test_non_finite_error_is_a_value_error():
     assert issubclass(checks.NonFiniteError, ValueError)
+
+
+# check_product_operands: the words of the fast paths' matrix products (kernels.cpu's matmul,
+# w_a, dz_at, wt_dz, kernels.cuda's matmul), which call it before any kernel reads an operand.
+# (name_a, shape of a, name_b, shape of b, axes, the shape b needed): axes (1, 0) is A B, (1, 1)
+# is dZ A^T (the columns are summed), (0, 0) is W^T dZ (the rows are summed).
+MISMATCHED_PRODUCTS = [
+    ("W", (2, 3), "A", (4, 5), (1, 0), (3, 5)),
+    ("dZ", (2, 3), "A", (4, 5), (1, 1), (4, 3)),
+    ("W", (2, 3), "dZ", (4, 5), (0, 0), (2, 5)),
+]
+
+
+@pytest.mark.parametrize("name_a, shape_a, name_b, shape_b, axes, needed", MISMATCHED_PRODUCTS)
+def test_product_operands_that_share_no_dimension_are_named(name_a, shape_a, name_b, shape_b, axes, needed):
+    message = f"{name_b} has shape {shape_b}; expected {needed} to match {name_a} {shape_a}"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        checks.check_product_operands(name_a, np.ones(shape_a), name_b, np.ones(shape_b), axes)
+
+
+def test_product_operands_are_named_when_not_float_arrays_of_one_dtype():
+    W, A = np.ones((2, 3)), np.ones((3, 4))
+    for bad_W, error, message in [([[1.0]], TypeError, "W must be a NumPy array, got list"),
+                                  (np.ones(3), ValueError, r"W has shape \(3,\); expected a 2-D array"),
+                                  (W.astype(np.int32), TypeError, "W has dtype int32; expected float32")]:
+        with pytest.raises(error, match=message):
+            checks.check_product_operands("W", bad_W, "A", A, (1, 0))
+        with pytest.raises(error, match=message.replace("W", "A")):
+            checks.check_product_operands("W", W, "A", bad_W, (1, 0))
+    with pytest.raises(TypeError, match="W has dtype float64 but A has dtype float32"):
+        checks.check_product_operands("W", W, "A", A.astype(np.float32), (1, 0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_product_operands_of_any_size_and_values_pass(dtype):
+    """A product of empty operands is defined (a (2, 0) times (0, 4) is a (2, 4) of zeros), and
+    NaN or inf in an operand is the caller's to see in the product: neither is refused."""
+    empty_k = (np.ones((2, 0), dtype), np.ones((0, 4), dtype))
+    empty_mn = (np.ones((0, 3), dtype), np.ones((3, 0), dtype))
+    W, A = np.ones((2, 3), dtype), np.ones((3, 4), dtype)
+    with_nan = (np.where(W > 0, np.nan, W), np.where(A > 0, np.inf, A))
+    for a, b in (empty_k, empty_mn, with_nan, (with_nan[0], A), (W, with_nan[1])):
+        assert checks.check_product_operands("W", a, "A", b, (1, 0)) is None
+        assert checks.check_matmul_operands(a, b) is None
