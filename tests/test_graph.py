@@ -25,6 +25,7 @@ def test_slide_example_z_numbers(dtype):
     """z = 2 x^2 + 5 x at x = 2: z = 18, dz/dx = 4 x + 5 = 13 (exact)."""
     nodes = slide_example_z(dtype=dtype)
     assert nodes["z"].value == 18 and nodes["x"].grad == 13
+    assert all(node.value.dtype == dtype and node.grad.dtype == dtype for node in nodes.values())
 
 
 def test_slide_example_z_matches_the_slides_torch_code():
@@ -51,10 +52,13 @@ EXPRESSIONS = {
     "pow": lambda x, y: x**3 + y**-2 + (x * x) ** 0.5,
     "exp": lambda x, y: (x * y).exp(),
     "log": lambda x, y: (x * x + y * y).log(),
+    "log_below_1": lambda x, y: (x * x / (1 + x * x + y * y)).log(),  # log's argument in (0, 1)
     "relu": lambda x, y: x.relu() * y.relu(),
     "sigmoid": lambda x, y: (x - y).sigmoid(),
     "tanh": lambda x, y: (x + 2 * y).tanh(),
     "reused": lambda x, y: (x * y + x) * (x - y) + x,  # x on many paths: grads accumulate
+    # each one-input operation inside the graph, so the grad it receives is not 1
+    "unary_inside": lambda x, y: y * (x.exp() + x.sigmoid() + x.tanh() + x.relu()) + y * (x * x + 1).log(),
     "deep": lambda x, y: (((x * y).sigmoid() + x.relu()) * (y.tanh() - x) / (2 + y**2)).exp(),
 }
 POINTS = [(-2.0, 5.0), (0.7, -1.3), (1.5, 0.25), (-0.4, -3.0)]
@@ -134,10 +138,14 @@ def test_bad_input():
         Node(1.0, np.float16)
     with pytest.raises(TypeError, match="dtypes float32 and float64"):
         Node(1.0, np.float32) + Node(1.0)
-    with pytest.raises(TypeError, match="constant int or float"):
+    with pytest.raises(TypeError, match="^Node value must be a number, got a Node$"):
+        Node(Node(1.0))
+    with pytest.raises(TypeError, match="constant int or float k, got Node$"):
         Node(2.0) ** Node(3.0)
     with pytest.raises(ValueError, match="must be > 0"):
         Node(-1.0).log()
+    with pytest.raises(ValueError, match=r"^log of 0.0: the argument must be > 0$"):
+        Node(0.0).log()  # log 0 = -inf: refused as log's argument, not as a non-finite value
 
 
 def test_a_second_backward_adds_to_the_leaves_only_like_torch():
@@ -153,3 +161,37 @@ def test_a_second_backward_adds_to_the_leaves_only_like_torch():
     for name in ("x", "y", "z"):
         assert nodes[name].grad == t[name].grad.item(), name
     assert nodes["q"].grad == -4  # df/dq of the last pass
+
+
+@pytest.mark.parametrize("op", ["exp", "log", "relu", "sigmoid", "tanh"])
+def test_a_second_backward_adds_to_a_leaf_through_each_operation_like_torch(op):
+    """y = op(x) twice: x.grad is twice dy/dx, as torch's .grad (each closure adds, never sets)."""
+    x, t = Node(0.5), torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    out, t_out = getattr(x, op)(), getattr(t, op)()
+    out.backward()
+    out.backward()
+    t_out.backward(retain_graph=True)
+    t_out.backward()
+    assert x.grad == pytest.approx(t.grad.item(), rel=1e-15, abs=0)
+
+
+def test_each_node_names_its_operation():
+    """`op` is what plots/graph_figure.py writes in a node's box, and what Node's repr shows."""
+    x = Node(0.5)
+    assert x.op == "" and "op=''" in repr(x)
+    for out, op in ((x + x, "+"), (x * x, "*"), (x.exp(), "exp"), (x.log(), "log"),
+                    (x.relu(), "relu"), (x.sigmoid(), "sigmoid"), (x.tanh(), "tanh")):
+        assert out.op == op and f"op={op!r}" in repr(out)
+    power = x**3
+    assert power.op.startswith("**") and float(power.op[2:]) == 3
+
+
+def test_negation_is_one_product_with_minus_one():
+    """-x = x * (-1), as its comment derives it: one "*" node on x and the constant -1, no more
+    (what the drawn graph of x - y shows)."""
+    x = Node(2.0)
+    out = -x
+    assert out.op == "*" and out.parents[0] is x
+    constant = out.parents[1]
+    assert constant.value == -1 and constant.parents == ()
+    assert len(out.topological_order()) == 3

@@ -77,6 +77,8 @@ def torch_autograd_example(x, y, w1, w2, learning_rate=1e-6, steps=500):
 def test_autograd_example_follows_torch():
     """N=64, D_in=1000, H=100, D_out=10, lr 1e-6, 500 steps, as on the slide."""
     init = autograd_example_init(seed=0)
+    assert {k: v.shape for k, v in init.items()} == {
+        "x": (64, 1000), "y": (64, 10), "w1": (1000, 100), "w2": (100, 10)}
     losses, weights = autograd_example(**init)
     expected_losses, expected_weights = torch_autograd_example(**init)
     assert_follows(losses, expected_losses, weights, expected_weights)
@@ -99,7 +101,11 @@ def test_autograd_example_clamp_passes_the_gradient_at_zero_like_torch():
 
 
 def test_nn_example_follows_torch():
+    """The slide's N, D_in, H, D_out = 64, 1000, 100, 10 (the init's defaults), lr 1e-4."""
     init = nn_example_init(seed=0)
+    assert {k: v.shape for k, v in init["parameters"].items()} == {
+        "W1": (100, 1000), "b1": (100, 1), "W2": (10, 100), "b2": (10, 1)}
+    assert init["X"].shape == (1000, 64) and init["Y"].shape == (10, 64)
     losses, weights = nn_example(**init)
 
     P = init["parameters"]
@@ -153,6 +159,7 @@ class Net(nn.Module):
 @pytest.mark.parametrize("m", [1, 5])
 def test_net_example_follows_torch(m):
     """m = 1 is the slide's input = randn(256), target = arange(1, 11); m = 5 a small batch."""
+    assert net_example_init(seed=0)["X"].shape == (256, 1)  # by default, the slide's one sample
     init = net_example_init(seed=0, m=m)
     losses, weights = net_example(**init)
 
@@ -202,14 +209,17 @@ class RegressionNet(torch.nn.Module):  # the slide's second `Net`
 def test_regression_example_follows_torch():
     init = regression_example_init(seed=0)
     snapshots = []
-    losses, weights = regression_example(**init, callback=lambda t, p: snapshots.append(t))
-    assert snapshots == list(range(200))
+    losses, weights = regression_example(
+        **init, callback=lambda t, p: snapshots.append((t, {k: v.copy() for k, v in p.items()})))
+    assert [t for t, _ in snapshots] == list(range(200))
 
     # the slide's data: x = linspace(-1, 1, 100) as a column, y = x^2 + 0.2 rand (our noise)
     x = torch.unsqueeze(torch.linspace(-1, 1, 100, dtype=torch.float64), dim=1)
     np.testing.assert_allclose(init["X"].T, x.numpy(), rtol=0, atol=1e-15)
     noise = (init["Y"] - init["X"] ** 2) / 0.2
     assert (noise >= 0).all() and (noise < 1).all()
+    # 0.2 * torch.rand(x.size()): one draw per point, spread over [0, 1)
+    assert len(np.unique(noise)) == 100 and noise.min() < 0.1 and noise.max() > 0.9
     x, y = t64(init["X"].T), t64(init["Y"].T)
 
     net = RegressionNet(n_feature=1, n_hidden=10, n_output=1).double()
@@ -218,17 +228,24 @@ def test_regression_example_follows_torch():
     optimizer = torch.optim.SGD(net.parameters(), lr=0.2)
     loss_func = torch.nn.MSELoss()
     expected_losses = []
-    for _t in range(200):
+    for t in range(200):
         prediction = net(x)
         loss = loss_func(prediction, y)
         expected_losses.append(loss.item())
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        if t == 0:  # what the callback sees after the first update
+            after_first = {"W1": net.hidden.weight.detach().numpy().copy(),
+                           "b2": net.predict.bias.detach().numpy()[:, None].copy()}
 
     expected = {"W1": net.hidden.weight, "b1": net.hidden.bias[:, None],
                 "W2": net.predict.weight, "b2": net.predict.bias[:, None]}
     assert_follows(losses, expected_losses, weights, {k: v.detach().numpy() for k, v in expected.items()})
+    for name, value in after_first.items():
+        assert_close(f"{name} handed to the callback after step 0", snapshots[0][1][name], value, STEP_TOL)
+    for name, value in weights.items():
+        np.testing.assert_array_equal(snapshots[-1][1][name], value)
     assert losses[-1] < 0.2 * losses[0]
 
 
@@ -251,6 +268,32 @@ def test_linear_layers_init_is_nn_linear_default_distribution():
     assert not np.array_equal(P["W1"], linear_layers_init([400, 30, 2], seed=4)["W1"])
 
 
+SMALL = dict(N=4, D_in=3, H=2, D_out=2)
+INITS = [(autograd_example_init, SMALL), (nn_example_init, SMALL),
+         (net_example_init, {}), (regression_example_init, {})]
+
+
+def arrays_of(init):
+    """{name: array} of an init's result, the parameters' arrays included."""
+    out = {k: v for k, v in init.items() if k != "parameters"}
+    return out | {f"parameters {k}": v for k, v in init.get("parameters", {}).items()}
+
+
+@pytest.mark.parametrize(("init", "sizes"), INITS, ids=lambda f: getattr(f, "__name__", ""))
+def test_each_init_is_the_same_for_a_seed_and_in_the_dtype_asked_for(init, sizes):
+    """A seed gives the same data and weights on every call (the notebooks' numbers depend on it),
+    and every array, data and weights alike, has the dtype asked for."""
+    first, again = arrays_of(init(seed=3, **sizes)), arrays_of(init(seed=3, **sizes))
+    for name, value in first.items():
+        np.testing.assert_array_equal(value, again[name], err_msg=name)
+    other = arrays_of(init(seed=4, **sizes))
+    assert not np.array_equal(first["parameters W1" if "parameters W1" in first else "w1"],
+                              other["parameters W1" if "parameters W1" in other else "w1"])
+    for dtype in (np.float32, np.float64):
+        for name, value in arrays_of(init(seed=3, dtype=dtype, **sizes)).items():
+            assert value.dtype == dtype, f"{init.__name__}(dtype={dtype.__name__}): {name} is {value.dtype}"
+
+
 def test_examples_keep_float32_and_leave_the_inputs_unchanged():
     init = regression_example_init(dtype=np.float32)
     start = {k: v.copy() for k, v in init["parameters"].items()}
@@ -263,17 +306,27 @@ def test_examples_keep_float32_and_leave_the_inputs_unchanged():
     assert weights["w1"].dtype == np.float32
 
 
+STEPS_0 = r"^steps = 0; expected an integer >= 1$"
+
+
 def test_bad_input():
     init = autograd_example_init(N=4, D_in=3, H=2, D_out=2)
     with pytest.raises(ValueError, match=r"y has shape \(4, 2\); expected \(4, 5\)"):
         autograd_example(init["x"], init["y"], init["w1"], np.ones((2, 5)))
     with pytest.raises(ValueError, match=r"w1 has shape \(3, 2\); expected \(3, 7\)"):
         autograd_example(init["x"], np.ones((4, 5)), init["w1"], np.ones((7, 5)))
-    with pytest.raises(ValueError, match="steps = 0"):
+    with pytest.raises(ValueError, match=STEPS_0):
         autograd_example(**init, steps=0)
+    for name in init:  # each array named as the slide names it
+        with pytest.raises(TypeError, match=f"^{name} has dtype int64; expected float32 or float64$"):
+            autograd_example(**dict(init, **{name: init[name].astype(np.int64)}))
     init = nn_example_init(N=4, D_in=3, H=2, D_out=2)
-    with pytest.raises(ValueError, match=r"Y has shape \(2, 3\); expected \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"^Y has shape \(2, 3\); expected \(2, 4\) = \(D_out, N\)$"):
         nn_example(init["X"], np.ones((2, 3)), init["parameters"])
+    with pytest.raises(TypeError, match="^Y has dtype int64; expected float32 or float64$"):
+        nn_example(init["X"], init["Y"].astype(np.int64), init["parameters"])
+    with pytest.raises(ValueError, match=STEPS_0):
+        nn_example(**init, steps=0)
     with pytest.raises(ValueError, match=r"X has shape \(5, 4\); expected \(3, m\)"):
         nn_example(np.ones((5, 4)), init["Y"], init["parameters"])
     init = regression_example_init()
@@ -281,3 +334,7 @@ def test_bad_input():
         regression_example(init["X"], init["Y"][:, :99], init["parameters"])
     with pytest.raises(ValueError, match="learning_rate = -0.2"):
         regression_example(**init, learning_rate=-0.2)
+    with pytest.raises(ValueError, match=STEPS_0):
+        regression_example(**init, steps=0)
+    with pytest.raises(ValueError, match=STEPS_0):
+        net_example(**net_example_init(), steps=0)

@@ -25,6 +25,12 @@ def test_uninitialised_is_torch_Tensor_2_3_shape_and_dtype():
     assert (x == 1).all()
 
 
+def test_by_default_each_is_the_slides_2_by_3():
+    """The slide's torch.Tensor(2, 3), torch.zeros(2, 3), torch.ones(2, 3), called without sizes."""
+    for made in (tensors.uninitialised(), tensors.zeros(), tensors.ones()):
+        assert made.shape == tuple(torch.Tensor(2, 3).shape) == (2, 3)
+
+
 def test_zeros_and_ones_are_torchs():
     for ours, theirs in ((tensors.zeros(2, 3), torch.zeros(2, 3)), (tensors.ones(2, 3), torch.ones(2, 3))):
         assert ours.dtype == DTYPES[theirs.dtype]
@@ -77,6 +83,15 @@ def test_ones_like_on_device_is_torchs_ones_like(dtype):
     ours = tensors.ones_like_on_device(x)
     theirs = torch.ones_like(torch.from_numpy(x), device=DEVICE)
     assert ours.shape == tuple(theirs.shape) and ours.dtype == DTYPES[theirs.dtype] == dtype
+    np.testing.assert_array_equal(ours.copy_to_host(), theirs.cpu().numpy())
+
+
+def test_ones_like_on_device_fills_a_shape_past_one_block():
+    """9 x 2: the 8 x 8 blocks must round the 9 rows up to two blocks (the last row is easy to
+    miss: an array not written to holds whatever the memory held)."""
+    x = np.zeros((9, 2), np.float32)
+    ours = tensors.ones_like_on_device(x)
+    theirs = torch.ones_like(torch.from_numpy(x), device=DEVICE)
     np.testing.assert_array_equal(ours.copy_to_host(), theirs.cpu().numpy())
 
 
