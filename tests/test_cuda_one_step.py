@@ -120,3 +120,18 @@ def test_backward_reads_the_AL_it_is_given(path_name):
             assert_close(key, grads[key], expected[key], TOLERANCES[np.dtype(np.float64)][1])
         assert not np.allclose(expected["dW2"], ref.backward(AL, Y, ref_caches, cost)["dW2"])
 
+
+
+def test_cuda_compute_cost_copies_host_logits_once_and_device_logits_never(kc, monkeypatch):
+    from tests.test_cuda_kernels import Copies
+
+    parameters, X, Y = problem(np.float64)
+    AL, caches = kc.forward(X, parameters)
+    Z_device = caches[-1].Z
+    Z_host = Z_device.copy_to_host()
+    counts = []
+    for logits in (Z_host, Z_device):
+        copies = Copies(monkeypatch)
+        counts.append((kc.compute_cost(AL, Y, logits=logits), copies.to_device))
+    assert counts[0][0] == counts[1][0]
+    assert [n for _, n in counts] == [2, 1], "copies to the device: Y and host logits, then Y alone"

@@ -111,7 +111,7 @@ def forward(X, parameters, hidden="relu", output="sigmoid"):
 
 def _logits_on_device(logits, AL):
     """The logits (checked) on the device: a device array as it is, a host array copied."""
-    return logits if hasattr(logits, "copy_to_host") else _to_device(logits, AL.dtype)
+    return logits if hasattr(logits, "copy_to_host") else _to_device(logits)  # of AL's dtype (checks)
 
 
 def compute_cost(AL, Y, cost="cross_entropy", logits=None):
