@@ -93,7 +93,7 @@ def neuron_backward(dY_hat, cache):
         dZ = dY_hat * A'(Z); the layer's backward gives dW[l] = dZ X^T (1, n), db = sum over m of
         dZ (1, 1), dX = W[l]^T dZ = W dZ (n, m); so dW = dW[l]^T = X dZ^T: (n, 1).
     """
-    checks.check_like("dA", dY_hat, "Z", cache.Z.shape, cache.Z.dtype)
+    checks.check_like("dY_hat", dY_hat, "Z", cache.Z.shape, cache.Z.dtype)
     dX, dW_row, db = linear_activation_backward(dY_hat, cache)
     return dX, dW_row.T, db
 

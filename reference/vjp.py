@@ -67,4 +67,4 @@ def jacobian(f, x, dtype=np.float64):
         e_k = np.zeros(z.shape)
         e_k.flat[k] = 1.0
         rows.append(vector_jacobian_product(f, x, e_k, dtype)[1].ravel())
-    return np.array(rows, dtype=dtype)
+    return np.array(rows, dtype=dtype).reshape(z.size, x.size)  # (0, n) when z is empty

@@ -34,6 +34,14 @@ def test_stops_after_the_first_step_whose_cost_is_below_threshold():
     assert len(history.epoch_times) == 4
 
 
+
+def test_a_cost_equal_to_threshold_is_not_below_it():
+    X, Y = data(6)
+    calls = []
+    history = batch_gd(scripted_step([5.0, 2.5, 1.0, 0.5], calls), {}, X, Y, 0.1, epochs=10,
+                       threshold=2.5)
+    assert history.step_costs == [5.0, 2.5, 1.0], "2.5 < 2.5 is false: the loop goes on to 1.0"
+
 def test_epochs_caps_a_run_that_never_gets_below_threshold():
     X, Y = data(6)
     calls = []
@@ -80,7 +88,8 @@ def test_the_same_loop_in_torch_stops_at_the_same_step():
 @pytest.mark.parametrize("threshold", [0, -1.0, float("nan"), float("inf"), "0.1", True])
 def test_a_threshold_that_is_not_a_positive_number_is_refused(threshold):
     X, Y = data(6)
-    with pytest.raises(ValueError, match=r"threshold = .*; expected a finite number > 0"):
+    with pytest.raises(ValueError, match=r"^threshold = .*; expected a finite number > 0 \(the cost J "
+                                         r"to get below\)$"):
         batch_gd(reference.train_step, {}, X, Y, 0.1, epochs=3, threshold=threshold)
 
 

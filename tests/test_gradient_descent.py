@@ -117,7 +117,7 @@ def test_a_start_on_a_stationary_point_stays_there():
 
 def test_iteration_cap_and_divergence():
     oscillating = gradient_descent(lambda x: 2 * x, 1.0, alpha=1.0, max_iter=50)  # x -> -x forever
-    assert not oscillating.converged and not oscillating.diverged
+    assert oscillating.converged is False and oscillating.diverged is False  # bools, as documented
     assert oscillating.iterations == 50 and oscillating.trajectory.shape == (51, 1)
 
     with np.errstate(over="ignore"):  # grad f = 4 x^3 overflows to inf: the run must stop there
@@ -125,6 +125,40 @@ def test_iteration_cap_and_divergence():
     assert exploding.diverged and not exploding.converged
     assert np.isfinite(exploding.trajectory).all() and exploding.iterations < 100
 
+
+
+def test_max_iter_1_takes_exactly_one_update():
+    result = gradient_descent(lambda x: 2 * x, 1.0, alpha=0.25, max_iter=1)  # x <- x - 0.5 x
+    assert result.iterations == 1 and not result.converged
+    np.testing.assert_array_equal(result.trajectory, [[1.0], [0.5]])
+
+
+def test_line_3_is_strict_a_step_of_exactly_criteria_is_taken():
+    """f(x) = x: grad f = 1, so every step moves x by alpha = 0.5 exactly. Line 3 asks
+    |tmpDelta - x_old| < CRITERIA; with CRITERIA = 0.5 the test never passes and the cap stops."""
+    result = gradient_descent(lambda x: np.ones_like(x), 0.0, alpha=0.5, criteria=0.5, max_iter=3)
+    assert not result.converged and result.iterations == 3
+    np.testing.assert_array_equal(result.trajectory, [[0.0], [-0.5], [-1.0], [-1.5]])
+
+
+def test_the_defaults_criteria_1e_8_and_max_iter_10_000():
+    """The signature's defaults: the quadratic's run stops once no coordinate moves by 1e-8, near
+    its known minimum; a run that never converges stops after exactly 10,000 updates."""
+    result = gradient_descent(quadratic_grad, [4.0, 3.0, -2.0], alpha=0.3)
+    steps = np.abs(np.diff(result.trajectory, axis=0))
+    assert result.converged and steps.max(axis=1).min() >= 1e-8
+    assert (np.abs(0.3 * quadratic_grad(result.x)) < 1e-8).all()
+    np.testing.assert_allclose(result.x, C, atol=1e-7)
+    capped = gradient_descent(lambda x: 2 * x, 1.0, alpha=1.0)  # x -> -x forever
+    assert not capped.converged and capped.iterations == 10_000
+
+
+def test_an_integer_start_point_runs_in_float64():
+    result = gradient_descent(quadratic_grad, np.array([4, 3, -2]), alpha=0.3, criteria=1e-6)
+    expected = gradient_descent(quadratic_grad, np.array([4.0, 3.0, -2.0]), alpha=0.3, criteria=1e-6)
+    assert result.x.dtype == result.trajectory.dtype == np.float64
+    np.testing.assert_array_equal(result.trajectory, expected.trajectory)
+    assert gradient_descent(lambda x: 2 * x, 3, alpha=0.25, max_iter=1).trajectory.tolist() == [[3.0], [1.5]]
 
 def test_start_point_is_not_modified():
     x0 = np.array([4.0, 3.0, -2.0])
@@ -143,12 +177,15 @@ def test_start_point_is_not_modified():
         ({"alpha": 0.0}, ValueError, "alpha = 0.0; expected a finite number > 0"),
         ({"alpha": -0.1}, ValueError, "alpha = -0.1"),
         ({"alpha": float("inf")}, ValueError, "alpha = inf"),
-        ({"alpha": "0.1"}, TypeError, "alpha must be a real number"),
+        ({"alpha": "0.1"}, TypeError, "^alpha must be a real number, got str$"),
         ({"criteria": 0}, ValueError, "criteria = 0"),
         ({"max_iter": 0}, ValueError, "max_iter = 0"),
-        ({"max_iter": 2.5}, TypeError, "max_iter must be an int"),
-        ({"grad_f": 3.0}, TypeError, "grad_f must be a callable"),
+        ({"max_iter": 2.5}, TypeError, "^max_iter must be an int, got float$"),
+        ({"grad_f": 3.0}, TypeError, r"^grad_f must be a callable \(x -> grad f\(x\)\), got float$"),
         ({"grad_f": lambda x: np.ones(3)}, ValueError, r"grad_f\(x\) has shape \(3,\).*\(2,\)"),
+        # a column gradient (2, 1) for x of shape (2,): the right size, but not x's shape
+        ({"grad_f": lambda x: x.reshape(-1, 1)}, ValueError,
+         r"^grad_f\(x\) has shape \(2, 1\); expected \(2,\), the shape of x$"),
     ],
 )
 def test_bad_input(kwargs, error, message):

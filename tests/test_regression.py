@@ -156,11 +156,40 @@ def test_logistic_regression_predict(shape, dtype):
     np.testing.assert_array_equal(labels, expected.astype(dtype))
 
 
-def torch_gradient_descent(cost, X, Y, learning_rate, num_iterations):
-    """The slides' update W <- W - alpha dJ/dW, b <- b - alpha dJ/db with autograd, from zeros."""
+
+def test_predict_gives_1_where_y_hat_is_exactly_the_threshold():
+    """Z = 0 gives Y_hat = sigmoid(0) = 0.5 exactly: the class is 1 (Y_hat >= 0.5)."""
+    X = np.array([[0.0, 1.0, -1.0]])
+    W, b = np.array([[1.0]]), np.array([[0.0]])
+    assert logistic_regression_predict_proba(X, W, b).tolist() == [[0.5, 1 / (1 + np.exp(-1.0)),
+                                                                     1 / (1 + np.exp(1.0))]]
+    assert logistic_regression_predict(X, W, b).tolist() == [[1.0, 1.0, 0.0]]
+
+
+def test_the_neurons_default_activation_is_the_sigmoid():
+    X, W, b, _ = make(3, 5, np.float64)
+    Y_hat, cache = neuron_forward(X, W, b)
+    assert cache.activation == "sigmoid"
+    check_against_torch(lambda X, W, b: torch.sigmoid(W.T @ X + b), {"X": X, "W": W, "b": b},
+                        value=Y_hat)
+
+
+def test_neuron_backward_names_dY_hat_and_Z_in_its_messages():
+    X, W, b, _ = make(3, 4, np.float64)
+    _, cache = neuron_forward(X, W, b)
+    with pytest.raises(ValueError, match=r"^dY_hat has shape \(1, 3\); expected \(1, 4\), the shape of Z$"):
+        neuron_backward(np.ones((1, 3)), cache)
+    with pytest.raises(TypeError, match=r"^dY_hat has dtype float32 but Z has dtype float64$"):
+        neuron_backward(np.ones((1, 4), np.float32), cache)
+
+def torch_gradient_descent(cost, X, Y, learning_rate, num_iterations, W=None, b=None):
+    """The slides' update W <- W - alpha dJ/dW, b <- b - alpha dJ/db with autograd, from zeros
+    (or from the W, b given)."""
     X, Y = torch.tensor(X, dtype=torch.float64), torch.tensor(Y, dtype=torch.float64)
-    W = torch.zeros((X.shape[0], 1), dtype=torch.float64, requires_grad=True)
-    b = torch.zeros((1, 1), dtype=torch.float64, requires_grad=True)
+    W = torch.zeros((X.shape[0], 1), dtype=torch.float64) if W is None else torch.tensor(W)
+    b = torch.zeros((1, 1), dtype=torch.float64) if b is None else torch.tensor(b)
+    W.requires_grad_()
+    b.requires_grad_()
     costs = []
     for _ in range(num_iterations):
         J = cost(W.T @ X + b, Y)
@@ -199,6 +228,50 @@ def test_fit_follows_torch_step_for_step(cost, dtype):
     assert_close("W", W, expected_W, tol, dtype)
     assert_close("b", b, expected_b, tol, dtype)
 
+
+
+@pytest.mark.parametrize("cost", ["l2", "cross_entropy"])
+def test_fit_starts_from_the_W_and_b_given(cost):
+    """W=, b=: gradient descent starts there (torch's loop from the same start), not from zeros."""
+    X, W0, b0, Y = make(3, 40, np.float64, seed=7)
+    if cost == "cross_entropy":
+        Y = (Y > 0.5).astype(np.float64)
+        W, b, costs = fit_logistic_regression(X, Y, learning_rate=0.5, num_iterations=5, W=W0, b=b0)
+    else:
+        W, b, costs = fit_linear_regression(X, Y, cost, learning_rate=0.05, num_iterations=5, W=W0,
+                                            b=b0)
+    expected_costs, expected_W, expected_b = torch_gradient_descent(
+        TORCH_COSTS[cost], X, Y, 0.5 if cost == "cross_entropy" else 0.05, 5, W0, b0)
+    assert_close("costs", costs, expected_costs, 1e-12)
+    assert_close("W", W, expected_W, 1e-12)
+    assert_close("b", b, expected_b, 1e-12)
+
+
+def test_a_fit_started_at_the_exact_line_stays_there():
+    """y = 2x + 1 fitted exactly by W = 2, b = 1: J = 0 and zero gradients, so nothing moves (from
+    zeros J would be (3^2 + 5^2) / 2 = 17; from W = 2, b = 0 it would be (1 + 1) / 2 = 1)."""
+    X, Y = np.array([[1.0, 2.0]]), np.array([[3.0, 5.0]])
+    W, b, costs = fit_linear_regression(X, Y, num_iterations=3, W=np.array([[2.0]]),
+                                        b=np.array([[1.0]]))
+    assert costs == [0.0, 0.0, 0.0]
+    assert W.tolist() == [[2.0]] and b.tolist() == [[1.0]]
+
+
+@pytest.mark.parametrize("fit, cost, learning_rate", [
+    (fit_linear_regression, "l2", 0.01),
+    (fit_logistic_regression, "cross_entropy", 0.1),
+])
+def test_the_fits_defaults(fit, cost, learning_rate):
+    """The signatures' defaults: L2 for the linear fit, 1000 steps at learning rate 0.01 (linear)
+    or 0.1 (logistic), from W = 0, b = 0: the first costs are torch's loop's with those settings
+    (its first three steps: a thousand torch steps would take seconds)."""
+    X, _, _, Y = make(2, 20, np.float64, seed=8)
+    if cost == "cross_entropy":
+        Y = (Y > 0.5).astype(np.float64)
+    _, _, costs = fit(X, Y)
+    expected_costs, _, _ = torch_gradient_descent(TORCH_COSTS[cost], X, Y, learning_rate, 3)
+    assert len(costs) == 1000
+    assert_close("costs", costs[:3], expected_costs, 1e-12)
 
 def test_l2_fit_reaches_the_least_squares_solution():
     """Gradient descent on L2 ends where the normal equations put it (np.linalg.lstsq)."""
@@ -248,17 +321,23 @@ def good_inputs():
 @pytest.mark.parametrize(
     "change, error, message",
     [
-        ({"X": np.ones(3)}, ValueError, r"X has shape \(3,\); expected a 2-D array"),
-        ({"X": np.ones((3, 0))}, ValueError, r"X has shape \(3, 0\); expected at least one"),
-        ({"X": np.full((3, 5), np.nan)}, ValueError, "X contains NaN or inf"),
-        ({"X": np.ones((3, 5), np.int64)}, TypeError, "X has dtype int64"),
-        ({"W": np.ones((2, 1))}, ValueError, r"W has shape \(2, 1\); expected \(3, 1\)"),
-        ({"W": np.ones((1, 3))}, ValueError, r"W has shape \(1, 3\); expected \(3, 1\)"),
-        ({"b": np.ones((3, 1))}, ValueError, r"b has shape \(3, 1\); expected \(1, 1\)"),
-        ({"W": np.ones((3, 1), np.float32)}, TypeError, "W has dtype float32 but X has float64"),
-        ({"Y": np.ones((2, 5))}, ValueError, r"Y has shape \(2, 5\); expected \(1, 5\)"),
-        ({"Y": np.ones((1, 4))}, ValueError, r"Y has shape \(1, 4\); expected \(1, 5\)"),
-        ({"Y": np.full((1, 5), 2.0)}, ValueError, r"Y has labels outside \[0, 1\]"),
+        ({"X": np.ones(3)}, ValueError, r"^X has shape \(3,\); expected a 2-D array"),
+        ({"X": np.ones((3, 0))}, ValueError, r"^X has shape \(3, 0\); expected at least one"),
+        ({"X": np.full((3, 5), np.nan)}, ValueError, "^X contains NaN or inf"),
+        ({"X": np.ones((3, 5), np.int64)}, TypeError, "^X has dtype int64"),
+        ({"W": np.ones((3, 1), np.int64)}, TypeError, "^W has dtype int64; expected float32 or float64$"),
+        ({"W": np.ones((2, 1))}, ValueError, r"^W has shape \(2, 1\); expected \(3, 1\)"),
+        ({"W": np.ones((1, 3))}, ValueError, r"^W has shape \(1, 3\); expected \(3, 1\)"),
+        ({"b": np.full((1, 1), np.inf)}, ValueError, r"^b contains NaN or inf \(b has shape \(1, 1\)\)$"),
+        ({"b": np.ones((3, 1))}, ValueError, r"^b has shape \(3, 1\); expected \(1, 1\)"),
+        ({"W": np.ones((3, 1), np.float32)}, TypeError, "^W has dtype float32 but X has float64$"),
+        ({"b": np.ones((1, 1), np.float32)}, TypeError, "^b has dtype float32 but X has float64$"),
+        ({"Y": np.ones((1, 5), np.int64)}, TypeError, "^Y has dtype int64; expected float32 or float64$"),
+        ({"Y": np.ones((2, 5))}, ValueError, r"^Y has shape \(2, 5\); expected \(1, 5\)"),
+        ({"Y": np.ones((1, 4))}, ValueError, r"^Y has shape \(1, 4\); expected \(1, 5\)"),
+        ({"Y": np.ones((1, 5), np.float32)}, TypeError, "^Y has dtype float32 but X has float64$"),
+        ({"Y": np.full((1, 5), 2.0)}, ValueError,
+         r"^Y has labels outside \[0, 1\] \(min 2.0, max 2.0\); cross-entropy needs 0 <= y <= 1$"),
     ],
 )
 def test_bad_input(change, error, message):

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from reference import network as reference
-from reference.training import batch_gd, minibatch_sgd, sgd
+from reference import training
+from reference.training import batch_gd, epoch_orders, minibatch_sgd, sgd
 from tests.torch_compare import rel_error
 
 
@@ -64,6 +65,119 @@ def test_batch_and_stochastic_are_the_two_ends():
     sgd(counting_step(calls), {}, X, Y, 0.1, epochs=1)
     assert [c[0].shape[1] for c in calls] == [1] * 6
 
+
+
+def permutations(seed, m, epochs):
+    """The slides' shuffle, one fresh permutation of the m columns per epoch from one generator."""
+    rng = np.random.default_rng(seed)
+    return [rng.permutation(m) for _ in range(epochs)]
+
+
+def seen_orders(calls, m, epochs):
+    """Each epoch's column order as the train_step saw it (X's first row holds the column index)."""
+    order = np.concatenate([Xb[0] for Xb, _, _ in calls]).astype(int)
+    return order.reshape(epochs, m).tolist()
+
+
+def indexed(m):
+    """X whose first row is the column index, so the batches tell which samples they hold."""
+    return np.vstack([np.arange(m, dtype=float), np.ones(m)]), np.zeros((1, m))
+
+
+def test_epoch_orders_is_one_generator_seeded_once():
+    """Defaults seed=0, shuffle=True; no permutation when shuffle is off or one batch holds all."""
+    expected = permutations(0, 5, 3)
+    assert [order.tolist() for order in epoch_orders(5, 2, 3)] == [p.tolist() for p in expected]
+    assert list(epoch_orders(5, 5, 2)) == [None, None]
+    assert list(epoch_orders(5, 2, 2, shuffle=False)) == [None, None]
+
+
+@pytest.mark.parametrize("loop, kwargs, seed, batch_size", [
+    (minibatch_sgd, {"batch_size": 2}, 0, 2),
+    (minibatch_sgd, {"batch_size": 2, "seed": 4}, 4, 2),
+    (minibatch_sgd, {"batch_size": 2, "shuffle": False}, None, 2),
+    (minibatch_sgd, {"batch_size": None}, None, 5),
+    (minibatch_sgd, {"batch_size": 5}, None, 5),
+    (sgd, {}, 0, 1),
+    (sgd, {"seed": 4}, 4, 1),
+], ids=["minibatch", "minibatch-seed4", "no-shuffle", "all-m", "batch-m", "sgd", "sgd-seed4"])
+def test_each_epoch_visits_the_columns_in_the_seeds_order(loop, kwargs, seed, batch_size):
+    """seed=None in the table: in their order (shuffle off, or one batch holds all m)."""
+    m, epochs = 5, 2
+    X, Y = indexed(m)
+    calls = []
+    loop(counting_step(calls), {}, X, Y, 0.1, epochs=epochs, **kwargs)
+    assert all(Xb.shape[1] <= batch_size for Xb, _, _ in calls)
+    expected = ([list(range(m))] * epochs if seed is None
+                else [p.tolist() for p in permutations(seed, m, epochs)])
+    assert seen_orders(calls, m, epochs) == expected
+
+
+LOOPS = {
+    "minibatch": lambda step, **kw: minibatch_sgd(step, *kw.pop("args"), batch_size=2, **kw),
+    "sgd": lambda step, **kw: sgd(step, *kw.pop("args"), **kw),
+    "batch": lambda step, **kw: batch_gd(step, *kw.pop("args"), **kw),
+    "batch-threshold": lambda step, **kw: batch_gd(step, *kw.pop("args"), threshold=1e-3, **kw),
+}
+
+
+@pytest.mark.parametrize("loop", list(LOOPS))
+def test_every_loop_hands_train_step_the_parameters_rate_and_options(loop):
+    X, Y = xor_like(4)
+    parameters, seen = {"W1": np.ones((1, 2))}, []
+
+    def train_step(params, Xb, Yb, learning_rate, **options):
+        seen.append((params, learning_rate, options))
+        return 1.0
+
+    LOOPS[loop](train_step, args=(parameters, X, Y, 0.25), epochs=2, hidden="tanh")
+    assert seen and all(params is parameters and rate == 0.25 and options == {"hidden": "tanh"}
+                        for params, rate, options in seen)
+
+
+@pytest.mark.parametrize("loop", list(LOOPS))
+def test_on_epoch_sees_epochs_1_2_3_and_the_history_and_stops_the_loop(loop):
+    """on_epoch(epoch, history) after each epoch, epoch counting from 1; True stops there (the
+    threshold of batch_gd, never reached here, does not silence it)."""
+    X, Y = xor_like(4)
+    calls, seen = [], []
+
+    def on_epoch(epoch, history):
+        seen.append((epoch, len(history.epoch_costs), history))
+        return epoch == 3
+
+    history = LOOPS[loop](counting_step(calls), args=({}, X, Y, 0.1), epochs=10, on_epoch=on_epoch)
+    assert [(epoch, done) for epoch, done, _ in seen] == [(1, 1), (2, 2), (3, 3)]
+    assert all(h is history for *_, h in seen)
+    assert len(history.epoch_costs) == 3
+
+
+class Clock:
+    """A stand-in for time.perf_counter: each train_step takes 1 s, each on_epoch 10 s."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def perf_counter(self):
+        return self.now
+
+
+def test_epoch_times_count_the_training_not_on_epoch(monkeypatch):
+    """2 steps of 1 s per epoch, 10 s in on_epoch after each: the times since the start are
+    2, 4, 6 s (the 10 s pauses left out), whatever the clock read at the start."""
+    clock = Clock()
+    monkeypatch.setattr(training, "time", clock)
+
+    def train_step(parameters, X, Y, learning_rate, **options):
+        clock.now += 1.0
+        return 0.5
+
+    def on_epoch(epoch, history):
+        clock.now += 10.0
+
+    X, Y = xor_like(4)
+    history = minibatch_sgd(train_step, {}, X, Y, 0.1, epochs=3, batch_size=2, on_epoch=on_epoch)
+    assert history.epoch_times == [2.0, 4.0, 6.0]
 
 def test_training_lowers_the_cost():
     X, Y = xor_like(200)
