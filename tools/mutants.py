@@ -21,8 +21,10 @@ what changed), with the group's modules mutated and the group's tests selected:
 Times and scores on the 2-core Xeon, shared with other work, are in docs/mutants.md, with every
 surviving mutant and why it survives. Not part of CI: it runs for tens of minutes.
 
-    python tools/mutants.py [GROUP ...] [--ref COMMIT] [--max-children N]
+    python tools/mutants.py [GROUP ...] [--ref COMMIT] [--max-children N] [--again]
 
+--again tests the last run's survivors once more (after tests were written for them); mutmut
+itself tests again the mutants of every function whose code changed.
 --ref takes the project's files (tests included) from a commit instead of the working tree (this
 file always from the working tree): a score before a change of the tests.
 """
@@ -124,6 +126,18 @@ def prepare(group, ref):
     return where
 
 
+def forget_survivors(where):
+    """Mark the group's surviving mutants (and those no test called) as not run yet, so that the
+    next run tests them with the tests written since; mutmut keeps every other result."""
+    for meta in (where / "mutants").rglob("*.meta"):
+        data = json.loads(meta.read_text())
+        codes = data["exit_code_by_key"]
+        for name, code in codes.items():
+            if code in (0, 33):  # mutmut's exit codes: 0 survived, 33 no tests
+                codes[name] = None
+        meta.write_text(json.dumps(data))
+
+
 def summary(where):
     """{status: count} and the surviving mutants' names, from mutmut's own records."""
     subprocess.run([sys.executable, "-m", "mutmut", "export-cicd-stats"], cwd=where, check=True,
@@ -147,6 +161,8 @@ def main(argv=None):
     parser.add_argument("groups", nargs="*", default=list(GROUPS), help=f"of {list(GROUPS)}")
     parser.add_argument("--ref", default="", help="take the project's files from this commit")
     parser.add_argument("--max-children", type=int, default=1, help="mutants tested at once")
+    parser.add_argument("--again", action="store_true",
+                        help="test the last run's survivors again (after new tests)")
     args = parser.parse_args(argv)
     unknown = [g for g in args.groups if g not in GROUPS]
     if unknown:
@@ -154,6 +170,8 @@ def main(argv=None):
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     for group in args.groups:
         where = prepare(group, args.ref)
+        if args.again:
+            forget_survivors(where)
         start = time.monotonic()
         run = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children",
                               str(args.max_children)], cwd=where, env=env)
