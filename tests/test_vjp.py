@@ -117,3 +117,13 @@ def test_the_jacobian_of_an_empty_z_or_x_is_an_empty_matrix():
     J = jacobian(lambda x: x[:0], np.ones((2, 2), np.float32), np.float32)
     assert J.shape == (0, 4) and J.dtype == np.float32
     assert jacobian(SLIDE, np.zeros(0)).shape == (0, 0)
+
+
+def test_an_empty_z_gives_x_a_zero_gradient_as_torch():
+    """L = sum of no terms is 0: torch's z.backward(empty v) leaves x.grad = 0 (it crashed here)."""
+    x = np.array([1.0, 2.0, 3.0])
+    z, grad = vector_jacobian_product(lambda X: 2 * X[:0], x, np.ones(0))
+    xt = torch.tensor(x, requires_grad=True)
+    (2 * xt[:0]).backward(torch.ones(0, dtype=torch.float64))
+    assert z.shape == (0,)
+    np.testing.assert_array_equal(grad, xt.grad.numpy())
