@@ -164,3 +164,41 @@ def test_one_training_sample_is_enough_when_the_rest_is_held_out(tmp_path):
     path = write(tmp_path, "1,2,0\n3,4,0\n")
     split = load_csv(path, held_out_fraction=0.5)
     assert split.X_train.shape == (2, 1) and split.X_held.shape == (2, 1)
+
+
+def test_invoke_train_splits_a_csv_file_by_its_seed(tmp_path):
+    from train.cli import check_options
+
+    path = write(tmp_path, "".join(f"{a},{b},{y}\n" for a, b, y in two_feature_rows(40)))
+
+    def split(seed):
+        *_, split = check_options("reference", "2,4,1", "relu", "sigmoid", "cross_entropy", 4, 1,
+                                  0.1, str(path), seed)
+        return split
+
+    for ours, expected in zip(split(3)[:4], load_csv(path, seed=3)[:4], strict=True):
+        np.testing.assert_array_equal(ours, expected)
+    assert not np.array_equal(split(3).X_held, split(0).X_held)
+
+
+def test_a_quoted_header_name_keeps_its_line_break_as_the_file_has_it(tmp_path):
+    """A spreadsheet may write a column name over two lines, quoted; the csv module reads it
+    whole only from text opened with newline="" (its documentation says so)."""
+    path = write(tmp_path, b'"first\r\nfeature",x2,label\r\n1,2,0\r\noops,3,1\r\n', mode="wb")
+    with pytest.raises(CsvError) as raised:
+        read_csv(path)
+    assert str(raised.value).endswith(
+        "data.csv, line 4, column 1 ('first\\r\\nfeature'): expected a number (a feature), found 'oops'")
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"], ids=["unix", "windows", "old_mac"])
+def test_the_line_ends_of_every_platform_read_alike(tmp_path, end):
+    """Excel for Mac wrote CSV files with a carriage return alone at each line's end."""
+    path = write(tmp_path, end.join(["x1,x2,label", "1,2,0", "3,4,1", ""]).encode(), mode="wb")
+    X, Y, names = read_csv(path)
+    np.testing.assert_array_equal(X, [[1, 3], [2, 4]])
+    np.testing.assert_array_equal(Y, [[0, 1]])
+    assert names == ["x1", "x2"]
+    ragged = write(tmp_path, end.join(["x1,x2,label", "1,2,0", "3,4", ""]).encode(), mode="wb")
+    with pytest.raises(CsvError, match=r"data.csv, line 3: expected 3 values \(as line 1 has\), found 2$"):
+        read_csv(ragged)

@@ -1,15 +1,19 @@
 """`invoke train` with good and bad options: through invoke's MockContext (fast) and once as the
 real command line, asserting on the exit code and the message."""
 
+import inspect
 import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 from invoke import MockContext
 from invoke.exceptions import Exit
 
 import tasks
+from train import datasets
 
 ROOT = Path(__file__).resolve().parent.parent
 INVOKE = [sys.executable, "-m", "invoke"]
@@ -95,8 +99,6 @@ def test_invoke_train_non_numbers_get_a_message_not_a_traceback(option, value, m
 def test_the_function_behind_the_task_has_the_tasks_defaults():
     """train.cli.train is what `invoke train` runs; called from Python it must train the same
     network with the same options (one default per option, in one place each)."""
-    import inspect
-
     from train import cli
 
     ours = inspect.signature(cli.train).parameters
@@ -104,6 +106,68 @@ def test_the_function_behind_the_task_has_the_tasks_defaults():
         if name != "c":
             assert ours[name].default == parameter.default, name
     assert ours["progress"].default is True  # the task shows its progress bar
+
+
+# Every option of the task, most of them set to another value than the default (the default
+# layers fit only breast_cancer's 30 features; the default cost needs the default output, sigmoid).
+OPTIONS = dict(path="reference", layers="30,4,1", hidden="tanh", output="sigmoid", cost="mse",
+               batch_size=0, epochs=2, learning_rate=0.01, seed=3, data="breast_cancer")
+
+
+@pytest.mark.parametrize("left_out", [name for name in inspect.signature(tasks.train.body).parameters
+                                      if name != "c"])
+def test_the_function_called_without_an_option_runs_as_the_task_without_it(left_out, monkeypatch,
+                                                                             tmp_path, capsys):
+    """The signature test above reads the defaults; this one calls train.cli.train from Python
+    with one option left out and compares what it prints with what `invoke train` prints."""
+    from train import cli
+
+    monkeypatch.setattr(cli, "save_figure", lambda fig, path: plt.close(fig))  # no PNG needed
+    options = dict(OPTIONS, plot=str(tmp_path / "p.png"))
+    del options[left_out]
+    tasks.train(MockContext(), **options)
+    by_task = capsys.readouterr().out
+    cli.train(**options)
+    assert capsys.readouterr().out == by_task
+    assert by_task.count("\n") == 3, by_task  # cost, accuracy, plot file: it trained
+
+
+def test_check_options_without_a_seed_splits_as_the_tasks_default_seed():
+    from train import cli
+
+    seed = inspect.signature(tasks.train.body).parameters["seed"].default
+    *_, split = cli.check_options("reference", "2,4,1", "relu", "sigmoid", "cross_entropy", 16, 3,
+                                  0.1, "blobs")
+    for ours, expected in zip(split[:4], datasets.DATASETS["blobs"](seed=seed)[:4], strict=True):
+        np.testing.assert_array_equal(ours, expected)
+
+
+def test_the_hidden_activation_is_the_one_the_network_trains_with(tmp_path):
+    from train import cli
+    from train.runs import train_run
+
+    split = datasets.DATASETS["blobs"](seed=0)
+
+    def costs(hidden):
+        """The costs of `invoke train --hidden HIDDEN` and of the same run made directly."""
+        run, _ = cli.train(data="blobs", layers="2,4,1", hidden=hidden, epochs=2, batch_size=16,
+                           learning_rate=0.1, plot=str(tmp_path / "p.png"), progress=False)
+        alone = train_run(reference_path(), split.X_train, split.Y_train, [2, 4, 1], 0.1, 2, 16,
+                          hidden=hidden, held=(split.X_held, split.Y_held))
+        return run.cost, alone.cost
+
+    (tanh, tanh_alone), (relu, relu_alone) = costs("tanh"), costs("relu")
+    assert tanh == tanh_alone and relu == relu_alone
+    assert tanh != relu  # the two activations train differently
+
+
+def test_no_progress_bar_with_progress_false(tmp_path, capsys):
+    from train import cli
+
+    cli.train(data="blobs", layers="2,4,1", epochs=2, plot=str(tmp_path / "p.png"), progress=False)
+    out, err = capsys.readouterr()
+    assert "final cost" in out
+    assert "epoch" not in err and "train reference" not in err, err
 
 
 def run_blobs(capsys, **options):
@@ -115,7 +179,6 @@ def run_blobs(capsys, **options):
 
 
 def test_the_bar_and_the_final_lines_show_the_runs_last_numbers(tmp_path, capsys):
-    from train import datasets
     from train.runs import train_run
 
     out, err = run_blobs(capsys, plot=str(tmp_path / "p.png"), seed=3)
@@ -150,8 +213,6 @@ def test_the_seed_chooses_the_split_and_the_start(tmp_path, capsys):
 @pytest.mark.parametrize("option, value", [("epochs", 1), ("batch_size", 0), ("batch_size", "m")])
 def test_the_smallest_and_largest_options_that_train(option, value, tmp_path, capsys):
     """One epoch; batch size 0 (every training sample: batch gradient descent) and m itself."""
-    from train import datasets
-
     if value == "m":
         value = datasets.DATASETS["blobs"]().X_train.shape[1]
     out = run_blobs(capsys, plot=str(tmp_path / "p.png"), **{option: value}).out
@@ -159,8 +220,6 @@ def test_the_smallest_and_largest_options_that_train(option, value, tmp_path, ca
 
 
 def test_one_more_than_the_training_samples_is_refused(tmp_path):
-    from train import datasets
-
     m = datasets.DATASETS["blobs"]().X_train.shape[1]
     with pytest.raises(Exit) as raised:
         tasks.train(MockContext(), data="blobs", layers="2,4,1", batch_size=m + 1)
@@ -180,7 +239,6 @@ def test_an_unknown_output_activation_and_a_path_that_cannot_run(monkeypatch):
 
 
 def test_a_diverging_run_says_after_how_many_epochs(tmp_path, capsys):
-    from train import datasets
     from train.runs import train_run
 
     options = dict(data="blobs", layers="2,16,1", output="linear", cost="mse", learning_rate=50.0,

@@ -72,7 +72,7 @@ LATER_TESTS = {
             "tests/test_engine_thresholds.py", "tests/test_memo.py", "tests/test_cpu_dtypes.py"],
     "cuda": ["tests/test_step_stateful.py", "tests/test_broadcasting.py", "tests/test_precision.py",
              "tests/test_memo.py", "tests/test_cuda_one_step.py"],
-    "train": ["tests/test_csv_property.py"],
+    "train": ["tests/test_csv_property.py", "tests/test_train_outputs.py"],
     "exercises": ["tests/test_grade_outcomes.py"],
 }
 PACKAGES = ["reference", "kernels", "train", "exercises", "plots", "bench", "tools"]
