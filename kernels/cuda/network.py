@@ -148,7 +148,7 @@ def backward(AL, Y, caches, cost="cross_entropy"):
     _check_caches(caches)
     ws = caches.workspace
     ws.cost = COST_CODES[cost]  # forward did not know the cost; backward starts from it
-    step.backward(ws, caches.X_d, _to_device(Y, ws.dtype), AL_d=_to_device(AL, ws.dtype))
+    step.backward(ws, caches.X_d, _to_device(Y, ws.dtype), AL_d=_to_device(AL))  # AL: Z[L]'s dtype (checks)
     grads = {}
     for l in range(1, len(ws.W)):
         grads[f"dW{l}"] = ws.dW[l].copy_to_host()
