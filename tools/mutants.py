@@ -128,7 +128,10 @@ def prepare(group, ref):
 
 def forget_survivors(where):
     """Mark the group's surviving mutants (and those no test called) as not run yet, so that the
-    next run tests them with the tests written since; mutmut keeps every other result."""
+    next run tests them with the tests written since; mutmut keeps every other result. Its record
+    of which tests call which function goes too: mutmut records it again only for tests with new
+    names, so a test that was changed to call one more function would not be run for it."""
+    (where / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     for meta in (where / "mutants").rglob("*.meta"):
         data = json.loads(meta.read_text())
         codes = data["exit_code_by_key"]
