@@ -118,3 +118,68 @@ def test_product_operands_of_any_size_and_values_pass(dtype):
     for a, b in (empty_k, empty_mn, with_nan, (with_nan[0], A), (W, with_nan[1])):
         assert checks.check_product_operands("W", a, "A", b, (1, 0)) is None
         assert checks.check_matmul_operands(a, b) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# The network checks' words, read whole (a name or number changed in a message must show).
+
+def two_layers():
+    return {"W1": np.ones((3, 2)), "b1": np.zeros((3, 1)), "W2": np.ones((1, 3)), "b2": np.zeros((1, 1))}
+
+
+@pytest.mark.parametrize("parameters", [{}, [], {"b1": np.zeros((3, 1))}], ids=["empty", "list", "no-W1"])
+def test_parameters_without_W1_are_refused_with_the_keys_expected(parameters):
+    with pytest.raises(ValueError, match=r"^parameters must be a dict with keys W1, b1, \.\.\., WL, bL$"):
+        checks.check_parameters(parameters)
+
+
+@pytest.mark.parametrize("key", ["W0", "dW1", "Z1", "X1"])
+def test_a_key_that_is_no_parameter_is_named(key):
+    """A gradient, a cache or a stray layer 0 stored in the dict by mistake: the update would step
+    it too."""
+    parameters = {**two_layers(), key: np.ones((2, 2))}
+    L = 3 if key.startswith("W") else 2  # L counts the W keys
+    message = rf"^parameters has the key '{key}'; expected only W1, b1, \.\.\., W{L}, b{L}$"
+    with pytest.raises(ValueError, match=message):
+        checks.check_parameters(parameters)
+
+
+@pytest.mark.parametrize("l", [1, 2])
+def test_a_weight_that_is_not_2d_is_named_with_its_layer_widths(l):
+    parameters = {**two_layers(), f"W{l}": np.ones(3)}
+    message = rf"^W{l} has shape \(3,\); expected a 2-D array \(n\[{l}\], n\[{l - 1}\]\)$"
+    with pytest.raises(ValueError, match=message):
+        checks.check_parameters(parameters)
+
+
+def test_X_of_the_wrong_width_is_named():
+    with pytest.raises(ValueError, match=r"^X has shape \(3, 4\); expected \(2, m\): n\[0\] = 2 rows"):
+        checks.check_X(np.ones((3, 4)), two_layers())
+
+
+@pytest.mark.parametrize("label", [1.5, -0.5, 1.0 + 1e-12])
+def test_cross_entropy_labels_just_outside_0_1_are_refused(label):
+    Y = np.array([[0.0, 1.0, label]])
+    with pytest.raises(ValueError, match=r"^Y has labels outside \[0, 1\]"):
+        checks.check_Y(Y, (1, 3), "cross_entropy")
+    checks.check_Y(Y, (1, 3), "mse")  # any real target for the mse
+
+
+def test_a_gradient_beside_its_pair_is_named_and_may_hold_nan():
+    """dA against Z (check_like): its own name and both dtypes; NaN passes (shapes and dtypes
+    only: the math propagates it)."""
+    Z_shape, Z_dtype = (2, 3), np.dtype(np.float32)
+    with pytest.raises(TypeError, match=r"^dA has dtype float64 but Z has dtype float32$"):
+        checks.check_like("dA", np.ones((2, 3)), "Z", Z_shape, Z_dtype)
+    with pytest.raises(TypeError, match=r"^dA has dtype int64; expected float32 or float64"):
+        checks.check_like("dA", np.ones((2, 3), np.int64), "Z", Z_shape, Z_dtype)
+    checks.check_like("dA", np.full((2, 3), np.nan, np.float32), "Z", Z_shape, Z_dtype)
+
+
+def test_initialize_parameters_draws_with_seed_0_by_default():
+    """Every path's first network is the same without a seed (the notebooks and invoke train rely
+    on it)."""
+    by_default = reference.initialize_parameters([2, 3, 1])
+    seed_0 = reference.initialize_parameters([2, 3, 1], seed=0)
+    for key in seed_0:
+        np.testing.assert_array_equal(by_default[key], seed_0[key])
