@@ -115,7 +115,8 @@ def prepare(group, ref):
         "also_copy": ALSO_COPY,
         "pytest_add_cli_args_test_selection": test_files + options,
         # the project's addopts, without the benchmarks' flag the selection does not need
-        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-o", "addopts=-ra"],
+        "pytest_add_cli_args": ["-p", "no:cacheprovider", "-o", "addopts=-ra"] + (
+            ["-p", "tools.mutmut_stats_plugin"] if group == "exercises" else []),
         "process_isolation": "forkserver",  # torch and numba's threads are not fork-safe
         "timeout_multiplier": 5.0,
         "use_git_change_detection": False,
