@@ -8,6 +8,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from reference import slide_examples
 from reference.slide_examples import (
     autograd_example,
     autograd_example_init,
@@ -338,3 +339,28 @@ def test_bad_input():
         regression_example(**init, steps=0)
     with pytest.raises(ValueError, match=STEPS_0):
         net_example(**net_example_init(), steps=0)
+
+
+@pytest.mark.parametrize("init, sizes", [
+    (slide_examples.autograd_example_init, dict(N=2, D_in=3, H=4, D_out=2)),
+    (slide_examples.nn_example_init, dict(N=2, D_in=3, H=4, D_out=2)),
+    (slide_examples.net_example_init, {}),
+    (slide_examples.regression_example_init, {}),
+    (lambda **kw: {"parameters": slide_examples.linear_layers_init([3, 2], **kw)}, {}),
+], ids=["autograd", "nn", "net", "regression", "linear_layers"])
+def test_without_a_seed_each_init_draws_with_seed_0(init, sizes):
+    """seed=0 is every init's default, as initialize_parameters': a notebook cell or a student's
+    call without one gets the numbers the guide shows."""
+    def arrays(result):
+        items = result.items() if isinstance(result, dict) else enumerate(result)
+        for key, value in items:
+            yield from arrays(value) if isinstance(value, dict) else [(key, value)]
+
+    for (key, a), (_, b) in zip(arrays(init(**sizes)), arrays(init(seed=0, **sizes)), strict=True):
+        np.testing.assert_array_equal(a, b, err_msg=str(key))
+
+
+def test_net_example_takes_the_slides_100_steps_by_default():
+    data = slide_examples.net_example_init(seed=0)
+    losses, _ = slide_examples.net_example(data["X"], data["Y"], data["parameters"])
+    assert len(losses) == 100

@@ -127,3 +127,15 @@ def test_an_empty_z_gives_x_a_zero_gradient_as_torch():
     (2 * xt[:0]).backward(torch.ones(0, dtype=torch.float64))
     assert z.shape == (0,)
     np.testing.assert_array_equal(grad, xt.grad.numpy())
+
+
+def test_a_constant_f_gives_z_in_the_dtype_asked_for_and_a_zero_gradient():
+    """f ignores x and builds float64 Nodes of its own: z still comes back in the dtype asked
+    for (every other f inherits it from x's Nodes), and x.grad = 0."""
+    from reference.graph import Node
+
+    for f in (lambda X: np.array([Node(1.5), Node(2.5)], dtype=object), lambda X: Node(1.5)):
+        v = np.ones(2) if not isinstance(f(None), Node) else None
+        z, grad = vector_jacobian_product(f, np.array([1.0, 2.0]), v, dtype=np.float32)
+        assert z.dtype == np.float32 and grad.dtype == np.float32, (z.dtype, grad.dtype)
+        np.testing.assert_array_equal(grad, np.zeros(2, np.float32))
