@@ -16,8 +16,8 @@ what changed), with the group's modules mutated and the group's tests selected:
     cuda        kernels.cuda's network.py and step.py     the network tests on kernels.cuda and the
                                                           device step's (their names say cuda or device)
     train       train/csv_data.py, train/cli.py            the CSV and invoke train tests
-    exercises   exercises/'s grade, catalog, student_copy,  the exercises' and the grader's tests
-                isolate (what runs in the test process)
+    exercises   exercises/'s grade, catalog, student_copy   the exercises' and the grader's tests
+                (what runs in the test process)
 
 Times and scores on the 2-core Xeon, shared with other work, are in docs/mutants.md, with every
 surviving mutant and why it survives. Not part of CI: it runs for tens of minutes.
@@ -63,10 +63,11 @@ GROUPS = {
                               "-k", "cuda or device"]),
     "train": (["train/csv_data.py", "train/cli.py"],
               ["tests/test_train_csv.py", "tests/test_train_task.py"]),
-    # the grader's own side: its tests (exercises/grading/) and diagnose.py run in the child
-    # pytest it starts on a student's copy, where mutmut records no calls (docs/mutants.md)
-    "exercises": (["exercises/grade.py", "exercises/catalog.py", "exercises/student_copy.py",
-                   "exercises/isolate.py"], ["tests/test_exercises.py"]),
+    # the grader's own side: its tests (exercises/grading/), diagnose.py and isolate.py run in
+    # the child pytest it starts on a student's copy, where mutmut records no calls
+    # (docs/mutants.md)
+    "exercises": (["exercises/grade.py", "exercises/catalog.py", "exercises/student_copy.py"],
+                  ["tests/test_exercises.py"]),
 }
 # Later tests join a group when they exist (a --ref commit may predate them).
 LATER_TESTS = {
