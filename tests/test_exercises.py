@@ -15,7 +15,7 @@ from invoke.exceptions import Exit
 
 import tasks
 from exercises.catalog import BY_NAME, EXERCISES
-from exercises.grade import grade, report, select
+from exercises.grade import GradeError, Result, grade, report, select
 from exercises.student_copy import DERIVATION, find_function, write_student_copy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -386,3 +386,19 @@ def test_grading_a_folder_without_a_copy_says_how_to_make_one(tmp_path):
     assert raised.value.code == 2
     assert "holds no reference/ package; write the student copy first with invoke exercises --folder" in (
         raised.value.message)
+
+
+def test_exercises_are_chosen_by_number_1_to_n_or_by_name():
+    assert select(["1"]) == [EXERCISES[0]] and select([str(N)]) == [EXERCISES[-1]]
+    assert select(["2", EXERCISES[0].name]) == [EXERCISES[1], EXERCISES[0]]
+    for bad in ("0", str(N + 1), "nope"):
+        with pytest.raises(GradeError, match=rf"^no exercise '{bad}'; expected a number 1-{N} or one of: "):
+            select([bad])
+
+
+def test_the_report_says_pass_or_fail_and_why_for_each_exercise():
+    first, second = EXERCISES[0], EXERCISES[1]
+    lines = report([Result(1, first, 3, ""), Result(2, second, 2, "dZ is transposed")]).splitlines()
+    assert lines[0].startswith(" 1. " + first.name) and lines[0].endswith("pass (3 checks)")
+    assert lines[1].startswith(" 2. " + second.name) and lines[1].endswith("FAIL dZ is transposed")
+    assert lines[2] == "1/2 exercises pass"
