@@ -109,7 +109,7 @@ def forward(X, parameters, hidden="relu", output="sigmoid"):
     return AL_d.copy_to_host(), DeviceCaches(ws, X_d, hidden, output)
 
 
-def _logits_on_device(logits, AL):
+def _logits_on_device(logits):
     """The logits (checked) on the device: a device array as it is, a host array copied."""
     return logits if hasattr(logits, "copy_to_host") else _to_device(logits)  # of AL's dtype (checks)
 
@@ -127,7 +127,7 @@ def compute_cost(AL, Y, cost="cross_entropy", logits=None):
     if cost == "mse":
         reductions.cost(_to_device(AL), Y_d, scalar.SQUARED_TERM, partials, out)
     elif logits is not None:
-        reductions.cost(_logits_on_device(logits, AL), Y_d, scalar.LOGITS_TERM, partials, out)
+        reductions.cost(_logits_on_device(logits), Y_d, scalar.LOGITS_TERM, partials, out)
     else:
         reductions.cost(_to_device(AL), Y_d, scalar.PROBABILITY_TERM, partials, out)
     return float(out.copy_to_host()[0])

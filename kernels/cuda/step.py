@@ -62,8 +62,7 @@ class Workspace:
     its own vector, so that every step's cost stays on the device until the loop ends).
     """
 
-    def __init__(self, parameters_d, m, hidden="relu", output="sigmoid", cost="cross_entropy",
-                 costs=None):
+    def __init__(self, parameters_d, m, hidden, output, cost="cross_entropy", costs=None):
         L = sum(1 for key in parameters_d if key.startswith("W"))
         dtype = np.dtype(parameters_d["W1"].dtype)
         self.m, self.dtype = m, dtype
@@ -103,7 +102,7 @@ def forward(ws, X_d, rung=None):
     return ws.A[L]
 
 
-def cost(ws, Y_d, k=0):
+def cost(ws, Y_d, k):
     """costs[k] = J of the last forward: the cross-entropy from the logits Z[L], or the mse of
     A[L]. Stays on the device; returns ws.costs."""
     L = len(ws.W) - 1
