@@ -54,8 +54,9 @@ def vector_jacobian_product(f, x, v=None, dtype=np.float64):
         if np.shape(v) != Z.shape:
             raise ValueError(f"v has shape {np.shape(v)}; expected z's shape {Z.shape}")
         terms = [float(v_k) * z_k for v_k, z_k in zip(np.ravel(v), Z.flat, strict=True)]
-        L = sum(terms) if terms else Node(0.0, dtype)  # an empty z: L = 0, and x.grad stays 0
-    L.backward()
+        L = sum(terms) if terms else None  # an empty z: nothing to differentiate, x.grad stays 0
+    if L is not None:
+        L.backward()
     return _values(Z, "value", dtype), _values(X, "grad", dtype)
 
 
