@@ -135,3 +135,22 @@ def test_cuda_compute_cost_copies_host_logits_once_and_device_logits_never(kc, m
         counts.append((kc.compute_cost(AL, Y, logits=logits), copies.to_device))
     assert counts[0][0] == counts[1][0]
     assert [n for _, n in counts] == [2, 1], "copies to the device: Y and host logits, then Y alone"
+
+
+@pytest.mark.parametrize("key", ["W1", "b1", "W2", "b2", "W3", "b3"])
+def test_cuda_device_step_uses_an_array_put_in_place_of_one_it_held(kc, key):
+    """The device step's workspace memo (Workspace.holds) must notice any one W[l] or b[l]
+    replaced in the dict, first layer to last, and step the new array."""
+    from numba import cuda
+
+    parameters, X, Y = problem(np.float64, dims=(3, 4, 2, 2))
+    device = kc.step.to_device(parameters)
+    X_d, Y_d = cuda.to_device(X), cuda.to_device(Y)
+    kc.step.train_step(device, X_d, Y_d, 0.1)
+    parameters = kc.step.to_host(device)
+    parameters[key] = parameters[key] + 0.5
+    device[key] = cuda.to_device(parameters[key])
+    J = kc.step.train_step(device, X_d, Y_d, 0.1)
+    assert_close("J", J, ref.train_step(parameters, X, Y, 0.1), TOLERANCES[np.dtype(np.float64)][0])
+    for name, value in kc.step.to_host(device).items():
+        assert_close(name, value, parameters[name], TOLERANCES[np.dtype(np.float64)][0])
