@@ -402,3 +402,29 @@ def test_the_report_says_pass_or_fail_and_why_for_each_exercise():
     assert lines[0].startswith(" 1. " + first.name) and lines[0].endswith("pass (3 checks)")
     assert lines[1].startswith(" 2. " + second.name) and lines[1].endswith("FAIL dZ is transposed")
     assert lines[2] == "1/2 exercises pass"
+
+
+def test_the_copy_keeps_exactly_the_statements_that_check_inputs():
+    """student_copy's rule for what stays in a blanked body: a call of a check (by name or as
+    checks.check_...), an if that only raises, an unpacking of the inputs; not an if that
+    computes or returns, nor a call of anything else."""
+    from exercises.student_copy import _checks_inputs
+
+    def kept(source):
+        return _checks_inputs(ast.parse(textwrap.dedent(source)).body[0], {"cache", "X"})
+
+    assert kept("check_linear(A, W, b)") and kept("checks.check_linear(A, W, b)")
+    assert not kept("np.dot(W, A)") and not kept("fns[0](X)")
+    assert kept("if X.ndim != 2:\n    raise ValueError('X must be 2-D')")
+    assert not kept("if X.ndim != 2:\n    X = X.reshape(1, -1)")
+    assert not kept("if X.ndim != 2:\n    print(X)")
+    assert not kept("if X.ndim != 2:\n    raise ValueError('no')\nelse:\n    Z = X")
+    assert kept("A_prev, W, b = cache")
+
+
+def test_a_name_not_in_the_module_is_named_with_the_part_missing():
+    tree = ast.parse("class Node:\n    def backward(self):\n        pass\n")
+    assert find_function(tree, "Node.backward").name == "backward"
+    for qualname, part in (("relu", "relu"), ("Node.forward", "forward")):
+        with pytest.raises(LookupError, match=rf"^{qualname} is not defined \(no '{part}'\)$"):
+            find_function(tree, qualname)
