@@ -419,7 +419,7 @@ def test_the_copy_keeps_exactly_the_statements_that_check_inputs():
     assert not kept("if X.ndim != 2:\n    X = X.reshape(1, -1)")
     assert not kept("if X.ndim != 2:\n    print(X)")
     assert not kept("if X.ndim != 2:\n    raise ValueError('no')\nelse:\n    Z = X")
-    assert kept("A_prev, W, b = cache")
+    assert kept("A_prev, W, b = cache") and kept("L = checks.check_forward(X, parameters)")
 
 
 def test_a_name_not_in_the_module_is_named_with_the_part_missing():
