@@ -420,6 +420,8 @@ def test_the_copy_keeps_exactly_the_statements_that_check_inputs():
     assert not kept("if X.ndim != 2:\n    print(X)")
     assert not kept("if X.ndim != 2:\n    raise ValueError('no')\nelse:\n    Z = X")
     assert kept("A_prev, W, b = cache") and kept("L = checks.check_forward(X, parameters)")
+    assert kept("X = np.asarray(X, dtype=float)")  # normalises an input from itself
+    assert not kept("X = np.zeros(3)") and not kept("Z = np.dot(W, X)")
 
 
 def test_a_name_not_in_the_module_is_named_with_the_part_missing():
@@ -428,3 +430,44 @@ def test_a_name_not_in_the_module_is_named_with_the_part_missing():
     for qualname, part in (("relu", "relu"), ("Node.forward", "forward")):
         with pytest.raises(LookupError, match=rf"^{qualname} is not defined \(no '{part}'\)$"):
             find_function(tree, qualname)
+
+
+def blanked(source, number=3):
+    """_blank_body of the one function in source, as the copy writes it."""
+    from types import SimpleNamespace
+
+    from exercises.student_copy import _blank_body
+
+    source = textwrap.dedent(source)
+    lines = source.splitlines(keepends=True)
+    exercise = SimpleNamespace(function="f", slide="S", notebook="01_x", hint="H.", name="f", title="T")
+    _blank_body(lines, ast.parse(source).body[0], number, exercise)
+    return "".join(lines)
+
+
+def test_the_copy_blanks_the_math_and_keeps_the_docstring_the_checks_and_the_line_above():
+    out = blanked('''
+        def f(X, W):
+            """Z = W X."""
+            check_X(X)
+            X = np.asarray(X, dtype=float)
+            # the product, then its sum
+            Z = W @ X
+            return Z.sum()
+        ''')
+    assert '"""Z = W X."""' in out and "check_X(X)" in out and "X = np.asarray(X, dtype=float)" in out
+    assert "W @ X" not in out and "Z.sum()" not in out and "the product" not in out
+    assert out.rstrip().endswith('raise NotImplementedError("exercise 3: T")')
+    assert not blanked("def f(X):\n    X = np.zeros(3)\n    return X\n").count("np.zeros")
+
+
+def test_the_copy_of_a_body_without_checks_drops_the_comment_above_its_math():
+    out = blanked('# about f\ndef f(X):\n    """2X."""\n    # the math\n    Z = 2 * X\n    return Z\n')
+    assert out.startswith('# about f\ndef f(X):\n    """2X."""\n')
+    assert "the math" not in out and "2 * X" not in out
+
+
+def test_a_function_that_only_checks_has_nothing_to_write():
+    assert "2 * X" not in blanked("def f(X):\n    check_X(X)\n    Z = 2 * X\n    return Z\n")
+    with pytest.raises(LookupError, match=r"^f: nothing left to write after its input checks$"):
+        blanked("def f(X):\n    check_X(X)\n")
