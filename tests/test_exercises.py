@@ -472,3 +472,14 @@ def test_a_function_that_only_checks_has_nothing_to_write():
     assert "check_X(X)" in out and "double it" not in out and "2 * X" not in out
     with pytest.raises(LookupError, match=r"^f: nothing left to write after its input checks$"):
         blanked("def f(X):\n    check_X(X)\n")
+
+
+def test_a_derivation_right_under_the_summary_line_is_dropped_too():
+    from exercises.student_copy import _drop_derivations
+
+    source = 'def f(x):\n    """Summary.\n    Derivation:\n    the secret\n    """\n    return x\n'
+    lines = source.splitlines(keepends=True)
+    _drop_derivations(lines, ast.parse(source))
+    out = "".join(lines)
+    assert "secret" not in out and "Derivation" not in out and "Summary." in out
+    ast.parse(out)
