@@ -56,10 +56,15 @@ def check_float_array(name, a, ndim=2, expected="a 2-D array", finite=True, empt
 def check_like(name, a, like_name, shape, dtype):
     """a has the shape and dtype of what it pairs with (dA and Z, dZ and Z, logits and AL)."""
     check_float_array(name, a, finite=False)
-    if a.shape != tuple(shape):
+    _check_pairing(name, a, like_name, shape, dtype)
+
+
+def _check_pairing(name, a, like_name, shape, dtype):
+    """check_like's shape and dtype test, for anything with .shape and .dtype (a device array too)."""
+    if tuple(a.shape) != tuple(shape):
         raise ValueError(f"{_name_shape(name, a)}; expected {tuple(shape)}, the shape of {like_name}")
-    if a.dtype != dtype:
-        raise TypeError(f"{name} has dtype {a.dtype} but {like_name} has dtype {np.dtype(dtype)}")
+    if np.dtype(a.dtype) != dtype:
+        raise TypeError(f"{name} has dtype {np.dtype(a.dtype)} but {like_name} has dtype {np.dtype(dtype)}")
 
 
 def check_dtype(dtype):
@@ -217,10 +222,7 @@ def check_cost(AL, Y, cost, logits=None):
     if logits is None:
         return
     if hasattr(logits, "copy_to_host"):  # a device array (kernels.cuda's caches[-1].Z)
-        if tuple(logits.shape) != AL.shape:
-            raise ValueError(f"logits has shape {tuple(logits.shape)}; expected {AL.shape}, the shape of AL")
-        if np.dtype(logits.dtype) != AL.dtype:
-            raise TypeError(f"logits has dtype {np.dtype(logits.dtype)} but AL has dtype {AL.dtype}")
+        _check_pairing("logits", logits, "AL", AL.shape, AL.dtype)
     else:
         check_like("logits", logits, "AL", AL.shape, AL.dtype)
 
