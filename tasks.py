@@ -48,9 +48,10 @@ def test(c, k="", x=False):
     "again": "test the last run's survivors once more (after writing tests for them)",
 })
 def mutants(c, group="", ref="", max_children=Int(1), again=False):
-    """The suite's mutation score (mutmut, tools/mutants.py): reference/, exercises/, the CSV
-    reader and CLI, the Python side of kernels.cpu and kernels.cuda. Not part of CI: about
-    1 to 2 hours on 2 cores for all groups (docs/mutants.md has the times, scores, survivors)."""
+    """The suite's mutation score (mutmut, tools/mutants.py): reference/, the exercises' copy
+    maker and grader, the CSV reader and CLI, the Python side of kernels.cpu and kernels.cuda.
+    Not part of CI: about 1 to 2 hours on 2 cores for all groups (docs/mutants.md has the times,
+    scores, survivors)."""
     args = ["python", "tools/mutants.py"] + ([group] if group else []) + (["--ref", ref] if ref else [])
     args += ["--max-children", str(max_children)] + (["--again"] if again else [])
     c.run(" ".join(args), pty=False)
