@@ -122,6 +122,22 @@ def test_backward_reads_the_AL_it_is_given(path_name):
 
 
 
+@pytest.mark.parametrize("cost, from_logits", [("mse", False), ("cross_entropy", False),
+                                               ("cross_entropy", True)])
+def test_cuda_compute_cost_converts_labels_to_the_networks_dtype(kc, cost, from_logits):
+    """float64 labels beside a float32 network cost what the float32 labels cost, bit for bit.
+    The labels sit within 1e-3 of the outputs, so the mse's a - y is small and the float32
+    rounding of y is a large part of it: a missed conversion (a - y in float64) changes the
+    last bits in numba's simulator. The cross-entropy's terms hide it there (the simulator's
+    log returns a float64 either way); on a GPU the unconverted labels compile a second kernel."""
+    parameters, X, _ = problem(np.float32, m=8)
+    AL, caches = kc.forward(X, parameters, "tanh", "sigmoid")
+    Y = np.clip(AL + np.random.default_rng(5).uniform(-1e-3, 1e-3, AL.shape), 0, 1)
+    logits = caches[-1].Z if from_logits else None
+    J = kc.compute_cost(AL, Y, cost, logits)
+    assert J == kc.compute_cost(AL, Y.astype(np.float32), cost, logits), cost
+
+
 def test_cuda_compute_cost_copies_host_logits_once_and_device_logits_never(kc, monkeypatch):
     from tests.test_cuda_kernels import Copies
 
@@ -135,6 +151,18 @@ def test_cuda_compute_cost_copies_host_logits_once_and_device_logits_never(kc, m
         counts.append((kc.compute_cost(AL, Y, logits=logits), copies.to_device))
     assert counts[0][0] == counts[1][0]
     assert [n for _, n in counts] == [2, 1], "copies to the device: Y and host logits, then Y alone"
+
+
+def test_cuda_each_network_keeps_its_own_workspace(kc):
+    """Two networks stepped in turn each find their workspace again (no allocation per step)."""
+    from numba import cuda
+
+    parameters, X, Y = problem(np.float64)
+    first, second = kc.step.to_device(parameters), kc.step.to_device(copies(parameters))
+    mine = kc.step.workspace_for(first, X.shape[1])
+    assert kc.step.workspace_for(second, X.shape[1]) is not mine
+    kc.step.train_step(second, cuda.to_device(X), cuda.to_device(Y), 0.1)
+    assert kc.step.workspace_for(first, X.shape[1]) is mine
 
 
 @pytest.mark.parametrize("key", ["W1", "b1", "W2", "b2", "W3", "b3"])
