@@ -347,7 +347,7 @@ def test_the_copy_keeps_the_start_and_drops_the_result(student):
     for result_words in ("t / (1+t)^2", "dW = dZ A_prev^T", "(A[L] - Y) / N", "parent.grad +="):
         copy_text = "".join(p.read_text() for p in (student / "reference").glob("*.py"))
         assert result_words not in copy_text, result_words
-    assert "invoke grade --folder" in (student / "EXERCISES.md").read_text()
+    assert f"invoke grade --folder {student} " in (student / "EXERCISES.md").read_text()
 
 
 def test_every_exercise_states_where_to_start(student):
@@ -378,6 +378,25 @@ def test_exercises_never_overwrite_a_copy_or_the_project(student):
     with pytest.raises(Exit) as raised:
         tasks.exercises(MockContext(), folder=str(ROOT))
     assert "is the project itself" in raised.value.message
+
+
+def test_exercises_into_a_file_says_it_wants_a_folder(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(Exit) as raised:
+        tasks.exercises(MockContext(), folder=str(tmp_path / "notes.txt"))
+    assert raised.value.code == 2 and raised.value.message.endswith("notes.txt is a file; expected a folder")
+
+
+def test_exercises_md_numbers_each_exercise_as_invoke_grade_takes_it(student):
+    """EXERCISES.md's table: one row per exercise in the slides' order, its number the one
+    `invoke grade --exercise` takes for the name in its last column."""
+    rows = [line for line in (student / "EXERCISES.md").read_text().splitlines() if re.match(r"\| \d", line)]
+    assert len(rows) == N, rows
+    for row in rows:
+        number, slide, title, where, name = [cell.strip() for cell in row.strip("|").split("|")]
+        [exercise] = select([number])
+        assert name == f"`{exercise.name}`", row
+        assert where == f"`{exercise.file}`, `{exercise.function}`" and title == exercise.title, row
 
 
 def test_grading_a_folder_without_a_copy_says_how_to_make_one(tmp_path):
@@ -483,3 +502,20 @@ def test_a_derivation_right_under_the_summary_line_is_dropped_too():
     out = "".join(lines)
     assert "secret" not in out and "Derivation" not in out and "Summary." in out
     ast.parse(out)
+
+
+@pytest.mark.parametrize("docstring, kept", [
+    # the blank lines before the section go with it; the quotes close at the docstring's indent
+    ("Summary.\n\n    Z = W A + b.\n\n    Derivation:\n    the secret\n\n    dZ = ...\n    ",
+     "Summary.\n\n    Z = W A + b.\n    "),
+    ("Summary.\n\n    Derivation:\n    the secret\n    ", "Summary.\n    "),
+    # no blank line before it: the line above stays
+    ("Summary.\n\n    Z = W A + b.\n    Derivation:\n    the secret\n    ", "Summary.\n\n    Z = W A + b.\n    "),
+])
+def test_the_copy_ends_a_docstring_where_its_derivation_starts(docstring, kept):
+    from exercises.student_copy import _drop_derivations
+
+    source = f'def f(x):\n    """{docstring}"""\n    return x\n'
+    lines = source.splitlines(keepends=True)
+    _drop_derivations(lines, ast.parse(source))
+    assert "".join(lines) == f'def f(x):\n    """{kept}"""\n    return x\n'
