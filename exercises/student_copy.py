@@ -111,11 +111,8 @@ def _drop_derivations(lines, tree):
         cut = marks[0]
         while cut > start + 1 and not lines[cut - 1].strip():
             cut -= 1  # the blank lines before the section go with it
-        closing = lines[end - 1].rstrip("\n")
-        quote = closing.strip()[-3:]
-        indent = " " * (len(lines[cut - 1]) - len(lines[cut - 1].lstrip())) if cut > start + 1 else \
-            " " * node.col_offset
-        lines[cut:end] = [f"{indent}{quote}\n"]
+        quote = lines[end - 1].strip()[-3:]
+        lines[cut:end] = [f"{' ' * node.col_offset}{quote}\n"]  # at the opening quotes' indent
 
 
 def student_source(path, exercises=None):

@@ -511,6 +511,11 @@ def test_a_derivation_right_under_the_summary_line_is_dropped_too():
     ("Summary.\n\n    Derivation:\n    the secret\n    ", "Summary.\n    "),
     # no blank line before it: the line above stays
     ("Summary.\n\n    Z = W A + b.\n    Derivation:\n    the secret\n    ", "Summary.\n\n    Z = W A + b.\n    "),
+    # an indented equation last: the quotes still close at the docstring's indent
+    ("Summary.\n\n        Z = W A + b\n\n    Derivation:\n    the secret\n    ",
+     "Summary.\n\n        Z = W A + b\n    "),
+    # the closing quotes on the result's last line
+    ("Summary.\n\n    Derivation:\n    the secret.", "Summary.\n    "),
 ])
 def test_the_copy_ends_a_docstring_where_its_derivation_starts(docstring, kept):
     from exercises.student_copy import _drop_derivations
