@@ -64,8 +64,8 @@ def run_pytest(folder, exercises=EXERCISES, timeout=TIMEOUT_S):
     with tempfile.TemporaryDirectory() as tmp:
         results = Path(tmp) / "results.json"
         command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(GRADING),
-                   "-c", os.devnull, "--import-mode=importlib", "-o", "python_files=test_*.py",
-                   "-q", "-rN", "-k", " or ".join(tests), str(GRADING)]
+                   "-c", os.devnull, "--import-mode=importlib", "-q", "-rN", "-k", " or ".join(tests),
+                   str(GRADING)]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), str(ROOT)]),
                "GRADE_FOLDER": str(folder), "GRADE_RESULTS": str(results),
                "OPENBLAS_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}

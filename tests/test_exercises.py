@@ -283,6 +283,23 @@ def test_a_fresh_copy_grades_0_of_n_and_says_what_to_write(student):
     for number, result in enumerate(results, start=1):
         assert f"not written yet (NotImplementedError: exercise {number})" in result.failure
         assert result.cases > 0
+    assert not list(student.rglob("__pycache__")), "grading wrote into the student's folder"
+
+
+def test_the_copy_is_graded_also_where_python_leaves_the_working_folder_off_sys_path(student, monkeypatch):
+    """PYTHONSAFEPATH=1 keeps `python -m` from putting the working folder first on sys.path: the
+    copy must still be what `import reference` finds (not the project's reference/)."""
+    monkeypatch.setenv("PYTHONSAFEPATH", "1")
+    [result], _ = grade(student, select(["relu_prime"]))
+    assert "not written yet (NotImplementedError: exercise" in result.failure, result.failure
+
+
+def test_a_grading_that_does_not_finish_in_time_is_stopped_with_the_reason(student):
+    from exercises.grade import run_pytest
+
+    plant(student, "relu_prime", "while True:\n    pass")
+    with pytest.raises(GradeError, match=r"^the grading did not finish in 2 s \(an endless loop\?\)$"):
+        run_pytest(student, select(["relu_prime"]), timeout=2)
 
 
 def test_each_planted_mistake_fails_with_a_message_that_names_it(tmp_path):
@@ -308,7 +325,7 @@ def test_invoke_grade_one_exercise_and_verbose(student, capsys):
     tasks.grade(MockContext(), folder=str(student), exercise=["relu_prime"], verbose=True)
     out = capsys.readouterr().out
     assert out.splitlines()[-1] == "1/1 exercises pass"
-    assert "passed" in out  # pytest's own summary line
+    assert re.search(r"^\d+ passed", out, re.M), out  # pytest's own summary line, as text
     with pytest.raises(Exit) as raised:
         tasks.grade(MockContext(), folder=str(student), exercise=["2", "nope"])
     assert raised.value.code == 2 and "no exercise 'nope'" in raised.value.message
@@ -411,7 +428,8 @@ def test_exercises_are_chosen_by_number_1_to_n_or_by_name():
     assert select(["1"]) == [EXERCISES[0]] and select([str(N)]) == [EXERCISES[-1]]
     assert select(["2", EXERCISES[0].name]) == [EXERCISES[1], EXERCISES[0]]
     for bad in ("0", str(N + 1), "nope"):
-        with pytest.raises(GradeError, match=rf"^no exercise '{bad}'; expected a number 1-{N} or one of: "):
+        names = re.escape(", ".join(exercise.name for exercise in EXERCISES))
+        with pytest.raises(GradeError, match=rf"^no exercise '{bad}'; expected a number 1-{N} or one of: {names}$"):
             select([bad])
 
 
@@ -484,6 +502,11 @@ def test_the_copy_of_a_body_without_checks_drops_the_comment_above_its_math():
     out = blanked('# about f\ndef f(X):\n    """2X."""\n    # the math\n    Z = 2 * X\n    return Z\n')
     assert out.startswith('# about f\ndef f(X):\n    """2X."""\n')
     assert "the math" not in out and "2 * X" not in out
+
+
+def test_the_copy_of_a_function_without_a_docstring_drops_the_comment_above_its_math():
+    out = blanked("def f(X):\n    # double it\n    Z = 2 * X\n    return Z\n")
+    assert out.startswith("def f(X):\n    # Exercise 3") and "double it" not in out
 
 
 def test_a_function_that_only_checks_has_nothing_to_write():
