@@ -294,6 +294,20 @@ def test_the_copy_is_graded_also_where_python_leaves_the_working_folder_off_sys_
     assert "not written yet (NotImplementedError: exercise" in result.failure, result.failure
 
 
+def test_a_grading_that_writes_no_results_shows_the_end_of_what_pytest_printed(student):
+    """A pytest.py in the student's folder shadows pytest, so no grading test runs: the error
+    shows the end of both streams (bounded, however much the child printed)."""
+    from exercises.grade import run_pytest
+
+    out, err = "o" * 3000 + " out-end\n", "e" * 3000 + " err-end\n"
+    (student / "pytest.py").write_text(f"import sys\nprint({out[:-1]!r})\nprint({err[:-1]!r}, file=sys.stderr)\n")
+    with pytest.raises(GradeError) as raised:
+        run_pytest(student, select(["relu_prime"]))
+    message = str(raised.value)
+    assert message.startswith("pytest wrote no results:\n") and len(message) < 4100, message[:200]
+    assert out[-1500:] in message and message.endswith(err[-1500:])
+
+
 def test_a_grading_that_does_not_finish_in_time_is_stopped_with_the_reason(student):
     from exercises.grade import run_pytest
 

@@ -76,8 +76,9 @@ def test_the_grading_hook_records_each_outcome_with_its_message(tmp_path):
 
 
 def record(case, outcome, message="", when="call"):
-    return {"nodeid": f"exercises/grading/test_activations.py::test_sigmoid_prime[{case}]",
-            "when": when, "outcome": outcome, "message": message}
+    """A grading test's record; case None for a test without parameters."""
+    nodeid = "exercises/grading/test_activations.py::test_sigmoid_prime" + (f"[{case}]" if case else "")
+    return {"nodeid": nodeid, "when": when, "outcome": outcome, "message": message}
 
 
 @pytest.mark.parametrize("records, expected", [
@@ -89,7 +90,10 @@ def record(case, outcome, message="", when="call"):
     ([record("a", "passed"), record("b", "skipped", "skipped: no GPU here")], "b: skipped: no GPU here"),
     ([record("a", "failed", "first"), record("b", "failed", "second")], "a: first"),
     ([], "no test ran for it (run invoke grade --verbose to see pytest's output)"),
-], ids=["passed", "failed", "errored", "skipped", "first-of-two", "not-collected"])
+    ([record(None, "failed", "value: yours is 2 x torch's")], "value: yours is 2 x torch's"),
+    ([record("X", "failed", "X changed in place")], "X: X changed in place"),
+], ids=["passed", "failed", "errored", "skipped", "first-of-two", "not-collected", "no-parameters",
+        "case-X"])
 def test_grade_reads_each_outcome(tmp_path, monkeypatch, records, expected):
     """Only an exercise all of whose cases ran and passed passes; else the first other case."""
     (tmp_path / "reference").mkdir()
