@@ -51,8 +51,7 @@ def mutants(c, group="", ref="", max_children=Int(1), again=False):
     """The suite's mutation score (mutmut, tools/mutants.py): reference/, the exercises' copy
     maker and grader, the CSV reader and CLI, the Python side of kernels.cpu and kernels.cuda.
     Not part of CI: hours on 2 cores for all groups from scratch, cuda and exercises about an hour
-    each; a rerun tests only what changed (docs/mutants.md has the times,
-    scores, survivors)."""
+    each; a rerun tests only what changed (docs/mutants.md has the times, scores, survivors)."""
     args = ["python", "tools/mutants.py"] + ([group] if group else []) + (["--ref", ref] if ref else [])
     args += ["--max-children", str(max_children)] + (["--again"] if again else [])
     c.run(" ".join(args), pty=False)

@@ -79,9 +79,10 @@ def _blank_body(lines, function, number, exercise):
     if not math:
         raise LookupError(f"{exercise.function}: nothing left to write after its input checks")
     first, last = math[0].lineno - 1, math[-1].end_lineno  # 0-based, end exclusive
+    # comments that explain the math go with it; the def line, the docstring's end or the last
+    # check stops the walk (none of them is a comment)
     while lines[first - 1].strip().startswith("#"):
-        first -= 1  # comments that explain the math go with it (the def line, the docstring's end
-        # or the last check stops the walk: none of them is a comment)
+        first -= 1
     indent = " " * math[0].col_offset
     comment = textwrap.wrap(f"Exercise {number} (slide \"{exercise.slide}\"; derived in notebooks/"
                             f"{exercise.notebook}.ipynb): write this body. Hint: {exercise.hint} "
