@@ -121,7 +121,6 @@ def test_backward_reads_the_AL_it_is_given(path_name):
         assert not np.allclose(expected["dW2"], ref.backward(AL, Y, ref_caches, cost)["dW2"])
 
 
-
 @pytest.mark.parametrize("cost, from_logits", [("mse", False), ("cross_entropy", False),
                                                ("cross_entropy", True)])
 def test_cuda_compute_cost_converts_labels_to_the_networks_dtype(kc, cost, from_logits):

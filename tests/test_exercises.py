@@ -15,8 +15,8 @@ from invoke.exceptions import Exit
 
 import tasks
 from exercises.catalog import BY_NAME, EXERCISES
-from exercises.grade import GradeError, Result, grade, report, select
-from exercises.student_copy import DERIVATION, find_function, write_student_copy
+from exercises.grade import GradeError, Result, grade, report, run_pytest, select
+from exercises.student_copy import DERIVATION, _drop_derivations, find_function, write_student_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 N = len(EXERCISES)
@@ -298,8 +298,6 @@ def test_the_copy_is_graded_also_where_python_leaves_the_working_folder_off_sys_
 def test_a_grading_that_writes_no_results_shows_the_end_of_what_pytest_printed(student):
     """A pytest.py in the student's folder shadows pytest, so no grading test runs: the error
     shows the end of both streams (bounded, however much the child printed)."""
-    from exercises.grade import run_pytest
-
     out, err = "o" * 3000 + " out-end\n", "e" * 3000 + " err-end\n"
     (student / "pytest.py").write_text(f"import sys\nprint({out[:-1]!r})\nprint({err[:-1]!r}, file=sys.stderr)\n")
     with pytest.raises(GradeError) as raised:
@@ -310,8 +308,6 @@ def test_a_grading_that_writes_no_results_shows_the_end_of_what_pytest_printed(s
 
 
 def test_a_grading_that_does_not_finish_in_time_is_stopped_with_the_reason(student):
-    from exercises.grade import run_pytest
-
     plant(student, "relu_prime", "while True:\n    pass")
     with pytest.raises(GradeError, match=r"^the grading did not finish in 2 s \(an endless loop\?\)$"):
         run_pytest(student, select(["relu_prime"]), timeout=2)
@@ -442,8 +438,8 @@ def test_grading_a_folder_without_a_copy_says_how_to_make_one(tmp_path):
 def test_exercises_are_chosen_by_number_1_to_n_or_by_name():
     assert select(["1"]) == [EXERCISES[0]] and select([str(N)]) == [EXERCISES[-1]]
     assert select(["2", EXERCISES[0].name]) == [EXERCISES[1], EXERCISES[0]]
+    names = re.escape(", ".join(exercise.name for exercise in EXERCISES))
     for bad in ("0", str(N + 1), "nope"):
-        names = re.escape(", ".join(exercise.name for exercise in EXERCISES))
         with pytest.raises(GradeError, match=rf"^no exercise '{bad}'; expected a number 1-{N} or one of: {names}$"):
             select([bad])
 
@@ -531,22 +527,13 @@ def test_a_function_that_only_checks_has_nothing_to_write():
         blanked("def f(X):\n    check_X(X)\n")
 
 
-def test_a_derivation_right_under_the_summary_line_is_dropped_too():
-    from exercises.student_copy import _drop_derivations
-
-    source = 'def f(x):\n    """Summary.\n    Derivation:\n    the secret\n    """\n    return x\n'
-    lines = source.splitlines(keepends=True)
-    _drop_derivations(lines, ast.parse(source))
-    out = "".join(lines)
-    assert "secret" not in out and "Derivation" not in out and "Summary." in out
-    ast.parse(out)
-
-
 @pytest.mark.parametrize("docstring, kept", [
     # the blank lines before the section go with it; the quotes close at the docstring's indent
     ("Summary.\n\n    Z = W A + b.\n\n    Derivation:\n    the secret\n\n    dZ = ...\n    ",
      "Summary.\n\n    Z = W A + b.\n    "),
     ("Summary.\n\n    Derivation:\n    the secret\n    ", "Summary.\n    "),
+    # right under the summary line
+    ("Summary.\n    Derivation:\n    the secret\n    ", "Summary.\n    "),
     # no blank line before it: the line above stays
     ("Summary.\n\n    Z = W A + b.\n    Derivation:\n    the secret\n    ", "Summary.\n\n    Z = W A + b.\n    "),
     # an indented equation last: the quotes still close at the docstring's indent
@@ -556,8 +543,6 @@ def test_a_derivation_right_under_the_summary_line_is_dropped_too():
     ("Summary.\n\n    Derivation:\n    the secret.", "Summary.\n    "),
 ])
 def test_the_copy_ends_a_docstring_where_its_derivation_starts(docstring, kept):
-    from exercises.student_copy import _drop_derivations
-
     source = f'def f(x):\n    """{docstring}"""\n    return x\n'
     lines = source.splitlines(keepends=True)
     _drop_derivations(lines, ast.parse(source))
