@@ -404,3 +404,26 @@ def test_openmp_workers_sleep_between_regions_unless_the_user_says(users, tmp_pa
     else:  # libgomp shows PASSIVE when unset too; only a set PASSIVE makes it never spin
         assert "OMP_WAIT_POLICY = 'PASSIVE'" in result.stderr, result.stderr
         assert "GOMP_SPINCOUNT = '0'" in result.stderr, result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Long sums: the cost and db over many columns.
+
+
+def test_float32_cost_and_db_over_long_rows_match_torch():
+    """A float32 sum of 14 x 500,000 terms in one running total was 2e-4 off (relative), past
+    the float32 tolerance; the reductions add blocks of the row in float64 (reductions.py)."""
+    from kernels.cpu import network as cpu
+    from tests.torch_compare import check_against_torch
+
+    rng = np.random.default_rng(5)
+    n, m = 14, 500_000
+    AL = rng.uniform(0.05, 0.95, (n, m)).astype(np.float32)
+    Y = (rng.random((n, m)) < 0.5).astype(np.float32)
+    J = cpu.compute_cost(AL, Y, "cross_entropy")
+    check_against_torch(lambda AL, Y: -(Y * AL.log() + (1 - Y) * (1 - AL).log()).mean(),
+                        {"AL": AL, "Y": Y}, value=np.float32(J), dtype=np.float32)
+    A_prev, W, b = (rng.standard_normal(s).astype(np.float32) for s in [(1, m), (n, 1), (n, 1)])
+    dZ = rng.standard_normal((n, m)).astype(np.float32) + 0.5
+    _, _, db = cpu.linear_backward(dZ, (A_prev, W, b))
+    check_against_torch(lambda dZ: dZ.sum(dim=1, keepdim=True), {"dZ": dZ}, value=db)

@@ -5,8 +5,10 @@
     all_finite           no entry is NaN or inf
     labels_in_unit_interval   every y lies in [0, 1] (cross-entropy's labels)
 
-Sums run in the arrays' dtype, row by row; the loss terms are kernels/scalar.py's forms over
-vmath.py's vectorisable exp, log and log1p.
+Sums run in the arrays' dtype over blocks of BLOCK entries of a row (vectorised), and the block
+sums add up in float64: in one float32 running total, a cost over 14 x 500,000 entries was off
+by 2e-4 (relative) from float64's, past the float32 tolerance the tests hold against torch. The
+loss terms are kernels/scalar.py's forms over vmath.py's vectorisable exp, log and log1p.
 """
 
 import numpy as np
@@ -16,16 +18,21 @@ from kernels import scalar
 from kernels.cpu import vmath
 from kernels.cpu.config import JIT
 
+BLOCK = 512  # entries of a row summed in the arrays' dtype before the float64 total takes them
+
 
 @njit(**JIT)
 def bias_gradient(dZ, db):
     """db = sum over the m columns of dZ.  dZ: (n, m) -> db: (n, 1)."""
     n, m = dZ.shape
     for i in range(n):
-        s = dZ.dtype.type(0)
-        for j in range(m):
-            s += dZ[i, j]
-        db[i, 0] = s
+        total = 0.0
+        for j0 in range(0, m, BLOCK):
+            s = dZ.dtype.type(0)
+            for j in range(j0, min(j0 + BLOCK, m)):
+                s += dZ[i, j]
+            total += s
+        db[i, 0] = total
 
 
 @njit(**JIT)
@@ -35,11 +42,14 @@ def cost(P, Y, term):
     n, m = P.shape
     one = P.dtype.type(1)
     floor = P.dtype.type(scalar.LOG_FLOOR)
-    s = P.dtype.type(0)
+    total = 0.0
     for i in range(n):
-        for j in range(m):
-            s += vmath.loss_term(P[i, j], Y[i, j], term, one, floor)
-    return s / P.dtype.type(n * m)
+        for j0 in range(0, m, BLOCK):
+            s = P.dtype.type(0)
+            for j in range(j0, min(j0 + BLOCK, m)):
+                s += vmath.loss_term(P[i, j], Y[i, j], term, one, floor)
+            total += s
+    return P.dtype.type(total / (n * m))
 
 
 @njit(**JIT)
