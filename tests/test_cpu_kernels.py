@@ -204,8 +204,9 @@ def test_plan_fits_the_registers_and_caches():
             p = config.plan_for(itemsize, bits, registers, cache)
             assert p.NR == p.NV * bits // (8 * itemsize)
             assert p.MR * p.NV + p.NV + 1 <= registers < (p.MR + 1) * p.NV + p.NV + 1
-            assert p.MC % p.MR == 0 and p.NC % p.NR == 0
+            assert p.MC % p.MR == 0 and p.NC % p.NR == 0 and p.NB % p.NR == 0
             assert p.MC * p.KC * itemsize <= cache[2].size // 4
+            assert p.NB * p.KC * itemsize <= cache[2].size // 4
             assert p.KC * p.NC * itemsize <= cache[3].size
 
 
@@ -229,7 +230,7 @@ def micro_kernel_asm(dtype):
     fresh = njit(**dict(config.JIT, cache=False))(gemm._macro_kernel.py_func)
     Ap, T = np.zeros(2 * P.MR * P.NR, dtype), np.zeros(P.MR * P.NR, dtype)
     C = np.zeros((P.MR, P.NR), dtype)
-    fresh(C, Ap, 0, True, 0, P.MR, 0, 1, C, Ap, 0, False, 0, P.NR, C, False, T, 0, P.MR, P.NR)
+    fresh(C, Ap, 0, True, 0, P.MR, 0, 1, C, Ap, 0, False, 0, P.NR, C, False, T, 0, P.MR, P.NR, P.NB)
     asm = fresh.inspect_asm(fresh.signatures[0])
     start = asm.index("\nmicro_kernel_") + 1
     body = asm[start:]

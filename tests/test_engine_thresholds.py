@@ -29,7 +29,7 @@ def engine_thresholds(dtype):
 
         config.PLANS[dtype]   ENGINE_MIN_MACS (small tiles below, the engine from there on),
                               MR, NR (the micro-tile; fewer rows or columns: small tiles),
-                              KC, MC, NC (the blocks of K, M, N), PACK_A_MIN_MACS (A packed from
+                              KC, MC, NB, NC (the blocks of K, M, N), PACK_A_MIN_MACS (A packed from
                               there on, with at least PACK_A_MIN_N columns), PARALLEL_MIN_MACS
                               (every thread from there on)
         products.tile_4x8, products.dot_4x4   the small tiles: 4 rows x 8 inputs (W A, W^T dZ),
@@ -48,6 +48,7 @@ def engine_thresholds(dtype):
         "KC": (P.KC, "K"),
         "MC": (P.MC, "M"),
         "NC": (P.NC, "N"),
+        "NB": (P.NB, "N"),
         "small tile rows": (tile_rows, "M"),
         "small tile inputs": (tile_inputs, "K"),
         "small dot columns": (tile_rows, "N"),

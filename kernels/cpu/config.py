@@ -93,8 +93,8 @@ def caches(root="/sys/devices/system/cpu/cpu0/cache"):
 
 class Plan(NamedTuple):
     """How the engine (gemm.py) multiplies, for one dtype: the micro-kernel's MR x NR register
-    tile (NR = NV vectors of LANES), the block sizes KC (L1), MC (L2), NC (L3), the sizes from
-    which a product packs its left operand and uses every core, below which (or with fewer
+    tile (NR = NV vectors of LANES), the block sizes KC, MC and NB (L2), NC (L3), the sizes
+    from which a product packs its left operand and uses every core, below which (or with fewer
     than MR rows or NR columns) the layer products skip the engine (products.py's small tiles),
     and up to which a product that does not pack A reads B's rows in place (entries)."""
 
@@ -105,6 +105,7 @@ class Plan(NamedTuple):
     KC: int
     MC: int
     NC: int
+    NB: int
     PACK_A_MIN_MACS: int
     PARALLEL_MIN_MACS: int
     ENGINE_MIN_MACS: int
@@ -125,13 +126,17 @@ def plan_for(itemsize, bits=None, registers=None, cache=None):
 
     MR x NV accumulators + NV vectors of B + 1 broadcast of A fill the vector registers;
     KC: the side of the square that fills L2's ways less two (one for the micro-panel of B
-        streaming through, one for C);
+        streaming through, one for C); the fewer passes over C the better: a KC that keeps
+        A's micro-panel in L1 (432 in float32 here) was 3-7% slower below n = 2048;
     MC: the packed block of A (MC x KC) fills a quarter of L2, so that the B micro-panels and
         the C tiles streaming through L2 do not evict it (the square block itself, MC = KC,
-        was slower: docs/performance.md);
+        was slower);
+    NB: the block of B's packed micro-panels (KC x NB) that each micro-panel of A passes over
+        (gemm.py's loop over jb), a quarter of L2, kept there beside the block of A;
     NC: the packed panel of B (KC x NC) fills L3's ways less two, of one core's share of L3.
     (The L1 model of Low et al., 2016, which sizes KC for the micro-panels in L1, gave KC = 144
-    in float32 here, 6-8% slower than the square L2 block: docs/performance.md.)
+    in float32 here, 6-8% slower than the square L2 block. Each rule measured:
+    docs/performance.md.)
     """
     bits = vector_bits() if bits is None else bits
     registers = vector_registers() if registers is None else registers
@@ -143,11 +148,12 @@ def plan_for(itemsize, bits=None, registers=None, cache=None):
     a_block = (l2.ways - 2) * (l2.size // l2.ways) // itemsize  # entries of A in L2
     kc = max(16, math.isqrt(a_block) // 8 * 8)
     mc = max(mr, l2.size // 4 // itemsize // kc // mr * mr)
+    nb = max(nr, l2.size // 4 // itemsize // kc // nr * nr)
     b_panel = (l3.ways - 2) * (l3.size // l3.ways) // l3.shared_by // itemsize
     nc = max(nr, b_panel // kc // nr * nr)
     direct_b = l2.size // 4 // itemsize  # gemm.reads_b_in_place: B's rows span a quarter of L2
-    return Plan(lanes, mr, NV, nr, kc, mc, nc, PACK_A_MIN_MACS, PARALLEL_MIN_MACS, ENGINE_MIN_MACS,
-                direct_b, PACK_A_REUSE * nr)
+    return Plan(lanes, mr, NV, nr, kc, mc, nc, nb, PACK_A_MIN_MACS, PARALLEL_MIN_MACS,
+                ENGINE_MIN_MACS, direct_b, PACK_A_REUSE * nr)
 
 
 PLANS = {np.dtype(np.float32): plan_for(4), np.dtype(np.float64): plan_for(8)}
@@ -159,8 +165,8 @@ def describe():
     c = caches()
     return (f"{vector_bits()}-bit vectors, {vector_registers()} registers; L1d {c[1].size >> 10} "
             f"KiB, L2 {c[2].size >> 10} KiB, L3 {c[3].size >> 20} MiB; float32 micro-kernel "
-            f"{f32.MR}x{f32.NR}, KC {f32.KC}, MC {f32.MC}, NC {f32.NC}; float64 {f64.MR}x{f64.NR}, "
-            f"KC {f64.KC}, MC {f64.MC}, NC {f64.NC}")
+            f"{f32.MR}x{f32.NR}, KC {f32.KC}, MC {f32.MC}, NB {f32.NB}, NC {f32.NC}; float64 "
+            f"{f64.MR}x{f64.NR}, KC {f64.KC}, MC {f64.MC}, NB {f64.NB}, NC {f64.NC}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,9 +6,14 @@
     for jc in steps of NC                              5th loop: a panel of B in L3
       for pc in steps of KC                            4th loop: pack B[pc:pc+KC, jc:jc+NC]
         for ic in steps of MC                          3rd loop: pack A[ic:ic+MC, pc:pc+KC] (L2)
-          for jr in steps of NR                        2nd loop: a micro-panel of B in L1
-            for ir in steps of MR                      1st loop: a micro-panel of A
-              micro_kernel                             C[MR x NR] (+)= A-panel . B-panel
+          for jb in steps of NB                        a block of B's micro-panels (L2)
+            for ir in steps of MR                      2nd loop: a micro-panel of A in L1
+              for jr in steps of NR                    1st loop: the micro-panels of B
+                micro_kernel                           C[MR x NR] (+)= A-panel . B-panel
+
+The micro-kernel broadcasts A's entries and loads B's as vectors, so A's micro-panel is the one
+kept in L1 (BLIS keeps the micro-panel of its broadcast operand there too) and B's stream past
+it from L2: the two inner loops are BLIS's, exchanged, with a block of B (NB) held in L2.
 
     micro_kernel   microkernel.py: an MR x NR tile of C in vector registers, written as LLVM IR
     pack_a, pack_b copy a block into micro-panel order (zero-padded to MR rows / NR columns),
@@ -192,45 +197,47 @@ def _edge(C, i, j, mr, nr, T, t0, NR, accumulate):
 
 @njit(**JIT)
 def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, B, Bp, b_base, direct_b, j0, nc, C,
-                  accumulate, T, t0, MR, NR):
+                  accumulate, T, t0, MR, NR, NB):
     """C[i0:i0+mc, j0:j0+nc] (+)= the packed block of A (or A itself) times the packed panel of B
-    (or, direct_b, B's rows read in place; its last micro-panel, if narrower than NR, packed)."""
+    (or, direct_b, B's rows read in place; its last micro-panel, if narrower than NR, packed):
+    per block of NB columns of B, each micro-panel of A (in L1) passes over its micro-panels."""
     ldc = C.shape[1]
     rsa = A.strides[0] // A.itemsize
     csa = A.strides[1] // A.itemsize
     Fb, rsb, _ = flat(B)
-    for jr in range(0, nc, NR):
-        nr = min(NR, nc - jr)
-        if direct_b and nr == NR:
-            Bk, b_off, b_step = Fb, p0 * rsb + j0 + jr, rsb
-        elif direct_b:  # the last micro-panel: packed, zero-padded
-            pack_b(B, p0, kc, j0 + jr, nr, Bp, b_base)
-            Bk, b_off, b_step = Bp, b_base, NR
-        else:
-            Bk, b_off, b_step = Bp, b_base + jr * kc, NR
+    whole = nc // NR * NR  # the columns of whole micro-panels
+    if direct_b and whole < nc:  # the last micro-panel: packed once, zero-padded
+        pack_b(B, p0, kc, j0 + whole, nc - whole, Bp, b_base)
+    for jb in range(0, nc, NB):
         for ii in range(0, mc, MR):
             mr = min(MR, mc - ii)
-            full = mr == MR and nr == NR
-            c_off = (i0 + ii) * ldc + j0 + jr
-            if packed or mr < MR:
-                if not packed:  # an edge panel of unpacked A: pack just its rows (zero-padded)
-                    pack_a(A, i0 + ii, mr, p0, kc, Ap, a_base)
-                    a_off = a_base
+            a_off = a_base + ii * kc
+            if not packed and mr < MR:  # an edge panel of unpacked A: pack just its rows
+                pack_a(A, i0 + ii, mr, p0, kc, Ap, a_base)
+                a_off = a_base
+            for jr in range(jb, min(jb + NB, nc), NR):
+                nr = min(NR, nc - jr)
+                full = mr == MR and nr == NR
+                if direct_b and nr == NR:
+                    Bk, b_off, b_step = Fb, p0 * rsb + j0 + jr, rsb
+                elif direct_b:
+                    Bk, b_off, b_step = Bp, b_base, NR
                 else:
-                    a_off = a_base + ii * kc
-                if full:
+                    Bk, b_off, b_step = Bp, b_base + jr * kc, NR
+                c_off = (i0 + ii) * ldc + j0 + jr
+                if (packed or mr < MR) and full:
                     micro_kernel_packed(Ap, a_off, 1, MR, Bk, b_off, b_step, C, c_off, ldc, kc,
                                         accumulate)
-                else:
+                elif packed or mr < MR:
                     micro_kernel_packed(Ap, a_off, 1, MR, Bk, b_off, b_step, T, t0, NR, kc, False)
-            elif full:
-                micro_kernel(A, (i0 + ii) * rsa + p0 * csa, rsa, csa, Bk, b_off, b_step, C, c_off,
-                             ldc, kc, accumulate)
-            else:
-                micro_kernel(A, (i0 + ii) * rsa + p0 * csa, rsa, csa, Bk, b_off, b_step, T, t0, NR,
-                             kc, False)
-            if not full:
-                _edge(C, i0 + ii, j0 + jr, mr, nr, T, t0, NR, accumulate)
+                elif full:
+                    micro_kernel(A, (i0 + ii) * rsa + p0 * csa, rsa, csa, Bk, b_off, b_step, C,
+                                 c_off, ldc, kc, accumulate)
+                else:
+                    micro_kernel(A, (i0 + ii) * rsa + p0 * csa, rsa, csa, Bk, b_off, b_step, T, t0,
+                                 NR, kc, False)
+                if not full:
+                    _edge(C, i0 + ii, j0 + jr, mr, nr, T, t0, NR, accumulate)
 
 
 @njit(inline="always", **JIT)
@@ -252,7 +259,7 @@ def _row_blocks(A, C, accumulate, Ap, i0, i1, pc, kc, B, Bp, direct_b, jc, nc, p
         if packed:
             pack_a(A, ic, mc, pc, kc, Ap, zero)
         _macro_kernel(A, Ap, zero, packed, ic, mc, pc, kc, B, Bp, zero, direct_b, jc, nc, C,
-                      accumulate, Ap, t0, P.MR, P.NR)
+                      accumulate, Ap, t0, P.MR, P.NR, P.NB)
 
 
 @njit(inline="always", **JIT)
