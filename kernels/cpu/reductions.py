@@ -6,9 +6,10 @@
     labels_in_unit_interval   every y lies in [0, 1] (cross-entropy's labels)
 
 Sums run in the arrays' dtype over blocks of BLOCK entries of a row (each block a slice indexed
-from 0, so that the loop vectorises), and the block sums add up in float64: in one float32
-running total, a cost over 14 x 500,000 entries was off by 2e-4 (relative) from float64's, past
-the float32 tolerance the tests hold against torch. The loss terms are kernels/scalar.py's forms
+from 0, as the packing loops are: indexed from the block's start they ran slower, see
+docs/performance.md), and the block sums add up in float64: in one float32 running total, a
+cost over 14 x 500,000 entries was off by 2e-4 (relative) from float64's, past the float32
+tolerance the tests hold against torch. The loss terms are kernels/scalar.py's forms
 over vmath.py's vectorisable exp, log and log1p.
 """
 
@@ -29,7 +30,7 @@ def bias_gradient(dZ, db):
     for i in range(n):
         total = 0.0
         for j0 in range(0, m, BLOCK):
-            block = dZ[i, j0:j0 + BLOCK]  # indexed from 0 by the loop variable: vectorised
+            block = dZ[i, j0:j0 + BLOCK]
             s = dZ.dtype.type(0)
             for j in range(block.shape[0]):
                 s += block[j]
