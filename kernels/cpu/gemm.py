@@ -211,10 +211,14 @@ def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, B, Bp, b_base, direct_b
     for jb in range(0, nc, NB):
         for ii in range(0, mc, MR):
             mr = min(MR, mc - ii)
-            a_off = a_base + ii * kc
-            if not packed and mr < MR:  # an edge panel of unpacked A: pack just its rows
+            from_ap = packed or mr < MR  # A's micro-panel read from Ap (packed, MR rows)
+            if packed:
+                a_off = a_base + ii * kc
+            elif mr < MR:  # an edge panel of unpacked A: pack just its rows (zero-padded)
                 pack_a(A, i0 + ii, mr, p0, kc, Ap, a_base)
                 a_off = a_base
+            else:  # A's own rows, read in place
+                a_off = (i0 + ii) * rsa + p0 * csa
             for jr in range(jb, min(jb + NB, nc), NR):
                 nr = min(NR, nc - jr)
                 full = mr == MR and nr == NR
@@ -225,17 +229,16 @@ def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, B, Bp, b_base, direct_b
                 else:
                     Bk, b_off, b_step = Bp, b_base + jr * kc, NR
                 c_off = (i0 + ii) * ldc + j0 + jr
-                if (packed or mr < MR) and full:
+                if from_ap and full:
                     micro_kernel_packed(Ap, a_off, 1, MR, Bk, b_off, b_step, C, c_off, ldc, kc,
                                         accumulate)
-                elif packed or mr < MR:
+                elif from_ap:
                     micro_kernel_packed(Ap, a_off, 1, MR, Bk, b_off, b_step, T, t0, NR, kc, False)
                 elif full:
-                    micro_kernel(A, (i0 + ii) * rsa + p0 * csa, rsa, csa, Bk, b_off, b_step, C,
-                                 c_off, ldc, kc, accumulate)
+                    micro_kernel(A, a_off, rsa, csa, Bk, b_off, b_step, C, c_off, ldc, kc,
+                                 accumulate)
                 else:
-                    micro_kernel(A, (i0 + ii) * rsa + p0 * csa, rsa, csa, Bk, b_off, b_step, T, t0,
-                                 NR, kc, False)
+                    micro_kernel(A, a_off, rsa, csa, Bk, b_off, b_step, T, t0, NR, kc, False)
                 if not full:
                     _edge(C, i0 + ii, j0 + jr, mr, nr, T, t0, NR, accumulate)
 
