@@ -169,6 +169,26 @@ def test_every_engine_branch_matches_numpy(pack_a, parallel, b_in_place, layout,
 
 
 
+@pytest.mark.parametrize("pack_a", [False, True], ids=["A-in-place", "A-packed"])
+def test_every_edge_row_count_matches_numpy(pack_a, dtype):
+    """A last micro-panel of mr = 1 ... MR - 1 rows runs one of a few edge micro-kernels
+    (microkernel.edge_rows: the least row count >= mr): every mr, beside a whole micro-panel
+    and a last micro-panel of B narrower than NR, C = A B and C += A B."""
+    P = tiny_plan(dtype, pack_a, parallel=False, b_in_place=False)
+    tol = TOLERANCES[dtype][0]
+    for mr in range(1, P.MR):
+        M, K, N = P.MR + mr, 19, P.NR + 5
+        A, B = operands((M, K), (K, N), dtype)
+        Vbuf, Cbuf = gemm.buffers([(M, K, N)], dtype, P, slabs=1)
+        C = np.full((M, N), np.nan, dtype)
+        gemm.product(A, B, C, False, Vbuf, Cbuf, P)
+        assert_close(f"mr = {mr}: {M}x{K}x{N}", C, exact(A, B), tol, dtype)
+        C = np.full((M, N), 0.5, dtype)
+        gemm.product(A, B, C, True, Vbuf, Cbuf, P)
+        assert_close(f"mr = {mr}: {M}x{K}x{N} accumulated", C, exact(A, B) + 0.5, tol, dtype)
+
+
+
 
 @pytest.mark.parametrize("M, N, packed, by_rows", [
     (100 * MR, NR, True, True), (100 * MR, NR, False, True),  # one column of tiles: rows

@@ -39,7 +39,7 @@ from numba.extending import intrinsic, overload
 from numba.np.arrayobj import populate_array
 
 from kernels.cpu.config import JIT, JIT_PARALLEL, PLANS
-from kernels.cpu.microkernel import micro_kernel, micro_kernel_packed
+from kernels.cpu.microkernel import micro_kernel, micro_kernel_packed, micro_kernel_packed_edge
 
 
 @intrinsic
@@ -200,7 +200,10 @@ def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, B, Bp, b_base, direct_b
                   accumulate, T, t0, MR, NR, NB):
     """C[i0:i0+mc, j0:j0+nc] (+)= the packed block of A (or A itself) times the packed panel of B
     (or, direct_b, B's rows read in place; its last micro-panel, if narrower than NR, packed):
-    per block of NB columns of B, each micro-panel of A (in L1) passes over its micro-panels."""
+    per block of NB columns of B, each micro-panel of A (in L1) passes over its micro-panels.
+    The edges go through the tile T: a last micro-panel of A with mr < MR rows (packed, zero-
+    padded) runs an edge micro-kernel of a few more rows than mr, not MR (microkernel.edge_rows);
+    a last one of B narrower than NR runs with B's zero padding."""
     ldc = C.shape[1]
     rsa = A.strides[0] // A.itemsize
     csa = A.strides[1] // A.itemsize
@@ -232,6 +235,8 @@ def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, B, Bp, b_base, direct_b
                 if from_ap and full:
                     micro_kernel_packed(Ap, a_off, 1, MR, Bk, b_off, b_step, C, c_off, ldc, kc,
                                         accumulate)
+                elif mr < MR:
+                    micro_kernel_packed_edge(mr, Ap, a_off, 1, MR, Bk, b_off, b_step, T, t0, NR, kc)
                 elif from_ap:
                     micro_kernel_packed(Ap, a_off, 1, MR, Bk, b_off, b_step, T, t0, NR, kc, False)
                 elif full:

@@ -5,6 +5,8 @@
         for i < MR, j < NR (flat element offsets into the arrays' data; B's NR entries of each
         k contiguous: packed, rsb = NR, or rows of a row-major B read in place)
     micro_kernel_packed(...)   the same with A packed (rsa = 1, csa = MR as constants)
+    micro_kernel_packed_edge(rows, ...)   the tile's first rows only (a few more than `rows`,
+                               edge_rows), A packed, C = the tile: the last rows of C, via scratch
     fma_peak(n, x)             the same MR x NV vector FMAs n times on registers alone: the
                                machine's FMA ceiling, measured by bench/peak.py
 
@@ -58,11 +60,13 @@ def _prefetch_for_writing(builder, c0, rsc, T, MR, width):
             builder.call(prefetch, [p] + [ir.Constant(_i32, x) for x in (1, 3, 1)])
 
 
-def _micro_kernel_function(module, T, MR, NV, LANES, packed_a):
+def _micro_kernel_function(module, T, MR, NV, LANES, packed_a, rows=None):
     """The micro-kernel as one LLVM function of the module (defined once, called per tile):
     f(a, rsa, csa, b, rsb, c, rsc, kc, accumulate), pointers to the first entries of the A and
-    B micro-panels and of the C tile."""
-    name = f"micro_kernel_{MR}x{NV}x{LANES}_{T}_{'packed' if packed_a else 'strided'}"
+    B micro-panels and of the C tile. With rows < MR, the tile's first `rows` rows only (an edge
+    of C: its FMAs and stores scale with the rows; packed A keeps its MR entries per k)."""
+    rows = MR if rows is None else rows
+    name = f"micro_kernel_{rows}of{MR}x{NV}x{LANES}_{T}_{'packed' if packed_a else 'strided'}"
     fn = module.globals.get(name)
     if fn is not None:
         return fn
@@ -75,56 +79,56 @@ def _micro_kernel_function(module, T, MR, NV, LANES, packed_a):
     V = ir.VectorType(T, LANES)
     fma = _vector_fma(builder.module, V)
     # where row i of the A micro-panel is: packed, i (then k steps by MR); else i * rsa
-    rows = [_const(i) if packed_a else builder.mul(_const(i), rsa) for i in range(MR)]
+    offsets = [_const(i) if packed_a else builder.mul(_const(i), rsa) for i in range(rows)]
     k_step = _const(MR) if packed_a else csa
     zero = ir.Constant(V, None)
-    _prefetch_for_writing(builder, c0, rsc, T, MR, NV * LANES)
+    _prefetch_for_writing(builder, c0, rsc, T, rows, NV * LANES)
 
     entry = builder.block
     loop = fn.append_basic_block("loop")
     done = fn.append_basic_block("done")
     builder.cbranch(builder.icmp_signed(">", kc, _const(0)), loop, done)
 
-    builder.position_at_end(loop)  # per k: NV loads of B, MR broadcasts of A, MR x NV FMAs
+    builder.position_at_end(loop)  # per k: NV loads of B, `rows` broadcasts of A, rows x NV FMAs
     k = builder.phi(_i64)
-    acc = [[builder.phi(V) for _ in range(NV)] for _ in range(MR)]
+    acc = [[builder.phi(V) for _ in range(NV)] for _ in range(rows)]
     b_k = builder.gep(b0, [builder.mul(k, rsb)])  # NR entries of B per k, rsb apart
     b = [builder.load(builder.bitcast(builder.gep(b_k, [_const(v * LANES)]), V.as_pointer()), align=4)
          for v in range(NV)]
     a_k = builder.gep(a0, [builder.mul(k, k_step)])
     new = []
-    for i in range(MR):
-        a = _broadcast(builder, V, builder.load(builder.gep(a_k, [rows[i]])))
+    for i in range(rows):
+        a = _broadcast(builder, V, builder.load(builder.gep(a_k, [offsets[i]])))
         new.append([builder.call(fma, [a, b[v], acc[i][v]]) for v in range(NV)])
     k_next = builder.add(k, _const(1))
     k.add_incoming(_const(0), entry)
     k.add_incoming(k_next, loop)
-    for i in range(MR):
+    for i in range(rows):
         for v in range(NV):
             acc[i][v].add_incoming(zero, entry)
             acc[i][v].add_incoming(new[i][v], loop)
     builder.cbranch(builder.icmp_signed("<", k_next, kc), loop, done)
 
     builder.position_at_end(done)  # C (+)= the tile
-    total = [[builder.phi(V) for _ in range(NV)] for _ in range(MR)]
-    for i in range(MR):
+    total = [[builder.phi(V) for _ in range(NV)] for _ in range(rows)]
+    for i in range(rows):
         for v in range(NV):
             total[i][v].add_incoming(zero, entry)
             total[i][v].add_incoming(new[i][v], loop)
     pointers = [[builder.bitcast(builder.gep(builder.gep(c0, [builder.mul(_const(i), rsc)]),
                                              [_const(v * LANES)]), V.as_pointer())
-                 for v in range(NV)] for i in range(MR)]
+                 for v in range(NV)] for i in range(rows)]
     add = fn.append_basic_block("add")
     store = fn.append_basic_block("store")
     builder.cbranch(accumulate, add, store)
     builder.position_at_end(add)  # C += the tile
-    for i in range(MR):
+    for i in range(rows):
         for v in range(NV):
             p = pointers[i][v]
             builder.store(builder.fadd(builder.load(p, align=4), total[i][v]), p, align=4)
     builder.ret_void()
     builder.position_at_end(store)  # C = the tile: C is not read
-    for i in range(MR):
+    for i in range(rows):
         for v in range(NV):
             builder.store(total[i][v], pointers[i][v], align=4)
     builder.ret_void()
@@ -206,6 +210,48 @@ def fma_peak(typingctx, n, x):
         for t in total[1:]:
             s = builder.fadd(s, t)
         builder.store(s, p, align=4)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+def edge_rows(MR):
+    """The row counts of the edge micro-kernels: a quarter, a half and three quarters of MR (3,
+    7 and 10 for MR = 14). An edge of mr < MR rows runs the least of them >= mr (or MR): a few
+    functions: one per row count would add seconds to the engine's first compile
+    (docs/performance.md)."""
+    return sorted({r for r in (MR // 4, MR // 2, 3 * MR // 4) if 0 < r < MR})
+
+
+@intrinsic
+def micro_kernel_packed_edge(typingctx, rows, A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc):
+    """C[c_off + i rsc + j] = the tile's row i, for i below the least of edge_rows(MR) (or MR)
+    that is >= rows (1 <= rows < MR), with A packed: the rows past `rows` are the packed
+    panel's zero padding, so C here is a tile of scratch (gemm._macro_kernel's T), not C."""
+    sig = types.void(rows, A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc)
+
+    def codegen(context, builder, sig, args):
+        plan = _plan_of(sig.args[1])
+        T = context.get_data_type(sig.args[1].dtype)
+        rows, A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc = [
+            context.cast(builder, v, t, types.int64) if isinstance(t, types.Integer) else v
+            for v, t in zip(args, sig.args, strict=True)]
+        data = lambda i, x: context.make_array(sig.args[i])(context, builder, x).data  # noqa: E731
+        call_args = [builder.gep(data(1, A), [a_off]), rsa, csa, builder.gep(data(5, B), [b_off]),
+                     rsb, builder.gep(data(8, C), [c_off]), rsc, kc, ir.Constant(_i1, 0)]
+        done = builder.append_basic_block("edge_done")
+        switch = builder.switch(rows, done)
+        variants = edge_rows(plan.MR) + [plan.MR]
+        for r in variants:
+            block = builder.append_basic_block(f"edge_{r}")
+            low = max([0] + [v for v in variants if v < r])  # rows low + 1 ... r run this one
+            for mr in range(low + 1, r + 1):
+                switch.add_case(_const(mr), block)
+            builder.position_at_end(block)
+            fn = _micro_kernel_function(builder.module, T, plan.MR, plan.NV, plan.LANES, True, r)
+            builder.call(fn, call_args)
+            builder.branch(done)
+        builder.position_at_end(done)
         return context.get_dummy_value()
 
     return sig, codegen
