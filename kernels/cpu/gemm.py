@@ -114,7 +114,17 @@ def pack_a(A, i0, mc, p0, kc, Ap, base):
     mc zero: micro-panels of MR rows, each k's MR entries side by side."""
     MR = plan(Ap).MR
     F, rs, cs = flat(A)
-    for r in range((mc + MR - 1) // MR):
+    # columns contiguous (W.T): the whole micro-panels k by k, each k's mc entries read once in
+    # order (micro-panel by micro-panel, the MR entries of one k lie a cache line or more apart)
+    by_k = mc // MR if rs == 1 and cs != 1 else 0
+    for k in range(kc if by_k > 0 else 0):
+        column = F[i0 + (p0 + k) * cs:i0 + (p0 + k) * cs + by_k * MR]
+        for r in range(by_k):
+            dst = Ap[base + r * kc * MR + k * MR:base + r * kc * MR + (k + 1) * MR]
+            src = column[r * MR:(r + 1) * MR]
+            for i in range(MR):
+                dst[i] = src[i]
+    for r in range(by_k, (mc + MR - 1) // MR):
         panel = Ap[base + r * kc * MR:base + (r + 1) * kc * MR]
         rows = min(MR, mc - r * MR)
         corner = (i0 + r * MR) * rs + p0 * cs
@@ -128,7 +138,7 @@ def pack_a(A, i0, mc, p0, kc, Ap, base):
                 src = F[corner + i * rs:corner + i * rs + kc]
                 for k in range(kc):
                     panel[k * MR + i] = src[k]
-        else:  # columns contiguous (W.T): read along i
+        else:  # any other strides (and the last panel of W.T's): read along i
             for k in range(kc):
                 src = F[corner + k * cs:corner + k * cs + (rows - 1) * rs + 1]
                 for i in range(rows):
