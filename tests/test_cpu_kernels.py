@@ -169,6 +169,19 @@ def test_every_engine_branch_matches_numpy(pack_a, parallel, b_in_place, layout,
 
 
 
+@pytest.mark.parametrize("K, N", [(16, 32), (37, 70), (5, 64), (64, 1000)])
+def test_packing_a_transposed_view_is_packing_its_copy(K, N, dtype):
+    """pack_b of B = A_prev.T (columns contiguous: whole tiles transposed in registers, the k's
+    short of a tile one by one) writes what pack_b of the same B, C-contiguous, writes."""
+    P = config.PLANS[np.dtype(dtype)]
+    B = np.random.default_rng(K).random((N, K)).astype(dtype).T
+    size = K * (N + P.NR)
+    view, copy = np.full(size, np.nan, dtype), np.full(size, np.nan, dtype)
+    gemm.pack_b(B, 0, K, 0, N, view, 0)
+    gemm.pack_b(np.ascontiguousarray(B), 0, K, 0, N, copy, 0)
+    np.testing.assert_array_equal(view, copy)
+
+
 @pytest.mark.parametrize("pack_a", [False, True], ids=["A-in-place", "A-packed"])
 def test_every_edge_row_count_matches_numpy(pack_a, dtype):
     """A last micro-panel of mr = 1 ... MR - 1 rows runs one of a few edge micro-kernels

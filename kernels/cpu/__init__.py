@@ -8,6 +8,7 @@ their *_backward) plus the matmul ladder. Modules (the same as kernels.cuda's):
     ladder.py       C = A B, the teaching ladder: naive -> loop-reordered -> the engine
     gemm.py         the engine's framework: cache blocking, packing, the threads' shares
     microkernel.py  the engine's micro-kernel (LLVM IR: MR x NR FMAs on registers) and fma_peak
+    transpose.py    a vector-wide square tile transposed in registers (LLVM IR), for packing
     products.py     the layer's products W A, dZ A^T, W^T dZ on the engine, without transposes,
                     and the small register tiles used below the engine's size
     vmath.py        vectorisable exp, expm1, log, log1p under the activations and costs

@@ -40,6 +40,7 @@ from numba.np.arrayobj import populate_array
 
 from kernels.cpu.config import JIT, JIT_PARALLEL, PLANS
 from kernels.cpu.microkernel import micro_kernel, micro_kernel_packed, micro_kernel_packed_edge
+from kernels.cpu.transpose import transpose_tile
 
 
 @intrinsic
@@ -163,12 +164,17 @@ def pack_b(B, p0, kc, j0, nc, Bp, base):
                 src = row[q * NR:(q + 1) * NR]
                 for j in range(NR):
                     dst[j] = src[j]
-    elif rs == 1:  # columns contiguous (A_prev.T in dZ A^T): NR streams along k, stores in order
+    elif rs == 1:  # columns contiguous (A_prev.T in dZ A^T): LANES x LANES tiles transposed
+        LANES = plan(Bp).LANES  # in registers, then the k's short of a whole tile one by one
+        tiled = kc // LANES * LANES
         for q in range(full):
-            panel = Bp[base + q * kc * NR:base + (q + 1) * kc * NR]
             corner = p0 + (j0 + q * NR) * cs
+            for k0 in range(0, tiled, LANES):
+                for v in range(0, NR, LANES):
+                    transpose_tile(F, corner + v * cs + k0, cs, Bp, base + q * kc * NR + k0 * NR + v, NR)
+            panel = Bp[base + q * kc * NR:base + (q + 1) * kc * NR]
             block = F[corner:corner + (NR - 1) * cs + kc]
-            for k in range(kc):
+            for k in range(tiled, kc):
                 for j in range(NR):
                     panel[k * NR + j] = block[j * cs + k]
     else:  # any other strides
