@@ -139,6 +139,21 @@ def _plan_of(array_type):
     return PLANS[np.dtype(str(array_type.dtype))]
 
 
+def _tile_args(context, builder, sig, args, first):
+    """The micro-kernel function's (a, rsa, csa, b, rsb, c, rsc, kc) from an intrinsic's
+    A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc at args[first:]: each array's data
+    pointer at its offset, the integers as int64."""
+    types_ = sig.args[first:first + 11]
+    A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc = [
+        context.cast(builder, v, t, types.int64) if isinstance(t, types.Integer) else v
+        for v, t in zip(args[first:first + 11], types_, strict=True)]
+
+    def at(i, array, offset):
+        return builder.gep(context.make_array(types_[i])(context, builder, array).data, [offset])
+
+    return [at(0, A, a_off), rsa, csa, at(4, B, b_off), rsb, at(7, C, c_off), rsc, kc]
+
+
 def _micro_kernel_intrinsic(packed_a):
     def typer(typingctx, A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc, accumulate):
         sig = types.void(A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc, accumulate)
@@ -147,14 +162,8 @@ def _micro_kernel_intrinsic(packed_a):
             plan = _plan_of(sig.args[0])
             T = context.get_data_type(sig.args[0].dtype)
             fn = _micro_kernel_function(builder.module, T, plan.MR, plan.NV, plan.LANES, packed_a)
-            A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc, accumulate = [
-                context.cast(builder, v, t, types.int64) if isinstance(t, types.Integer) else v
-                for v, t in zip(args, sig.args, strict=True)]
-            data = lambda i, x: context.make_array(sig.args[i])(context, builder, x).data  # noqa: E731
-            flag = context.cast(builder, accumulate, sig.args[11], types.boolean)
-            builder.call(fn, [builder.gep(data(0, A), [a_off]), rsa, csa,
-                              builder.gep(data(4, B), [b_off]), rsb,
-                              builder.gep(data(7, C), [c_off]), rsc, kc, flag])
+            flag = context.cast(builder, args[11], sig.args[11], types.boolean)
+            builder.call(fn, _tile_args(context, builder, sig, args, 0) + [flag])
             return context.get_dummy_value()
 
         return sig, codegen
@@ -233,12 +242,8 @@ def micro_kernel_packed_edge(typingctx, rows, A, a_off, rsa, csa, B, b_off, rsb,
     def codegen(context, builder, sig, args):
         plan = _plan_of(sig.args[1])
         T = context.get_data_type(sig.args[1].dtype)
-        rows, A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc = [
-            context.cast(builder, v, t, types.int64) if isinstance(t, types.Integer) else v
-            for v, t in zip(args, sig.args, strict=True)]
-        data = lambda i, x: context.make_array(sig.args[i])(context, builder, x).data  # noqa: E731
-        call_args = [builder.gep(data(1, A), [a_off]), rsa, csa, builder.gep(data(5, B), [b_off]),
-                     rsb, builder.gep(data(8, C), [c_off]), rsc, kc, ir.Constant(_i1, 0)]
+        rows = context.cast(builder, args[0], sig.args[0], types.int64)
+        call_args = _tile_args(context, builder, sig, args, 1) + [ir.Constant(_i1, 0)]
         done = builder.append_basic_block("edge_done")
         switch = builder.switch(rows, done)
         variants = edge_rows(plan.MR) + [plan.MR]
