@@ -168,7 +168,6 @@ def test_every_engine_branch_matches_numpy(pack_a, parallel, b_in_place, layout,
         assert_close(f"{layout} {M}x{K}x{N}", C, exact(A, B), tol, dtype)
 
 
-
 @pytest.mark.parametrize("K, N", [(16, 32), (37, 70), (5, 64), (64, 1000)])
 def test_packing_a_transposed_view_is_packing_its_copy(K, N, dtype):
     """pack_b of B = A_prev.T (columns contiguous: whole tiles transposed in registers, the k's
@@ -199,8 +198,6 @@ def test_every_edge_row_count_matches_numpy(pack_a, dtype):
         C = np.full((M, N), 0.5, dtype)
         gemm.product(A, B, C, True, Vbuf, Cbuf, P)
         assert_close(f"mr = {mr}: {M}x{K}x{N} accumulated", C, exact(A, B) + 0.5, tol, dtype)
-
-
 
 
 @pytest.mark.parametrize("M, N, packed, by_rows", [
