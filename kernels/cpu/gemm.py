@@ -202,13 +202,17 @@ def pack_b(B, p0, kc, j0, nc, Bp, base):
 
 @njit(inline="always", **JIT)
 def _edge(C, i, j, mr, nr, T, t0, NR, accumulate):
-    """C[i:i+mr, j:j+nr] (+)= the first mr x nr of the tile T[t0 + r NR + s] (edge tiles)."""
+    """C[i:i+mr, j:j+nr] (+)= the first mr x nr of the tile T[t0 + r NR + s] (edge tiles). Row
+    views, the test outside the loops: LLVM vectorises the copy (indexed C[i + r, j + s] with
+    the test inside, it stayed scalar; docs/performance.md)."""
     for r in range(mr):
-        for s in range(nr):
-            if accumulate:
-                C[i + r, j + s] += T[t0 + r * NR + s]
-            else:
-                C[i + r, j + s] = T[t0 + r * NR + s]
+        c, t = C[i + r, j:j + nr], T[t0 + r * NR:t0 + r * NR + nr]
+        if accumulate:
+            for s in range(nr):
+                c[s] += t[s]
+        else:
+            for s in range(nr):
+                c[s] = t[s]
 
 
 @njit(**JIT)
