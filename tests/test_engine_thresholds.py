@@ -27,16 +27,19 @@ def engine_thresholds(dtype):
     for M K N, or "M", "K", "N"), every size at which kernels.cpu's products change course for
     dtype. The one place that knows the engine's names; on main:
 
-        config.PLANS[dtype]   ENGINE_MIN_MACS (small tiles below, the engine from there on),
+        config.PLANS[dtype]   ENGINE_MIN_MACS (small tiles below, the engine from there on;
+                              below it too from 2 MR rows, where the small tiles would pass
+                              over C more often: dZ A^T at any K, W A and W^T dZ when K leaves
+                              inputs over past one tile),
                               MR, NR (the micro-tile; fewer rows or columns: small tiles),
                               KC, MC, NB, NC (the blocks of K, M, N), PACK_A_MIN_MACS (A packed from
                               there on, with at least PACK_A_MIN_N columns), PARALLEL_MIN_MACS
                               (every thread from there on)
-        products.tile_4x8, products.dot_4x4   the small tiles: 4 rows x 8 inputs (W A, W^T dZ),
-                              4 x 4 dot products (dZ A^T)
+        products.tile_4x8, products.dot_4x4   the small tiles: 4 rows x TILE_INPUTS = 8 inputs
+                              (W A, W^T dZ), 4 x 4 dot products (dZ A^T)
     """
     P = config.PLANS[np.dtype(dtype)]
-    tile_rows, tile_inputs = 4, 8
+    tile_rows, tile_inputs = 4, products.TILE_INPUTS
     assert callable(products.tile_4x8) and callable(products.dot_4x4), "the small tiles were renamed"
     return {
         "ENGINE_MIN_MACS": (P.ENGINE_MIN_MACS, "MACS"),
@@ -44,6 +47,10 @@ def engine_thresholds(dtype):
         "PACK_A_MIN_MACS": (P.PACK_A_MIN_MACS, "MACS"),
         "PACK_A_MIN_N": (P.PACK_A_MIN_N, "N"),
         "MR": (P.MR, "M"),
+        "dot rows below ENGINE_MIN_MACS": (2 * P.MR, "M"),
+        "tile rows below ENGINE_MIN_MACS": (2 * P.MR, "M"),
+        "tile inputs left over at 2 MR rows": (tile_inputs, "K"),
+        "one tile of inputs at 2 MR rows": (tile_inputs, "K"),
         "NR": (P.NR, "N"),
         "KC": (P.KC, "K"),
         "MC": (P.MC, "M"),
@@ -55,22 +62,36 @@ def engine_thresholds(dtype):
     }
 
 
-def takes_the_engine(M, K, N, dtype):
-    """Whether kernels.cpu runs C (M, N) = A (M, K) B (K, N) on the engine (else its small
-    tiles), and on a second thread too: the rule of products.small and gemm.product, from the sizes above.
+def takes_the_engine(M, K, N, dtype, kind):
+    """Whether kernels.cpu runs C (M, N) = A (M, K) B (K, N), a product of `kind`, on the engine
+    (else its small tiles), and on a second thread too: the rule of products.small and
+    gemm.product, from the sizes above.
     (A small product with fewer rows than MR and at least PARALLEL_MIN_MACS multiply-adds
     shares its columns among threads, products.by_columns, outside the buffers; the products
     drawn here stay below PARALLEL_MIN_MACS when they have fewer rows than MR.)"""
     t = engine_thresholds(dtype)
     macs, MR, NR = M * K * N, t["MR"][0], t["NR"][0]
-    engine = macs >= t["ENGINE_MIN_MACS"][0] and M >= MR and N >= NR
+    inputs = t["small tile inputs"][0]
+    if kind == "dZ A^T":
+        rows = t["dot rows below ENGINE_MIN_MACS"][0]
+    else:  # the 4 x 8 tiles pass over C once more per input left over past one tile
+        rows = t["tile rows below ENGINE_MIN_MACS"][0] if K > inputs and K % inputs else math.inf
+    engine = M >= MR and N >= NR and (macs >= t["ENGINE_MIN_MACS"][0] or M >= rows)
     two_tiles = M > MR or N > NR  # a product of one micro-tile leaves a second thread nothing
     return engine, engine and macs >= t["PARALLEL_MIN_MACS"][0] and two_tiles
 
 
 SMALL = ("small tile rows", "small tile inputs", "small dot columns")
+# below ENGINE_MIN_MACS, from two micro-panels of rows on: the engine where the small tiles pass
+# over C more often
+SMALL_ON_THE_ENGINE = ("dot rows below ENGINE_MIN_MACS", "tile rows below ENGINE_MIN_MACS",
+                       "tile inputs left over at 2 MR rows", "one tile of inputs at 2 MR rows")
 # the product each small-tile edge belongs to
 SMALL_KINDS = {"small tile rows": ("W A", "dZ A^T", "W^T dZ"), "small tile inputs": ("W A", "W^T dZ"),
+               "dot rows below ENGINE_MIN_MACS": ("dZ A^T",),
+               "tile rows below ENGINE_MIN_MACS": ("W A", "W^T dZ"),
+               "tile inputs left over at 2 MR rows": ("W A", "W^T dZ"),
+               "one tile of inputs at 2 MR rows": ("W A", "W^T dZ"),
                "small dot columns": ("dZ A^T",)}
 KINDS = ("W A", "dZ A^T", "W^T dZ")
 
@@ -107,6 +128,21 @@ def product_at(draw, name, side, dtype):
         M = draw(st.integers(MR, 2 * MR)) if size < (1 << 24) else draw(st.integers(600, 700))
         N = draw(st.integers(NR, 2 * NR)) if size < (1 << 24) else draw(st.integers(600, 700))
         K = (size - 1) // (M * N) if side == "below" else math.ceil(size / (M * N))
+        return M, K, N
+    if name in SMALL_ON_THE_ENGINE:  # small products a row short of 2 MR or not; or at 2 MR,
+        inputs = t["small tile inputs"][0]  # K in whole tiles (or in one) or not
+        whole = inputs * draw(st.integers(1, 3))
+        left_over = inputs * draw(st.integers(1, 3)) + draw(st.integers(1, inputs - 1))
+        if name == "tile inputs left over at 2 MR rows":
+            M, K = 2 * MR, whole if side == "below" else left_over
+        elif name == "one tile of inputs at 2 MR rows":
+            M, K = 2 * MR, draw(st.integers(1, inputs)) if side == "below" else inputs + (
+                draw(st.integers(1, inputs - 1)))
+        else:  # dZ A^T's K: one the 4 x 8 tiles would keep, so only the dot rule moves it
+            M = size - 1 if side == "below" else size
+            K = whole if name.startswith("dot") else left_over
+        N = draw(st.integers(NR, 2 * NR))
+        assert M * K * N < E
         return M, K, N
     if name == "PACK_A_MIN_N":  # columns one short of packing A, or just enough, past its MACS
         N = size - 1 if side == "below" else size
@@ -188,6 +224,17 @@ def test_the_drawn_product_lands_on_its_side(name, side, dtype):
             assert (value % size != 0) == (side == "below")
             assert M * K * N < t["ENGINE_MIN_MACS"][0]
             return
+        if name in SMALL_ON_THE_ENGINE:
+            inputs = t["small tile inputs"][0]
+            assert M * K * N < t["ENGINE_MIN_MACS"][0] and N >= t["NR"][0], shape
+            left_over = K > inputs and K % inputs != 0
+            if "at 2 MR rows" in name:
+                assert M == t["tile rows below ENGINE_MIN_MACS"][0], shape
+                assert left_over == (side == "at"), shape
+            else:
+                assert value == (size - 1 if side == "below" else size)
+                assert left_over == name.startswith("tile"), shape
+            return
         if dim == "MACS":
             assert (value < size) == (side == "below")
             if side == "at" and exactly_at(size):  # the threshold itself, where >= and > differ
@@ -244,7 +291,7 @@ def test_each_product_takes_the_branch_its_size_names(name, side, dtype):
         Vbuf, Cbuf = gemm.buffers([shape], dtype, slabs=max(threads, 1))
         Vbuf[...], Cbuf[...] = np.nan, np.nan
         call(Vbuf, Cbuf)
-        engine, parallel = takes_the_engine(*shape, dtype)
+        engine, parallel = takes_the_engine(*shape, dtype, kind)
 
         def used(s):
             return not (np.isnan(Vbuf[s]).all() and np.isnan(Cbuf[s]).all())

@@ -26,9 +26,13 @@ from kernels.cpu.gemm import any_layout, buffers, direct, plan, product, scratch
 from reference.checks import check_product_operands
 
 # ---------------------------------------------------------------------------------------------
-# Small products: register tiles straight from the operands, no packing, one thread. Below
-# ENGINE_MIN_MACS multiply-adds, or with fewer rows than MR or columns than NR, packing and the
-# micro-kernel's padded tiles cost more than they save (docs/performance.md).
+# Small products: register tiles straight from the operands, no packing, one thread. With
+# fewer rows than MR or columns than NR, or below ENGINE_MIN_MACS multiply-adds, packing and the
+# micro-kernel's padded tiles cost more than they save (but for the shapes small() sends to the
+# engine all the same; docs/performance.md).
+
+TILE_INPUTS = 8  # the inputs (columns of W) one row tile of W A and W^T dZ holds in registers
+
 
 @njit(inline="always", **JIT)
 def dot_4x4(p0, p1, p2, p3, q0, q1, q2, q3, C, i, j, kc, accumulate):
@@ -143,15 +147,15 @@ def accumulate_rows(w, V, C, i0, i1, p0, p1, q0, c0, n):
     """C[i0:i1, c0:c0+n] += w[i0:i1, p0:p1] V[q0:q0+(p1-p0), c0:c0+n], in 4 x 8 tiles and edges.
     w: weights (any strides); V and C: C-contiguous."""
     i4 = i0 + (i1 - i0) // 4 * 4
-    p8 = p0 + (p1 - p0) // 8 * 8
+    p8 = p0 + (p1 - p0) // TILE_INPUTS * TILE_INPUTS
     for i in range(i0, i4, 4):
-        for p in range(p0, p8, 8):
+        for p in range(p0, p8, TILE_INPUTS):
             tile_4x8(w, i, p, V, q0 + p - p0, C, c0, n)
         for r in range(i, i + 4):
             for p in range(p8, p1):
                 tile_1x1(w, r, p, V, q0 + p - p0, C, c0, n)
     for i in range(i4, i1):
-        for p in range(p0, p8, 8):
+        for p in range(p0, p8, TILE_INPUTS):
             tile_1x8(w, i, p, V, q0 + p - p0, C, c0, n)
         for p in range(p8, p1):
             tile_1x1(w, i, p, V, q0 + p - p0, C, c0, n)
@@ -286,10 +290,17 @@ def _engine_product(A, B, C, accumulate, Vbuf, Cbuf, P):
 
 
 @njit(inline="always", **JIT)
-def small(M, K, N, P):
-    """Whether C (M, N) = A (M, K) B (K, N) is below the engine: too few multiply-adds, or an
-    edge of C shorter than the micro-kernel's tile."""
-    return M * K * N < P.ENGINE_MIN_MACS or M < P.MR or N < P.NR
+def small(M, K, N, P, dots):
+    """Whether C (M, N) = A (M, K) B (K, N) runs on the small tiles rather than the engine: an
+    edge of C shorter than the micro-kernel's tile; or too few multiply-adds, unless C holds
+    two micro-panels of rows (M >= 2 MR) and the small tiles would pass over C more often than
+    the engine: the dot tiles (dots: dZ A^T) at any K, the 4 x 8 tiles (W A, W^T dZ) when K is
+    past one tile and leaves inputs over, one more pass over C per leftover input."""
+    if M < P.MR or N < P.NR:
+        return True
+    if M * K * N >= P.ENGINE_MIN_MACS:
+        return False
+    return M < 2 * P.MR or not (dots or (K > TILE_INPUTS and K % TILE_INPUTS != 0))
 
 
 @njit(inline="always", **JIT)
@@ -304,7 +315,7 @@ def wa(W, A, Z, Vbuf, Cbuf):
     """Z += W A.    W: (n, k), A: (k, m), Z: (n, m) (the caller sets Z to b or to 0 first)."""
     P = plan(Z)
     M, K, N = W.shape[0], W.shape[1], A.shape[1]
-    if not small(M, K, N, P):
+    if not small(M, K, N, P, False):
         engine_product(any_layout(W), any_layout(A), Z, True, Vbuf, Cbuf, P)
     elif by_columns(M, K, N, P, threads_of(Vbuf)):
         wa_shared(W, A, Z, Vbuf)
@@ -317,7 +328,7 @@ def dzat(dZ, A, dW, Vbuf, Cbuf):
     """dW = dZ A^T.    dZ: (n, m), A: (k, m), dW: (n, k)."""
     P = plan(dW)
     M, K, N = dZ.shape[0], dZ.shape[1], A.shape[0]
-    if not small(M, K, N, P):
+    if not small(M, K, N, P, True):
         engine_product(any_layout(dZ), any_layout(A.T), dW, False, Vbuf, Cbuf, P)
     elif by_columns(M, K, N, P, threads_of(Vbuf)):
         dzat_shared(dZ, A, dW, Vbuf)
@@ -329,25 +340,32 @@ def dzat(dZ, A, dW, Vbuf, Cbuf):
 def wtdz(W, dZ, dA, Vbuf, Cbuf):
     """dA = W^T dZ.    W: (n, k), dZ: (n, m), dA: (k, m)."""
     P = plan(dA)
-    if small(W.shape[1], W.shape[0], dZ.shape[1], P):
+    if small(W.shape[1], W.shape[0], dZ.shape[1], P, False):
         wtdz_into(W, dZ, dA)
     else:
         engine_product(any_layout(W.T), any_layout(dZ), dA, False, Vbuf, Cbuf, P)
 
 
-def product_shapes(dims, m):
-    """The (M, K, N) of every product of a network of widths dims on m samples."""
-    shapes = []
+def layer_products(dims, m):
+    """(dots, (M, K, N)) of every product of a network of widths dims on m samples: W A, dZ A^T
+    (dots) and W^T dZ of each layer."""
+    out = []
     for l in range(1, len(dims)):
         n, k = dims[l], dims[l - 1]
-        shapes += [(n, k, m), (n, m, k)] + ([(k, n, m)] if l > 1 else [])  # W A, dZ A^T, W^T dZ
-    return shapes
+        out += [(False, (n, k, m)), (True, (n, m, k))] + ([(False, (k, n, m))] if l > 1 else [])
+    return out
 
 
-def reaches_engine(shapes, dtype):
-    """Whether any of these (M, K, N) products runs on the engine or on threads."""
+def product_shapes(dims, m):
+    """The (M, K, N) of every product of a network of widths dims on m samples."""
+    return [shape for _, shape in layer_products(dims, m)]
+
+
+def reaches_engine(dims, m, dtype):
+    """Whether any product of the network runs on the engine or on threads."""
     P = config.PLANS[np.dtype(dtype)]
-    return any(not small(M, K, N, P) or M * K * N >= P.PARALLEL_MIN_MACS for M, K, N in shapes)
+    return any(not small(M, K, N, P, dots) or M * K * N >= P.PARALLEL_MIN_MACS
+               for dots, (M, K, N) in layer_products(dims, m))
 
 
 def network_buffers(dims, m, dtype):
@@ -355,10 +373,9 @@ def network_buffers(dims, m, dtype):
     product of a network of layer widths dims = [n[0], ..., n[L]] on batches of m samples
     (gemm.buffers: one row per thread). Where no product reaches the engine or threads, two
     empty 1-D arrays: a step over them compiles neither (engine_product, threads_of)."""
-    shapes = product_shapes(dims, m)
-    if not reaches_engine(shapes, dtype):
+    if not reaches_engine(dims, m, dtype):
         return np.zeros(0, dtype), np.zeros(0, dtype)
-    return buffers(shapes, dtype)
+    return buffers(product_shapes(dims, m), dtype)
 
 
 # Python entry points (for tests and benchmarks): validate, allocate the result, run the kernel.
