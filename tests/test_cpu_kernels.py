@@ -168,6 +168,27 @@ def test_every_engine_branch_matches_numpy(pack_a, parallel, b_in_place, layout,
         assert_close(f"{layout} {M}x{K}x{N}", C, exact(A, B), tol, dtype)
 
 
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+@pytest.mark.parametrize("b_row", ["contiguous", "strided"])
+def test_rank_one_products_match_numpy(parallel, b_row, dtype):
+    """K = 1 (gemm.rank_one): C (+)= A B row by row, on one thread or in slabs of rows, with
+    B's one row contiguous or strided (copied first), A a column view of W (W.T's layout)."""
+    P = tiny_plan(dtype, False, parallel)
+    tol = TOLERANCES[dtype][0]
+    for M, N in [(1, 1), (7, 3), (2 * P.MR + 1, 5 * P.NR - 3)]:
+        rng = np.random.default_rng(M)
+        A = rng.random((1, M)).astype(dtype).T
+        B = rng.random((1, 2 * N)).astype(dtype)
+        B = B[:, :N] if b_row == "contiguous" else B[:, ::2]
+        Vbuf, Cbuf = gemm.buffers([(M, 1, N)], dtype, P, slabs=2)
+        C = np.full((M, N), 0.5, dtype)
+        gemm.product(A, B, C, True, Vbuf, Cbuf, P)
+        assert_close(f"{M}x1x{N} accumulated", C, exact(A, B) + 0.5, tol, dtype)
+        C = np.full((M, N), np.nan, dtype)
+        gemm.product(A, B, C, False, Vbuf, Cbuf, P)
+        assert_close(f"{M}x1x{N}", C, exact(A, B), tol, dtype)
+
+
 @pytest.mark.parametrize("K, N", [(16, 32), (37, 70), (5, 64), (64, 1000)])
 def test_packing_a_transposed_view_is_packing_its_copy(K, N, dtype):
     """pack_b of B = A_prev.T (columns contiguous: whole tiles transposed in registers, the k's

@@ -30,7 +30,8 @@ def engine_thresholds(dtype):
         config.PLANS[dtype]   ENGINE_MIN_MACS (small tiles below, the engine from there on;
                               below it too from 2 MR rows, where the small tiles would pass
                               over C more often: dZ A^T at any K, W A and W^T dZ when K leaves
-                              inputs over past one tile),
+                              inputs over past one tile; with K = 1 gemm.rank_one, which
+                              packs nothing),
                               MR, NR (the micro-tile; fewer rows or columns: small tiles),
                               KC, MC, NB, NC (the blocks of K, M, N), PACK_A_MIN_MACS (A packed from
                               there on, with at least PACK_A_MIN_N columns), PARALLEL_MIN_MACS
@@ -51,6 +52,7 @@ def engine_thresholds(dtype):
         "tile rows below ENGINE_MIN_MACS": (2 * P.MR, "M"),
         "tile inputs left over at 2 MR rows": (tile_inputs, "K"),
         "one tile of inputs at 2 MR rows": (tile_inputs, "K"),
+        "K past rank one": (2, "K"),
         "NR": (P.NR, "N"),
         "KC": (P.KC, "K"),
         "MC": (P.MC, "M"),
@@ -71,6 +73,8 @@ def takes_the_engine(M, K, N, dtype, kind):
     drawn here stay below PARALLEL_MIN_MACS when they have fewer rows than MR.)"""
     t = engine_thresholds(dtype)
     macs, MR, NR = M * K * N, t["MR"][0], t["NR"][0]
+    if K < t["K past rank one"][0]:  # gemm.rank_one, or the small tiles: no buffers either way
+        return False, False
     inputs = t["small tile inputs"][0]
     if kind == "dZ A^T":
         rows = t["dot rows below ENGINE_MIN_MACS"][0]
@@ -144,6 +148,9 @@ def product_at(draw, name, side, dtype):
         N = draw(st.integers(NR, 2 * NR))
         assert M * K * N < E
         return M, K, N
+    if name == "K past rank one":  # K = 1 or 2, past the engine's other thresholds
+        M, N = draw(st.integers(725, 1100)), draw(st.integers(725, 1100))  # M N >= 2^19; threads or not
+        return M, size - 1 if side == "below" else size, N
     if name == "PACK_A_MIN_N":  # columns one short of packing A, or just enough, past its MACS
         N = size - 1 if side == "below" else size
         M = draw(st.integers(600, 700))
@@ -154,7 +161,7 @@ def product_at(draw, name, side, dtype):
         at = size if side == "below" else size + 1
     M = at if dim == "M" else draw(st.integers(MR, 2 * MR))
     N = at if dim == "N" else draw(st.integers(NR, 2 * NR))
-    K = at if dim == "K" else max(1, math.ceil(E / (M * N))) + draw(st.integers(0, 3))
+    K = at if dim == "K" else max(2, math.ceil(E / (M * N))) + draw(st.integers(0, 3))
     N = max(N, math.ceil(E / (M * K)))  # the engine by multiply-adds, whatever the other sizes
     return M, K, N
 
@@ -239,7 +246,7 @@ def test_the_drawn_product_lands_on_its_side(name, side, dtype):
             assert (value < size) == (side == "below")
             if side == "at" and exactly_at(size):  # the threshold itself, where >= and > differ
                 assert value == size, (shape, size)
-        elif name in ("MR", "NR", "PACK_A_MIN_N"):
+        elif name in ("MR", "NR", "PACK_A_MIN_N", "K past rank one"):
             assert value == (size - 1 if side == "below" else size)
             if name == "PACK_A_MIN_N":
                 assert M * K * N >= t["PACK_A_MIN_MACS"][0]

@@ -449,17 +449,51 @@ def direct(A, B, C, accumulate):
                 C[i, j] += a * B[k, j]
 
 
+@njit(**JIT)
+def rank_one(A, B, C, accumulate, i0, i1):
+    """C[i0:i1] (+)= A[i0:i1] B with K = 1: C[i, :] (+)= A[i, 0] B[0, :], each row of C written
+    once, in order. (The micro-kernel would write C in MR x NR tiles, a call per tile with one
+    multiply-add in it: half the speed at which C can be written.)"""
+    F, _, cs = flat(B)
+    N = C.shape[1]
+    b = F[0:N] if cs == 1 else np.empty(N, C.dtype)  # B's row, contiguous (a copy if strided)
+    if cs != 1:
+        for j in range(N):
+            b[j] = F[j * cs]
+    for i in range(i0, i1):
+        a, c = A[i, 0], C[i]
+        if accumulate:
+            for j in range(N):
+                c[j] += a * b[j]
+        else:
+            for j in range(N):
+                c[j] = a * b[j]
+
+
+@njit(**JIT_PARALLEL)
+def _rank_one_parallel(A, B, C, accumulate, S):
+    """rank_one over S slabs of C's rows, one per thread."""
+    M = C.shape[0]
+    per = (M + S - 1) // S
+    for s in prange(S):
+        rank_one(A, B, C, accumulate, min(M, s * per), min(M, (s + 1) * per))
+
+
 @njit(inline="always", **JIT)
 def product(A, B, C, accumulate, Vbuf, Cbuf, P):
     """C (+)= A B, choosing by size (P: the plan, a config.Plan): pack A from P.PACK_A_MIN_MACS
     multiply-adds and P.PACK_A_MIN_N columns of B on, use every slab of the buffers from
-    P.PARALLEL_MIN_MACS on."""
+    P.PARALLEL_MIN_MACS on; with K = 1, rank_one."""
     macs = A.shape[0] * A.shape[1] * B.shape[1]
     packed = macs >= P.PACK_A_MIN_MACS and B.shape[1] >= P.PACK_A_MIN_N
     accumulate = nonliteral(accumulate)  # one compile for C += A B and C = A B
     a, b = any_layout(A), any_layout(B)
     S = Vbuf.shape[0]
-    if macs >= P.PARALLEL_MIN_MACS and S > 1 and fits(A, B, Vbuf, Cbuf, packed, S, P):
+    if A.shape[1] == 1 and macs >= P.PARALLEL_MIN_MACS and S > 1:
+        _rank_one_parallel(a, b, C, accumulate, S)
+    elif A.shape[1] == 1:
+        rank_one(a, b, C, accumulate, 0, C.shape[0])
+    elif macs >= P.PARALLEL_MIN_MACS and S > 1 and fits(A, B, Vbuf, Cbuf, packed, S, P):
         gemm_parallel(a, b, C, accumulate, Vbuf, Cbuf, packed, P)
     elif fits(A, B, Vbuf, Cbuf, packed, 1, P):
         gemm_serial(a, b, C, accumulate, Vbuf, Cbuf, packed, P)

@@ -295,10 +295,11 @@ def small(M, K, N, P, dots):
     edge of C shorter than the micro-kernel's tile; or too few multiply-adds, unless C holds
     two micro-panels of rows (M >= 2 MR) and the small tiles would pass over C more often than
     the engine: the dot tiles (dots: dZ A^T) at any K, the 4 x 8 tiles (W A, W^T dZ) when K is
-    past one tile and leaves inputs over, one more pass over C per leftover input."""
+    past one tile and leaves inputs over, one more pass over C per leftover input. With K = 1
+    the engine writes C once, row by row (gemm.rank_one)."""
     if M < P.MR or N < P.NR:
         return True
-    if M * K * N >= P.ENGINE_MIN_MACS:
+    if M * K * N >= P.ENGINE_MIN_MACS or K == 1:
         return False
     return M < 2 * P.MR or not (dots or (K > TILE_INPUTS and K % TILE_INPUTS != 0))
 
