@@ -171,8 +171,8 @@ def test_every_engine_branch_matches_numpy(pack_a, parallel, b_in_place, layout,
 @pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
 @pytest.mark.parametrize("b_row", ["contiguous", "strided"])
 def test_rank_one_products_match_numpy(parallel, b_row, dtype):
-    """K = 1 (gemm.rank_one): C (+)= A B row by row, on one thread or in slabs of rows, with
-    B's one row contiguous or strided (copied first), A a column view of W (W.T's layout)."""
+    """K = 1 (gemm.rank_one): C (+)= A B row by row, on one thread or in slabs of rows, with B's
+    one row contiguous or strided (copied first), A a column view of W (W.T's layout)."""
     P = tiny_plan(dtype, False, parallel)
     tol = TOLERANCES[dtype][0]
     for M, N in [(1, 1), (7, 3), (2 * P.MR + 1, 5 * P.NR - 3)]:
@@ -187,6 +187,12 @@ def test_rank_one_products_match_numpy(parallel, b_row, dtype):
         C = np.full((M, N), np.nan, dtype)
         gemm.product(A, B, C, False, Vbuf, Cbuf, P)
         assert_close(f"{M}x1x{N}", C, exact(A, B), tol, dtype)
+    for accumulate in (True, False):  # one slab of C (gemm._slab's cut): the rest untouched
+        C = np.full((M, N), 0.5, dtype)
+        expected = C.copy()
+        expected[1:M - 1, 2:N - 1] = exact(A[1:M - 1], B[:, 2:N - 1]) + (0.5 if accumulate else 0)
+        gemm.rank_one(A, B, C, accumulate, 1, M - 1, 2, N - 1)
+        assert_close(f"rows 1:{M - 1}, columns 2:{N - 1}", C, expected, tol, dtype)
 
 
 @pytest.mark.parametrize("K, N", [(16, 32), (37, 70), (5, 64), (64, 1000)])

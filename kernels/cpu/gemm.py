@@ -300,14 +300,40 @@ def reads_b_in_place(B, packed, P):
     return not packed and cs == 1 and B.shape[0] * rs <= P.DIRECT_B_MAX_ENTRIES
 
 
+@njit(inline="always", **JIT)
+def rank_one(A, B, C, accumulate, i0, i1, j0, j1):
+    """C[i0:i1, j0:j1] (+)= A[i0:i1] B[:, j0:j1] with K = 1: C[i, j] (+)= A[i, 0] B[0, j], each
+    row of C written once, in order. (The micro-kernel would write C in MR x NR tiles, a call
+    per tile with one multiply-add in it: half the speed at which C can be written.)"""
+    F, _, cs = flat(B)
+    n = j1 - j0
+    b = F[j0:j0 + n]  # B's row, when contiguous
+    zero = C.dtype.type(0)
+    for i in range(i0, i1):
+        a, c = A[i, 0], C[i, j0:j1]
+        if cs != 1:  # a strided view of B: read in place
+            for j in range(n):
+                c[j] = (c[j] if accumulate else zero) + a * F[(j0 + j) * cs]
+        elif accumulate:
+            for j in range(n):
+                c[j] += a * b[j]
+        else:
+            for j in range(n):
+                c[j] = a * b[j]
+
+
 @njit(**JIT)
 def _slab(A, B, C, accumulate, Vbuf, Cbuf, s, i0, i1, j0, j1, packed, P):
     """C[i0:i1, j0:j1] (+)= A[i0:i1] B[:, j0:j1] on this thread, with slab s's rows of the
-    buffers (it packs its own panels of B, unless it reads them in place)."""
+    buffers (it packs its own panels of B, unless it reads them in place; with K = 1 nothing,
+    rank_one)."""
     K = A.shape[1]
     if K == 0:
         if not accumulate:
             _zero(C, i0, i1, j0, j1)
+        return
+    if K == 1:
+        rank_one(A, B, C, accumulate, i0, i1, j0, j1)
         return
     direct_b = reads_b_in_place(B, packed, P)
     for jc in range(j0, j1, P.NC):
@@ -374,6 +400,8 @@ def _slabs_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P):
     M, N = C.shape
     S = Vbuf.shape[0]
     by_rows, step = _slabs(M, N, S, P.MR, P.NR, packed)
+    if A.shape[1] == 1:  # rank_one: whole rows of C, each written in order (columns: 3x slower)
+        by_rows, step = True, (M + S - 1) // S
     for s in prange(S):
         i0, i1 = (min(M, s * step), min(M, (s + 1) * step)) if by_rows else (0, M)
         j0, j1 = (0, N) if by_rows else (min(N, s * step), min(N, (s + 1) * step))
@@ -449,51 +477,17 @@ def direct(A, B, C, accumulate):
                 C[i, j] += a * B[k, j]
 
 
-@njit(**JIT)
-def rank_one(A, B, C, accumulate, i0, i1):
-    """C[i0:i1] (+)= A[i0:i1] B with K = 1: C[i, :] (+)= A[i, 0] B[0, :], each row of C written
-    once, in order. (The micro-kernel would write C in MR x NR tiles, a call per tile with one
-    multiply-add in it: half the speed at which C can be written.)"""
-    F, _, cs = flat(B)
-    N = C.shape[1]
-    b = F[0:N] if cs == 1 else np.empty(N, C.dtype)  # B's row, contiguous (a copy if strided)
-    if cs != 1:
-        for j in range(N):
-            b[j] = F[j * cs]
-    for i in range(i0, i1):
-        a, c = A[i, 0], C[i]
-        if accumulate:
-            for j in range(N):
-                c[j] += a * b[j]
-        else:
-            for j in range(N):
-                c[j] = a * b[j]
-
-
-@njit(**JIT_PARALLEL)
-def _rank_one_parallel(A, B, C, accumulate, S):
-    """rank_one over S slabs of C's rows, one per thread."""
-    M = C.shape[0]
-    per = (M + S - 1) // S
-    for s in prange(S):
-        rank_one(A, B, C, accumulate, min(M, s * per), min(M, (s + 1) * per))
-
-
 @njit(inline="always", **JIT)
 def product(A, B, C, accumulate, Vbuf, Cbuf, P):
     """C (+)= A B, choosing by size (P: the plan, a config.Plan): pack A from P.PACK_A_MIN_MACS
     multiply-adds and P.PACK_A_MIN_N columns of B on, use every slab of the buffers from
-    P.PARALLEL_MIN_MACS on; with K = 1, rank_one."""
+    P.PARALLEL_MIN_MACS on (with K = 1, slabs of rank_one, packing nothing)."""
     macs = A.shape[0] * A.shape[1] * B.shape[1]
-    packed = macs >= P.PACK_A_MIN_MACS and B.shape[1] >= P.PACK_A_MIN_N
+    packed = macs >= P.PACK_A_MIN_MACS and B.shape[1] >= P.PACK_A_MIN_N and A.shape[1] > 1
     accumulate = nonliteral(accumulate)  # one compile for C += A B and C = A B
     a, b = any_layout(A), any_layout(B)
     S = Vbuf.shape[0]
-    if A.shape[1] == 1 and macs >= P.PARALLEL_MIN_MACS and S > 1:
-        _rank_one_parallel(a, b, C, accumulate, S)
-    elif A.shape[1] == 1:
-        rank_one(a, b, C, accumulate, 0, C.shape[0])
-    elif macs >= P.PARALLEL_MIN_MACS and S > 1 and fits(A, B, Vbuf, Cbuf, packed, S, P):
+    if macs >= P.PARALLEL_MIN_MACS and S > 1 and fits(A, B, Vbuf, Cbuf, packed, S, P):
         gemm_parallel(a, b, C, accumulate, Vbuf, Cbuf, packed, P)
     elif fits(A, B, Vbuf, Cbuf, packed, 1, P):
         gemm_serial(a, b, C, accumulate, Vbuf, Cbuf, packed, P)
