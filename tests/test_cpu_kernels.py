@@ -339,24 +339,30 @@ def test_micro_kernel_keeps_512_bits_when_llvm_prefers_256(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# Products with one row (an output layer): columns shared out among threads; networks whose
-# products are all small get 1-D buffers, over which the engine is never compiled.
+# Products with one row (an output layer): shared out among threads (W A by inputs, dZ A^T by
+# columns); networks whose products are all small get 1-D buffers, over which the engine is
+# never compiled.
 
 
-@pytest.mark.parametrize("n, k, m", [(1, 1100, 1000), (1, 1024, 1024), (3, 700, 1003)])
-def test_one_row_products_share_their_columns_among_threads(n, k, m, dtype):
+@pytest.mark.parametrize("n, k, m", [(1, 1100, 1000), (1, 1024, 1024), (3, 700, 1003),
+                                     (2, 5, 200_003)])
+def test_one_row_products_are_shared_among_threads(n, k, m, dtype):
     P = config.PLANS[np.dtype(dtype)]
-    assert products.by_columns(n, k, m, P, 2) and products.by_columns(n, m, k, P, 2)
-    assert not products.by_columns(n, k, m, P, 1)
+    assert products.shared_out(n, k, m, P, 2) and products.shared_out(n, m, k, P, 2)
+    assert not products.shared_out(n, k, m, P, 1)
     W, A, dZ = product_operands(n, k, m, dtype)
     Vbuf, Cbuf = gemm.buffers(products.product_shapes([k, n], m), dtype, slabs=2)
     tol = TOLERANCES[dtype][0]
     Z = np.full((n, m), 0.5, dtype)
+    Vbuf[...] = np.nan  # what an earlier product left there (the partial sums start from zero)
     products.wa(W, A, Z, Vbuf, Cbuf)
-    assert_close("W A + 0.5, by columns", Z, exact(W, A) + 0.5, tol, dtype)
+    assert_close("W A + 0.5, shared by inputs", Z, exact(W, A) + 0.5, tol, dtype)
+    Z = np.full((n, m), 0.5, dtype)  # rows of Vbuf one entry short of Z's partial sums: one thread
+    products.wa(W, A, Z, np.zeros((2, n * m - 1), dtype), Cbuf)
+    assert_close("W A + 0.5, on one thread", Z, exact(W, A) + 0.5, tol, dtype)
     dW = np.full((n, k), np.nan, dtype)
     products.dzat(dZ, A, dW, Vbuf, Cbuf)
-    assert_close("dZ A^T, by columns", dW, exact(dZ, A.T), tol, dtype)
+    assert_close("dZ A^T, shared by columns", dW, exact(dZ, A.T), tol, dtype)
 
 
 def test_small_networks_get_buffers_without_the_engine(dtype):

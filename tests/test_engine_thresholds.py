@@ -69,7 +69,7 @@ def takes_the_engine(M, K, N, dtype, kind):
     (else its small tiles), and on a second thread too: the rule of products.small and
     gemm.product, from the sizes above.
     (A small product with fewer rows than MR and at least PARALLEL_MIN_MACS multiply-adds
-    shares its columns among threads, products.by_columns, outside the buffers; the products
+    is shared among threads, products.shared_out, beside the engine; the products
     drawn here stay below PARALLEL_MIN_MACS when they have fewer rows than MR.)"""
     t = engine_thresholds(dtype)
     macs, MR, NR = M * K * N, t["MR"][0], t["NR"][0]

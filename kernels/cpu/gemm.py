@@ -370,12 +370,14 @@ def _round_up(x, step):
 @njit(**JIT)
 def buffer_columns(M, K, N, packed, P):
     """(Vbuf columns, Cbuf columns) that one slab needs for C (M, N) = A (M, K) B (K, N): a packed
-    KC x NC panel of B; a packed MC x KC block of A (MR rows when A is not packed: its edge
-    panels) and an MR x NR edge tile. The one sizing formula of the engine's buffers."""
+    KC x NC panel of B, or, for a product of fewer than MR rows, the M x N partial sums of one
+    thread (products.wa_inputs); a packed MC x KC block of A (MR rows when A is not packed: its
+    edge panels) and an MR x NR edge tile. The one sizing formula of the engine's buffers."""
     kc = min(P.KC, K)
     nc = _round_up(min(P.NC, N), P.NR)
     mc = _round_up(min(P.MC, M), P.MR) if packed else P.MR
-    return kc * nc, mc * kc + P.MR * P.NR
+    partial = M * N if M < P.MR else 0
+    return max(kc * nc, partial), mc * kc + P.MR * P.NR
 
 
 @njit(inline="always", **JIT)

@@ -221,12 +221,26 @@ def _share(n, s, S, step):
 
 
 @njit(**JIT_PARALLEL)
-def wa_columns(W, A, Z, S):
-    """Z += W A, the columns of Z shared out among S threads."""
+def wa_inputs(W, A, Z, Vbuf):
+    """Z += W A, the inputs (rows of A) shared out among the threads, one per row of Vbuf: each
+    sums its share into its row of Vbuf, reading whole rows of A in order, then Z += the
+    partial sums. (Shared by columns of Z, each thread read half of every row of A and two
+    threads were no faster than one.)  Vbuf: (threads, >= M N)."""
+    M, N = Z.shape
+    S = Vbuf.shape[0]
     for s in prange(S):
-        j0, j1 = _share(A.shape[1], s, S, 16)
-        if j0 < j1:
-            accumulate_rows(any_layout(W), A, Z, 0, W.shape[0], 0, W.shape[1], 0, j0, j1 - j0)
+        p0, p1 = _share(A.shape[0], s, S, TILE_INPUTS)
+        part = Vbuf[s, :M * N].reshape(M, N)
+        for i in range(M):
+            for j in range(N):
+                part[i, j] = 0
+        if p0 < p1:
+            accumulate_rows(any_layout(W), A, part, 0, M, p0, p1, p0, 0, N)
+    for s in range(S):
+        part = Vbuf[s, :M * N].reshape(M, N)
+        for i in range(M):
+            for j in range(N):
+                Z[i, j] += part[i, j]
 
 
 @njit(**JIT_PARALLEL)
@@ -250,14 +264,19 @@ def _threads_of(Vbuf):
 
 
 def wa_shared(W, A, Z, Vbuf):
-    """wa_columns on threads_of(Vbuf) threads; over 1-D buffers wa_into (nothing parallel is
-    compiled)."""
+    """wa_inputs on threads_of(Vbuf) threads (wa_into where Vbuf's rows cannot hold Z's partial
+    sums); over 1-D buffers wa_into (nothing parallel is compiled)."""
 
 
 @overload(wa_shared, inline="always")
 def _wa_shared(W, A, Z, Vbuf):
     if Vbuf.ndim == 2:
-        return lambda W, A, Z, Vbuf: wa_columns(W, A, Z, Vbuf.shape[0])
+        def shared(W, A, Z, Vbuf):
+            if Vbuf.shape[1] >= Z.size:
+                wa_inputs(W, A, Z, Vbuf)
+            else:
+                wa_into(W, A, Z)
+        return shared
     return lambda W, A, Z, Vbuf: wa_into(W, A, Z)
 
 
@@ -305,9 +324,9 @@ def small(M, K, N, P, dots):
 
 
 @njit(inline="always", **JIT)
-def by_columns(M, K, N, P, S):
-    """Whether a small product shares its columns out among S threads: fewer rows than MR, and
-    at least PARALLEL_MIN_MACS multiply-adds."""
+def shared_out(M, K, N, P, S):
+    """Whether a small product is shared out among S threads (wa_inputs, dzat_columns): fewer
+    rows than MR, and at least PARALLEL_MIN_MACS multiply-adds."""
     return S > 1 and M < P.MR and M * K * N >= P.PARALLEL_MIN_MACS
 
 
@@ -318,7 +337,7 @@ def wa(W, A, Z, Vbuf, Cbuf):
     M, K, N = W.shape[0], W.shape[1], A.shape[1]
     if not small(M, K, N, P, False):
         engine_product(any_layout(W), any_layout(A), Z, True, Vbuf, Cbuf, P)
-    elif by_columns(M, K, N, P, threads_of(Vbuf)):
+    elif shared_out(M, K, N, P, threads_of(Vbuf)):
         wa_shared(W, A, Z, Vbuf)
     else:
         wa_into(W, A, Z)
@@ -331,7 +350,7 @@ def dzat(dZ, A, dW, Vbuf, Cbuf):
     M, K, N = dZ.shape[0], dZ.shape[1], A.shape[0]
     if not small(M, K, N, P, True):
         engine_product(any_layout(dZ), any_layout(A.T), dW, False, Vbuf, Cbuf, P)
-    elif by_columns(M, K, N, P, threads_of(Vbuf)):
+    elif shared_out(M, K, N, P, threads_of(Vbuf)):
         dzat_shared(dZ, A, dW, Vbuf)
     else:
         dzat_into(dZ, A, dW)
