@@ -93,8 +93,8 @@ def dot_1x1(p, q, kc):
 
 
 @njit(inline="always", **JIT)
-def tile_4x8(w, i, p, V, q, C, c0, n):
-    """C[i:i+4, c0:c0+n] += w[i:i+4, p:p+8] V[q:q+8, c0:c0+n]: a 4 x 8 register tile.
+def tile_4x8(w, i, p, V, q, C):
+    """C[i:i+4] += w[i:i+4, p:p+8] V[q:q+8]: a 4 x 8 register tile.
 
     The 32 weights sit in registers; the inner loop over j loads 8 entries of V and 4 of C,
     does 32 multiply-adds and stores 4: 12 loads per 32 FMAs, so the FMA units, not the loads,
@@ -111,60 +111,61 @@ def tile_4x8(w, i, p, V, q, C, c0, n):
     w24, w25, w26, w27 = w[i + 2, p + 4], w[i + 2, p + 5], w[i + 2, p + 6], w[i + 2, p + 7]
     w30, w31, w32, w33 = w[i + 3, p], w[i + 3, p + 1], w[i + 3, p + 2], w[i + 3, p + 3]
     w34, w35, w36, w37 = w[i + 3, p + 4], w[i + 3, p + 5], w[i + 3, p + 6], w[i + 3, p + 7]
-    for j in range(n):
-        v0, v1, v2, v3 = V[q, c0 + j], V[q + 1, c0 + j], V[q + 2, c0 + j], V[q + 3, c0 + j]
-        v4, v5, v6, v7 = V[q + 4, c0 + j], V[q + 5, c0 + j], V[q + 6, c0 + j], V[q + 7, c0 + j]
-        C[i, c0 + j] += ((w00 * v0 + w01 * v1) + (w02 * v2 + w03 * v3)
-                         + ((w04 * v4 + w05 * v5) + (w06 * v6 + w07 * v7)))
-        C[i + 1, c0 + j] += ((w10 * v0 + w11 * v1) + (w12 * v2 + w13 * v3)
-                             + ((w14 * v4 + w15 * v5) + (w16 * v6 + w17 * v7)))
-        C[i + 2, c0 + j] += ((w20 * v0 + w21 * v1) + (w22 * v2 + w23 * v3)
-                             + ((w24 * v4 + w25 * v5) + (w26 * v6 + w27 * v7)))
-        C[i + 3, c0 + j] += ((w30 * v0 + w31 * v1) + (w32 * v2 + w33 * v3)
-                             + ((w34 * v4 + w35 * v5) + (w36 * v6 + w37 * v7)))
+    for j in range(C.shape[1]):
+        v0, v1, v2, v3 = V[q, j], V[q + 1, j], V[q + 2, j], V[q + 3, j]
+        v4, v5, v6, v7 = V[q + 4, j], V[q + 5, j], V[q + 6, j], V[q + 7, j]
+        C[i, j] += ((w00 * v0 + w01 * v1) + (w02 * v2 + w03 * v3)
+                    + ((w04 * v4 + w05 * v5) + (w06 * v6 + w07 * v7)))
+        C[i + 1, j] += ((w10 * v0 + w11 * v1) + (w12 * v2 + w13 * v3)
+                        + ((w14 * v4 + w15 * v5) + (w16 * v6 + w17 * v7)))
+        C[i + 2, j] += ((w20 * v0 + w21 * v1) + (w22 * v2 + w23 * v3)
+                        + ((w24 * v4 + w25 * v5) + (w26 * v6 + w27 * v7)))
+        C[i + 3, j] += ((w30 * v0 + w31 * v1) + (w32 * v2 + w33 * v3)
+                        + ((w34 * v4 + w35 * v5) + (w36 * v6 + w37 * v7)))
 
 
 @njit(inline="always", **JIT)
-def tile_1x8(w, i, p, V, q, C, c0, n):
-    """C[i, c0:c0+n] += w[i, p:p+8] V[q:q+8, c0:c0+n] (the rows a 4-row tile leaves over)."""
+def tile_1x8(w, i, p, V, q, C):
+    """C[i] += w[i, p:p+8] V[q:q+8] (the rows a 4-row tile leaves over)."""
     w0, w1, w2, w3 = w[i, p], w[i, p + 1], w[i, p + 2], w[i, p + 3]
     w4, w5, w6, w7 = w[i, p + 4], w[i, p + 5], w[i, p + 6], w[i, p + 7]
-    for j in range(c0, c0 + n):
+    for j in range(C.shape[1]):
         C[i, j] += (w0 * V[q, j] + w1 * V[q + 1, j] + w2 * V[q + 2, j] + w3 * V[q + 3, j]
                     + w4 * V[q + 4, j] + w5 * V[q + 5, j] + w6 * V[q + 6, j] + w7 * V[q + 7, j])
 
 
 @njit(inline="always", **JIT)
-def tile_1x1(w, i, p, V, q, C, c0, n):
-    """C[i, c0:c0+n] += w[i, p] V[q, c0:c0+n] (the inputs an 8-wide tile leaves over)."""
+def tile_1x1(w, i, p, V, q, C):
+    """C[i] += w[i, p] V[q] (the inputs an 8-wide tile leaves over)."""
     w0 = w[i, p]
-    for j in range(c0, c0 + n):
+    for j in range(C.shape[1]):
         C[i, j] += w0 * V[q, j]
 
 
 @njit(**JIT_INLINE)
-def accumulate_rows(w, V, C, i0, i1, p0, p1, q0, c0, n):
-    """C[i0:i1, c0:c0+n] += w[i0:i1, p0:p1] V[q0:q0+(p1-p0), c0:c0+n], in 4 x 8 tiles and edges.
-    w: weights (any strides); V and C: C-contiguous."""
+def accumulate_rows(w, V, C, i0, i1, p0, p1, q0):
+    """C[i0:i1] += w[i0:i1, p0:p1] V[q0:q0+(p1-p0)], in 4 x 8 tiles and edges (whole rows of C
+    and V: a tile with a run-time column offset ran 2x slower, docs/performance.md).
+    w: weights (any strides); V and C: C-contiguous, of as many columns."""
     i4 = i0 + (i1 - i0) // 4 * 4
     p8 = p0 + (p1 - p0) // TILE_INPUTS * TILE_INPUTS
     for i in range(i0, i4, 4):
         for p in range(p0, p8, TILE_INPUTS):
-            tile_4x8(w, i, p, V, q0 + p - p0, C, c0, n)
+            tile_4x8(w, i, p, V, q0 + p - p0, C)
         for r in range(i, i + 4):
             for p in range(p8, p1):
-                tile_1x1(w, r, p, V, q0 + p - p0, C, c0, n)
+                tile_1x1(w, r, p, V, q0 + p - p0, C)
     for i in range(i4, i1):
         for p in range(p0, p8, TILE_INPUTS):
-            tile_1x8(w, i, p, V, q0 + p - p0, C, c0, n)
+            tile_1x8(w, i, p, V, q0 + p - p0, C)
         for p in range(p8, p1):
-            tile_1x1(w, i, p, V, q0 + p - p0, C, c0, n)
+            tile_1x1(w, i, p, V, q0 + p - p0, C)
 
 
 @njit(**JIT)
 def wa_into(W, A, Z):
     """Z += W A.    W: (n, k), A: (k, m), Z: (n, m) (the caller sets Z to b or to 0 first)."""
-    accumulate_rows(any_layout(W), A, Z, 0, W.shape[0], 0, W.shape[1], 0, 0, A.shape[1])
+    accumulate_rows(any_layout(W), A, Z, 0, W.shape[0], 0, W.shape[1], 0)
 
 
 @njit(**JIT_INLINE)
@@ -199,7 +200,7 @@ def _wtdz_rows(W, dZ, dA, p0, p1):
     for p in range(p0, p1):
         for j in range(dZ.shape[1]):
             dA[p, j] = 0
-    accumulate_rows(any_layout(W.T), dZ, dA, p0, p1, 0, W.shape[0], 0, 0, dZ.shape[1])
+    accumulate_rows(any_layout(W.T), dZ, dA, p0, p1, 0, W.shape[0], 0)
 
 
 @njit(**JIT)
@@ -235,7 +236,7 @@ def wa_inputs(W, A, Z, Vbuf):
             for j in range(N):
                 part[i, j] = 0
         if p0 < p1:
-            accumulate_rows(any_layout(W), A, part, 0, M, p0, p1, p0, 0, N)
+            accumulate_rows(any_layout(W), A, part, 0, M, p0, p1, p0)
     for s in range(S):
         part = Vbuf[s, :M * N].reshape(M, N)
         for i in range(M):
