@@ -172,7 +172,7 @@ def test_every_engine_branch_matches_numpy(pack_a, parallel, b_in_place, layout,
 @pytest.mark.parametrize("b_row", ["contiguous", "strided"])
 def test_rank_one_products_match_numpy(parallel, b_row, dtype):
     """K = 1 (gemm.rank_one): C (+)= A B row by row, on one thread or in slabs of rows, with B's
-    one row contiguous or strided (copied first), A a column view of W (W.T's layout)."""
+    one row contiguous or strided (read in place), A a column view of W (W.T's layout)."""
     P = tiny_plan(dtype, False, parallel)
     tol = TOLERANCES[dtype][0]
     for M, N in [(1, 1), (7, 3), (2 * P.MR + 1, 5 * P.NR - 3)]:

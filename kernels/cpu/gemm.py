@@ -269,7 +269,8 @@ def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, B, Bp, b_base, direct_b
 
 
 @njit(inline="always", **JIT)
-def _zero(C, i0, i1, j0, j1):
+def zero_block(C, i0, i1, j0, j1):
+    """C[i0:i1, j0:j1] = 0."""
     for i in range(i0, i1):
         for j in range(j0, j1):
             C[i, j] = 0
@@ -330,7 +331,7 @@ def _slab(A, B, C, accumulate, Vbuf, Cbuf, s, i0, i1, j0, j1, packed, P):
     K = A.shape[1]
     if K == 0:
         if not accumulate:
-            _zero(C, i0, i1, j0, j1)
+            zero_block(C, i0, i1, j0, j1)
         return
     if K == 1:
         rank_one(A, B, C, accumulate, i0, i1, j0, j1)
@@ -444,7 +445,7 @@ def _shared_b(A, B, C, accumulate, Vbuf, Cbuf, P):
     N = B.shape[1]
     if K == 0:
         if not accumulate:
-            _zero(C, 0, M, 0, N)
+            zero_block(C, 0, M, 0, N)
         return
     Bp = Vbuf[0]
     for jc in range(0, N, P.NC):

@@ -22,7 +22,7 @@ from numba.extending import overload
 
 from kernels.cpu import config
 from kernels.cpu.config import JIT, JIT_INLINE, JIT_PARALLEL
-from kernels.cpu.gemm import any_layout, buffers, direct, plan, product, scratch
+from kernels.cpu.gemm import any_layout, buffers, direct, plan, product, scratch, zero_block
 from reference.checks import check_product_operands
 
 # ---------------------------------------------------------------------------------------------
@@ -197,9 +197,7 @@ def dzat_into(dZ, A, dW):
 def _wtdz_rows(W, dZ, dA, p0, p1):
     """dA[p0:p1] = (W^T)[p0:p1] dZ: zero the rows, then accumulate with weights W.T, a view
     (W.T[p, i] = W[i, p]: nothing is copied)."""
-    for p in range(p0, p1):
-        for j in range(dZ.shape[1]):
-            dA[p, j] = 0
+    zero_block(dA, p0, p1, 0, dA.shape[1])
     accumulate_rows(any_layout(W.T), dZ, dA, p0, p1, 0, W.shape[0], 0)
 
 
@@ -216,7 +214,7 @@ def wtdz_into(W, dZ, dA):
 
 @njit(inline="always", **JIT)
 def _share(n, s, S, step):
-    """Thread s of S's range [j0, j1) of n columns, in whole runs of `step`."""
+    """Thread s of S's range [i0, i1) of n (columns of dW, rows of A), in whole runs of `step`."""
     per = ((n + S - 1) // S + step - 1) // step * step
     return min(n, s * per), min(n, (s + 1) * per)
 
@@ -232,9 +230,7 @@ def wa_inputs(W, A, Z, Vbuf):
     for s in prange(S):
         p0, p1 = _share(A.shape[0], s, S, TILE_INPUTS)
         part = Vbuf[s, :M * N].reshape(M, N)
-        for i in range(M):
-            for j in range(N):
-                part[i, j] = 0
+        zero_block(part, 0, M, 0, N)
         if p0 < p1:
             accumulate_rows(any_layout(W), A, part, 0, M, p0, p1, p0)
     for s in range(S):
