@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from kernels.cpu import config, gemm, matmul, matmul_ikj, matmul_naive, products
+from kernels.cpu import config, few_rows, gemm, matmul, matmul_ikj, matmul_naive, products
 from tests.torch_compare import TOLERANCES, assert_close
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -193,6 +193,36 @@ def test_rank_one_products_match_numpy(parallel, b_row, dtype):
         expected[1:M - 1, 2:N - 1] = exact(A[1:M - 1], B[:, 2:N - 1]) + (0.5 if accumulate else 0)
         gemm.rank_one(A, B, C, accumulate, 1, M - 1, 2, N - 1)
         assert_close(f"rows 1:{M - 1}, columns 2:{N - 1}", C, expected, tol, dtype)
+
+
+@njit
+def _few_rows(A, B, C, accumulate):
+    few_rows.few_rows(A, B, C, accumulate)
+
+
+def test_few_rows_matches_numpy(dtype):
+    """few_rows.few_rows over every number of rows from 1 to two tallest tiles and one (a last
+    block of each height), C's columns in whole vectors and with a masked last one, K = 1, 3
+    and 17, A a view of W.T; B and C views into wider arrays: C's entries past its rows and
+    columns (and those of B's) are neither written nor, with accumulate False, read."""
+    P = config.PLANS[np.dtype(dtype)]
+    L, tallest = P.LANES, few_rows.heights(P)[-1]
+    tol = TOLERANCES[dtype][0]
+    for M in range(1, 2 * tallest + 2):
+        for N in (1, L - 1, L, L + 1, 2 * L + 3):
+            for K in (1, 3, 17):
+                rng = np.random.default_rng(M * 10_000 + N * 100 + K)
+                A = rng.random((K, M)).astype(dtype).T
+                B = rng.random((K, N + L)).astype(dtype)
+                B[:, N:] = np.nan
+                for accumulate in (True, False):
+                    wide = np.full((M + 1, N + L), 7.0, dtype)
+                    C = wide[:M, :N]
+                    C[...] = 0.5 if accumulate else np.nan
+                    _few_rows(A, B[:, :N], C, accumulate)
+                    expected = np.full_like(wide, 7.0)
+                    expected[:M, :N] = exact(A, B[:, :N]) + (0.5 if accumulate else 0)
+                    assert_close(f"{M}x{K}x{N}, accumulate {accumulate}", wide, expected, tol, dtype)
 
 
 @pytest.mark.parametrize("K, N", [(16, 32), (37, 70), (5, 64), (64, 1000)])

@@ -96,7 +96,8 @@ class Plan(NamedTuple):
     tile (NR = NV vectors of LANES), the block sizes KC, MC and NB (L2), NC (L3), the sizes
     from which a product packs its left operand and uses every core, below which (or with fewer
     than MR rows or NR columns) the layer products skip the engine (products.py's small tiles),
-    and up to which a product that does not pack A reads B's rows in place (entries)."""
+    and up to which a product that does not pack A reads B's rows in place (entries); and the
+    bytes of one way of L1, rows this far apart falling in one set of it (few_rows.fits)."""
 
     LANES: int
     MR: int
@@ -111,6 +112,7 @@ class Plan(NamedTuple):
     ENGINE_MIN_MACS: int
     DIRECT_B_MAX_ENTRIES: int
     PACK_A_MIN_N: int
+    L1_WAY: int
 
 
 NV = 2  # vectors per row of the register tile (docs/performance.md: 1 is load-bound, 3 wastes edges)
@@ -153,7 +155,7 @@ def plan_for(itemsize, bits=None, registers=None, cache=None):
     nc = max(nr, b_panel // kc // nr * nr)
     direct_b = l2.size // 4 // itemsize  # gemm.reads_b_in_place: B's rows span a quarter of L2
     return Plan(lanes, mr, NV, nr, kc, mc, nc, nb, PACK_A_MIN_MACS, PARALLEL_MIN_MACS,
-                ENGINE_MIN_MACS, direct_b, PACK_A_REUSE * nr)
+                ENGINE_MIN_MACS, direct_b, PACK_A_REUSE * nr, cache[1].size // cache[1].ways)
 
 
 PLANS = {np.dtype(np.float32): plan_for(4), np.dtype(np.float64): plan_for(8)}

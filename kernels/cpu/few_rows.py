@@ -1,0 +1,203 @@
+"""Products with few rows (W A and W^T dZ of a narrow layer) in one pass over C: a register tile
+of a few rows of C (up to the tallest of HEIGHTS that fits the registers) by one vector of
+columns holds all of their sums while k runs over all K.
+
+    few_rows(A, B, C, accumulate)    C (M, N) (+)= A (M, K) B (K, N) by such tiles, B's rows
+                                     read in place, nothing packed
+    fits(M, K, N, itemsize, P)       where products.py uses it instead of its 4 x 8 tiles
+
+Per k the tile loads one vector of B's row k, broadcasts `rows` entries of A's column k and
+issues `rows` vector FMAs. The 4 x 8 tiles pass over C once per 8 inputs and once more per input
+left over; this tile writes C once. It is compiled for the heights in HEIGHTS (each a loop of
+its own, the one just at or above `rows` runs; rows past `rows` read A's last row again and are
+not stored) and, for the last columns of C, with masked loads and stores (lanes past `cols`
+are neither read nor written). Measured in docs/performance.md.
+"""
+
+import llvmlite
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from kernels.cpu.config import JIT
+from kernels.cpu.microkernel import _broadcast, _const, _i1, _i32, _i64, _plan_of, _vector_fma
+
+HEIGHTS = (1, 2, 4, 8, 12, 16)
+MIN_ROWS = 4  # below it the 4 x 8 and single-row tiles were faster (docs/performance.md)
+
+
+def heights(P):
+    """The tile heights that fit the registers beside one vector of B and one broadcast of A
+    (the engine's 2 MR + 3 registers, config.plan_for)."""
+    return tuple(h for h in HEIGHTS if h <= 2 * P.MR + 1)
+
+
+def _masked(module, V, load):
+    """llvm.masked.load / llvm.masked.store for vectors V."""
+    kind = f"v{V.count}{'f32' if V.element == ir.FloatType() else 'f64'}"
+    pointer = f"p0{kind}" if llvmlite.ir_layer_typed_pointers_enabled else "p0"
+    mask = ir.VectorType(_i1, V.count)
+    if load:
+        return cgutils.get_or_insert_function(module, ir.FunctionType(V, [V.as_pointer(), _i32, mask, V]),
+                                              f"llvm.masked.load.{kind}.{pointer}")
+    stored = ir.FunctionType(ir.VoidType(), [V, V.as_pointer(), _i32, mask])
+    return cgutils.get_or_insert_function(module, stored, f"llvm.masked.store.{kind}.{pointer}")
+
+
+def _tile_function(module, T, LANES, height, masked):
+    """The tile as one LLVM function of the module, f(a, rsa, csa, rows, b, rsb, c, rsc, kc,
+    cols, accumulate) (a, b, c: pointers to the tile's first entries of A, B and C):
+        c[i rsc + j] (+)= sum_{k < kc} a[i rsa + k csa] b[k rsb + j]
+        for i < rows <= height, j < cols <= LANES."""
+    name = f"few_rows_{height}x{LANES}_{T}_{'masked' if masked else 'full'}"
+    fn = module.globals.get(name)
+    if fn is not None:
+        return fn
+    P = T.as_pointer()
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P, _i64, _i64, _i64, P, _i64, P, _i64,
+                                                             _i64, _i64, _i1]), name)
+    fn.linkage = "internal"
+    a0, rsa, csa, rows, b0, rsb, c0, rsc, kc, cols, accumulate = fn.args
+    builder = ir.IRBuilder(fn.append_basic_block("entry"))
+    V = ir.VectorType(T, LANES)
+    fma = _vector_fma(module, V)
+    zero, align = ir.Constant(V, None), ir.Constant(_i32, 4)
+    last = builder.sub(rows, _const(1))  # rows past `rows` read A's last row (not stored)
+    offsets = [builder.mul(builder.select(builder.icmp_signed("<", _const(i), rows), _const(i), last), rsa)
+               for i in range(height)]
+    if masked:
+        load, store = _masked(module, V, True), _masked(module, V, False)
+        I = ir.VectorType(_i64, LANES)
+        lanes = builder.icmp_signed("<", ir.Constant(I, list(range(LANES))), _broadcast(builder, I, cols))
+
+    def read(p):
+        return builder.call(load, [p, align, lanes, zero]) if masked else builder.load(p, align=4)
+
+    def write(x, p):
+        if masked:
+            builder.call(store, [x, p, align, lanes])
+        else:
+            builder.store(x, p, align=4)
+
+    entry = builder.block
+    loop = fn.append_basic_block("loop")
+    done = fn.append_basic_block("done")
+    builder.cbranch(builder.icmp_signed(">", kc, _const(0)), loop, done)
+
+    builder.position_at_end(loop)  # per k: one vector of B, `height` broadcasts of A, FMAs
+    k = builder.phi(_i64)
+    acc = [builder.phi(V) for _ in range(height)]
+    b = read(builder.bitcast(builder.gep(b0, [builder.mul(k, rsb)]), V.as_pointer()))
+    a_k = builder.gep(a0, [builder.mul(k, csa)])
+    a = [_broadcast(builder, V, builder.load(builder.gep(a_k, [offsets[i]]))) for i in range(height)]
+    new = [builder.call(fma, [a[i], b, acc[i]]) for i in range(height)]
+    k_next = builder.add(k, _const(1))
+    k.add_incoming(_const(0), entry)
+    k.add_incoming(k_next, loop)
+    for i in range(height):
+        acc[i].add_incoming(zero, entry)
+        acc[i].add_incoming(new[i], loop)
+    builder.cbranch(builder.icmp_signed("<", k_next, kc), loop, done)
+
+    builder.position_at_end(done)  # C (+)= the tile's first `rows` rows
+    totals = [builder.phi(V) for _ in range(height)]
+    for i, total in enumerate(totals):
+        total.add_incoming(zero, entry)
+        total.add_incoming(new[i], loop)
+    for i, total in enumerate(totals):
+        p = builder.bitcast(builder.gep(c0, [builder.mul(_const(i), rsc)]), V.as_pointer())
+        with builder.if_then(builder.icmp_signed("<", _const(i), rows)):
+            with builder.if_else(accumulate) as (add, overwrite):
+                with add:
+                    write(builder.fadd(read(p), total), p)
+                with overwrite:  # C = the tile: C is not read
+                    write(total, p)
+    builder.ret_void()
+    return fn
+
+
+def _product_function(module, T, P):
+    """C (+)= A B as one LLVM function of the module: f(a, rsa, csa, M, K, b, rsb, N, c, rsc,
+    accumulate), the tiles over C's rows (the tallest height at a time) and its columns (LANES at a time),
+    each run by the tile function of the lowest height at or above its rows, masked where it
+    has fewer columns than LANES."""
+    name = f"few_rows_{T}_{P.LANES}"
+    fn = module.globals.get(name)
+    if fn is not None:
+        return fn
+    Tp = T.as_pointer()
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [Tp, _i64, _i64, _i64, _i64, Tp, _i64, _i64,
+                                                             Tp, _i64, _i1]), name)
+    fn.linkage = "internal"
+    a0, rsa, csa, M, K, b0, rsb, N, c0, rsc, accumulate = fn.args
+    builder = ir.IRBuilder(fn.append_basic_block("entry"))
+    hs = heights(P)
+    H, L = _const(hs[-1]), _const(P.LANES)
+
+    def least(x, y):
+        return builder.select(builder.icmp_signed("<", x, y), x, y)
+
+    with cgutils.for_range_slice(builder, _const(0), M, H) as (i, _):
+        rows = least(builder.sub(M, i), H)
+        a, c_i = builder.gep(a0, [builder.mul(i, rsa)]), builder.gep(c0, [builder.mul(i, rsc)])
+        with cgutils.for_range_slice(builder, _const(0), N, L) as (j, _):
+            cols = least(builder.sub(N, j), L)
+            args = [a, rsa, csa, rows, builder.gep(b0, [j]), rsb, builder.gep(c_i, [j]), rsc, K,
+                    cols, accumulate]
+            full = builder.icmp_signed("==", cols, L)
+
+            def tile(height):
+                with builder.if_else(full) as (whole, edge):
+                    with whole:
+                        builder.call(_tile_function(module, T, P.LANES, height, False), args)
+                    with edge:
+                        builder.call(_tile_function(module, T, P.LANES, height, True), args)
+
+            def run(hs):  # the lowest height >= rows
+                if len(hs) == 1:
+                    return tile(hs[0])
+                with builder.if_else(builder.icmp_signed("<=", rows, _const(hs[0]))) as (here, higher):
+                    with here:
+                        tile(hs[0])
+                    with higher:
+                        run(hs[1:])
+
+            run(hs)
+    builder.ret_void()
+    return fn
+
+
+@intrinsic
+def few_rows(typingctx, A, B, C, accumulate):
+    """C (+)= A B.    A: (M, K), any strides; B: (K, N) and C: (M, N), rows contiguous (the
+    caller checks: products.on_few_rows). Strides are read in elements; the arrays' own types
+    (layouts) compile to the same call."""
+    sig = types.void(A, B, C, accumulate)
+
+    def codegen(context, builder, sig, args):
+        P = _plan_of(sig.args[2])
+        T = context.get_data_type(sig.args[2].dtype)
+        size = _const(context.get_abi_sizeof(T))
+        arrays = [context.make_array(t)(context, builder, x)
+                  for t, x in zip(sig.args[:3], args[:3], strict=True)]
+        (M, K), (_, N), _ = (cgutils.unpack_tuple(builder, x.shape, 2) for x in arrays)
+        strides = (cgutils.unpack_tuple(builder, x.strides, 2) for x in arrays)
+        (rsa, csa), (rsb, _), (rsc, _) = ([builder.sdiv(s, size) for s in x] for x in strides)
+        flag = context.cast(builder, args[3], sig.args[3], types.boolean)
+        a, b, c = (x.data for x in arrays)
+        builder.call(_product_function(builder.module, T, P),
+                     [a, rsa, csa, M, K, b, rsb, N, c, rsc, flag])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@njit(inline="always", **JIT)
+def fits(M, K, N, itemsize, P):
+    """Whether C (M, N) = A (M, K) B (K, N), below the engine, runs here: from MIN_ROWS to fewer
+    than two micro-panels of rows, K past 2 (at K = 2 the small tiles were as fast), B within
+    a quarter of L2 (its rows are read down k for every vector of columns), and rows of B and C
+    not a whole number of L1 ways apart (they would all fall in one set of L1)."""
+    return (MIN_ROWS <= M < 2 * P.MR and K > 2 and K * N <= P.DIRECT_B_MAX_ENTRIES
+            and (N * itemsize) % P.L1_WAY != 0)
