@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from kernels.cpu import config, few_rows, gemm, matmul, matmul_ikj, matmul_naive, products
+from kernels.cpu import config, gemm, matmul, matmul_ikj, matmul_naive, products, strips
 from tests.torch_compare import TOLERANCES, assert_close
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,17 +196,17 @@ def test_rank_one_products_match_numpy(parallel, b_row, dtype):
 
 
 @njit
-def _few_rows(A, B, C, accumulate):
-    few_rows.few_rows(A, B, C, accumulate)
+def _strips(A, B, C, accumulate):
+    strips.strips(A, B, C, accumulate)
 
 
-def test_few_rows_matches_numpy(dtype):
-    """few_rows.few_rows over every number of rows from 1 to two tallest tiles and one (a last
+def test_strips_match_numpy(dtype):
+    """strips.strips over every number of rows from 1 to two tallest strips and one (a last
     block of each height), C's columns in whole vectors and with a masked last one, K = 1, 3
     and 17, A a view of W.T; B and C views into wider arrays: C's entries past its rows and
     columns (and those of B's) are neither written nor, with accumulate False, read."""
     P = config.PLANS[np.dtype(dtype)]
-    L, tallest = P.LANES, few_rows.heights(P)[-1]
+    L, tallest = P.LANES, strips.heights(P)[-1]
     tol = TOLERANCES[dtype][0]
     for M in range(1, 2 * tallest + 2):
         for N in (1, L - 1, L, L + 1, 2 * L + 3):
@@ -219,7 +219,7 @@ def test_few_rows_matches_numpy(dtype):
                     wide = np.full((M + 1, N + L), 7.0, dtype)
                     C = wide[:M, :N]
                     C[...] = 0.5 if accumulate else np.nan
-                    _few_rows(A, B[:, :N], C, accumulate)
+                    _strips(A, B[:, :N], C, accumulate)
                     expected = np.full_like(wide, 7.0)
                     expected[:M, :N] = exact(A, B[:, :N]) + (0.5 if accumulate else 0)
                     assert_close(f"{M}x{K}x{N}, accumulate {accumulate}", wide, expected, tol, dtype)

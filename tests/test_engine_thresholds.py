@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kernels.cpu import config, few_rows, gemm, products
+from kernels.cpu import config, gemm, products, strips
 from tests.conftest import apart, examples, load_path
 from tests.test_network import COMBOS, assert_step_is_torchs, make_problem, torch_cost, torch_forward
 from tests.torch_compare import TOLERANCES, assert_close, check_against_torch
@@ -38,9 +38,10 @@ def engine_thresholds(dtype):
                               (every thread from there on)
         products.tile_4x8, products.dot_4x4   the small tiles: 4 rows x TILE_INPUTS = 8 inputs
                               (W A, W^T dZ), 4 x 4 dot products (dZ A^T)
-        few_rows.fits         W A and W^T dZ below the engine on few_rows' tiles instead: from
-                              MIN_ROWS to 2 MR - 1 rows, K past 2, K N within
-                              DIRECT_B_MAX_ENTRIES, rows not a whole L1 way (L1_WAY) apart
+        strips.fits           W A and W^T dZ below the engine's size (fewer rows than MR or
+                              multiply-adds than ENGINE_MIN_MACS) on strips instead of the
+                              small tiles or the engine: from MIN_ROWS rows, K past 2, K N
+                              within DIRECT_B_MAX_ENTRIES, rows not one L1 way (L1_WAY) apart
     """
     P = config.PLANS[np.dtype(dtype)]
     tile_rows, tile_inputs = 4, products.TILE_INPUTS
@@ -64,11 +65,11 @@ def engine_thresholds(dtype):
         "small tile rows": (tile_rows, "M"),
         "small tile inputs": (tile_inputs, "K"),
         "small dot columns": (tile_rows, "N"),
-        "few rows: fewest": (few_rows.MIN_ROWS, "M"),
-        "few rows: most": (2 * P.MR, "M"),
-        "few rows: K past 2": (3, "K"),
-        "few rows: B within DIRECT_B_MAX_ENTRIES": (P.DIRECT_B_MAX_ENTRIES, "KN"),
-        "few rows: rows one L1 way apart": (P.L1_WAY // np.dtype(dtype).itemsize, "N"),
+        "strips: fewest rows": (strips.MIN_ROWS, "M"),
+        "strips: ENGINE_MIN_MACS": (P.ENGINE_MIN_MACS, "MACS"),
+        "strips: K past 2": (3, "K"),
+        "strips: B within DIRECT_B_MAX_ENTRIES": (P.DIRECT_B_MAX_ENTRIES, "KN"),
+        "strips: rows one L1 way apart": (P.L1_WAY // np.dtype(dtype).itemsize, "N"),
     }
 
 
@@ -98,11 +99,11 @@ SMALL = ("small tile rows", "small tile inputs", "small dot columns")
 # over C more often
 SMALL_ON_THE_ENGINE = ("dot rows below ENGINE_MIN_MACS", "tile rows below ENGINE_MIN_MACS",
                        "tile inputs left over at 2 MR rows", "one tile of inputs at 2 MR rows")
-# below the engine, few_rows' tiles for W A and W^T dZ (few_rows.fits): the sizes at which they
-# start and stop; "below" is the side on which the size is one short (or, for the L1 way, one
-# off), or K N within DIRECT_B_MAX_ENTRIES
-FEW_ROWS = ("few rows: fewest", "few rows: most", "few rows: K past 2",
-            "few rows: B within DIRECT_B_MAX_ENTRIES", "few rows: rows one L1 way apart")
+# below the engine's size, strips for W A and W^T dZ (strips.fits): the sizes at which they start
+# and stop; "below" is the side on which the size is one short (or, for the L1 way, one off), or
+# within ENGINE_MIN_MACS or DIRECT_B_MAX_ENTRIES
+STRIPS = ("strips: fewest rows", "strips: ENGINE_MIN_MACS", "strips: K past 2",
+          "strips: B within DIRECT_B_MAX_ENTRIES", "strips: rows one L1 way apart")
 # the product each small-tile edge belongs to
 SMALL_KINDS = {"small tile rows": ("W A", "dZ A^T", "W^T dZ"), "small tile inputs": ("W A", "W^T dZ"),
                "dot rows below ENGINE_MIN_MACS": ("dZ A^T",),
@@ -110,7 +111,7 @@ SMALL_KINDS = {"small tile rows": ("W A", "dZ A^T", "W^T dZ"), "small tile input
                "tile inputs left over at 2 MR rows": ("W A", "W^T dZ"),
                "one tile of inputs at 2 MR rows": ("W A", "W^T dZ"),
                "small dot columns": ("dZ A^T",),
-               **{name: ("W A", "W^T dZ") for name in FEW_ROWS}}
+               **{name: ("W A", "W^T dZ") for name in STRIPS}}
 KINDS = ("W A", "dZ A^T", "W^T dZ")
 
 
@@ -147,8 +148,8 @@ def product_at(draw, name, side, dtype):
         N = draw(st.integers(NR, 2 * NR)) if size < (1 << 24) else draw(st.integers(600, 700))
         K = (size - 1) // (M * N) if side == "below" else math.ceil(size / (M * N))
         return M, K, N
-    if name in FEW_ROWS:  # past few_rows' other conditions, below ENGINE_MIN_MACS or MR
-        return draw(few_rows_at(name, side, dtype))
+    if name in STRIPS:  # past the strips' other conditions
+        return draw(strips_at(name, side, dtype))
     if name in SMALL_ON_THE_ENGINE:  # small products a row short of 2 MR or not; or at 2 MR,
         inputs = t["small tile inputs"][0]  # K in whole tiles (or in one) or not
         whole = inputs * draw(st.integers(1, 3))
@@ -183,23 +184,27 @@ def product_at(draw, name, side, dtype):
 
 
 @st.composite
-def few_rows_at(draw, name, side, dtype):
-    """(M, K, N) on `side` of one of few_rows' conditions, within all the others."""
+def strips_at(draw, name, side, dtype):
+    """(M, K, N) on `side` of one of the strips' conditions, within all the others."""
     t = engine_thresholds(dtype)
     size, _ = t[name]
     MR, LANES = t["MR"][0], config.PLANS[np.dtype(dtype)].LANES
-    M = draw(st.integers(t["few rows: fewest"][0], 2 * MR - 1))
+    fewest, way = t["strips: fewest rows"][0], t["strips: rows one L1 way apart"][0]
+    M = draw(st.integers(fewest, 4 * MR))
     K, N = draw(st.integers(3, 30)), draw(st.integers(1, 3 * LANES))
-    if name in ("few rows: fewest", "few rows: most"):
+    if name == "strips: fewest rows":
         M = size - 1 if side == "below" else size
-    elif name == "few rows: K past 2":
+    elif name == "strips: K past 2":
         K = size - 1 if side == "below" else size
-    else:  # B's size, or a row of C one L1 way long: few multiply-adds, fewer rows than MR
-        M = draw(st.integers(t["few rows: fewest"][0], min(7, MR - 1)))
-        way = t["few rows: rows one L1 way apart"][0]
-        if name == "few rows: rows one L1 way apart":
+    elif name == "strips: ENGINE_MIN_MACS":  # M K N one column short of it, or exactly it
+        K, N = 16, 256 - (side == "below")
+        M = size // (K * 256)
+        assert M >= MR and M * K * 256 == size and K * N <= t["strips: B within DIRECT_B_MAX_ENTRIES"][0]
+    else:  # B's size, or a row of C one L1 way long: fewer rows than MR (below the engine) and
+        M = draw(st.integers(fewest, min(7, MR - 1)))  # than threads would take
+        if name == "strips: rows one L1 way apart":
             N = way + draw(st.sampled_from([-1, 1])) if side == "below" else way
-            K = draw(st.integers(3, t["few rows: B within DIRECT_B_MAX_ENTRIES"][0] // N))
+            K = draw(st.integers(3, t["strips: B within DIRECT_B_MAX_ENTRIES"][0] // N))
         else:
             N = draw(st.integers(300, way - 1))
             K = size // N + (0 if side == "below" else 1)
@@ -267,20 +272,19 @@ def test_the_drawn_product_lands_on_its_side(name, side, dtype):
     def run(shape):
         M, K, N = shape
         value = {"MACS": M * K * N, "M": M, "K": K, "N": N, "KN": K * N}[dim]
-        if name in FEW_ROWS:
-            if dim == "KN":
-                assert (K * N <= size) == (side == "below"), shape
-            elif name == "few rows: rows one L1 way apart":
+        if name in STRIPS:
+            if dim in ("KN", "MACS"):
+                assert (value <= size if dim == "KN" else value < size) == (side == "below"), shape
+            elif dim == "N":
                 assert (N == size) == (side == "at"), shape
             else:
                 assert value == (size - 1 if side == "below" else size), shape
-            way = t["few rows: rows one L1 way apart"][0]
-            direct = t["few rows: B within DIRECT_B_MAX_ENTRIES"][0]
-            others = {"M": t["few rows: fewest"][0] <= M < 2 * t["MR"][0], "K": K >= 3,
-                      "KN": K * N <= direct, "N": N % way != 0}
+            way = t["strips: rows one L1 way apart"][0]
+            direct = t["strips: B within DIRECT_B_MAX_ENTRIES"][0]
+            others = {"M": M >= t["strips: fewest rows"][0], "K": K >= 3, "KN": K * N <= direct,
+                      "N": N % way != 0, "MACS": M < t["MR"][0] or M * K * N < t["ENGINE_MIN_MACS"][0]}
             others.pop(dim)
             assert all(others.values()), (shape, others)
-            assert M * K * N < t["ENGINE_MIN_MACS"][0] or M < t["MR"][0], shape
             assert M >= t["MR"][0] or M * K * N < t["PARALLEL_MIN_MACS"][0], shape
             return
         if name in SMALL:

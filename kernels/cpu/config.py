@@ -97,7 +97,7 @@ class Plan(NamedTuple):
     from which a product packs its left operand and uses every core, below which (or with fewer
     than MR rows or NR columns) the layer products skip the engine (products.py's small tiles),
     and up to which a product that does not pack A reads B's rows in place (entries); and the
-    bytes of one way of L1, rows this far apart falling in one set of it (few_rows.fits)."""
+    bytes of one way of L1, rows this far apart falling in one set of it (strips.fits)."""
 
     LANES: int
     MR: int

@@ -9,8 +9,8 @@ n = n[l] units, k = n[l-1] inputs, m samples. The transposes are views (A_prev.T
 engine's packing reads each operand along its contiguous dimension, so all three products run
 the same packed, blocked, parallel code, chosen by size (gemm.product); small products (below
 ENGINE_MIN_MACS, or an edge shorter than the micro-kernel's tile) run register tiles read
-straight from the operands: W A and W^T dZ with a few rows (few_rows.fits) few_rows' tile, the
-others the small tiles below, 4 x 8 tiles along rows for W A and W^T dZ, 4 x 4 dot products for
+straight from the operands: W A and W^T dZ strips.py's strips (where strips.fits), the others
+the small tiles below, 4 x 8 tiles along rows for W A and W^T dZ, 4 x 4 dot products for
 dZ A^T.
 
 Each takes the packing buffers (Vbuf, Cbuf) = network_buffers(dims, m, dtype), so a training
@@ -23,8 +23,8 @@ from numba.extending import overload
 
 from kernels.cpu import config
 from kernels.cpu.config import JIT, JIT_INLINE, JIT_PARALLEL
-from kernels.cpu.few_rows import few_rows, fits
 from kernels.cpu.gemm import any_layout, buffers, direct, plan, product, scratch, zero_block
+from kernels.cpu.strips import fits, strips
 from reference.checks import check_product_operands
 
 # ---------------------------------------------------------------------------------------------
@@ -330,9 +330,9 @@ def shared_out(M, K, N, P, S):
 
 
 @njit(inline="always", **JIT)
-def on_few_rows(A, B, C, P):
-    """Whether C = A B, a small product, runs on few_rows: its sizes fit (few_rows.fits), and
-    B's and C's rows are contiguous (few_rows reads them as vectors)."""
+def on_strips(A, B, C, P):
+    """Whether C = A B runs on strips: its sizes fit (strips.fits), and B's and C's rows are
+    contiguous (strips reads them as vectors)."""
     M, K, N = A.shape[0], A.shape[1], B.shape[1]
     return (fits(M, K, N, C.itemsize, P) and B.strides[1] == B.itemsize
             and C.strides[1] == C.itemsize)
@@ -343,12 +343,12 @@ def wa(W, A, Z, Vbuf, Cbuf):
     """Z += W A.    W: (n, k), A: (k, m), Z: (n, m) (the caller sets Z to b or to 0 first)."""
     P = plan(Z)
     M, K, N = W.shape[0], W.shape[1], A.shape[1]
-    if not small(M, K, N, P, False):
-        engine_product(any_layout(W), any_layout(A), Z, True, Vbuf, Cbuf, P)
-    elif shared_out(M, K, N, P, threads_of(Vbuf)):
+    if shared_out(M, K, N, P, threads_of(Vbuf)):
         wa_shared(W, A, Z, Vbuf)
-    elif on_few_rows(W, A, Z, P):
-        few_rows(W, A, Z, True)
+    elif on_strips(W, A, Z, P):
+        strips(W, A, Z, True)
+    elif not small(M, K, N, P, False):
+        engine_product(any_layout(W), any_layout(A), Z, True, Vbuf, Cbuf, P)
     else:
         wa_into(W, A, Z)
 
@@ -370,10 +370,10 @@ def dzat(dZ, A, dW, Vbuf, Cbuf):
 def wtdz(W, dZ, dA, Vbuf, Cbuf):
     """dA = W^T dZ.    W: (n, k), dZ: (n, m), dA: (k, m)."""
     P = plan(dA)
-    if not small(W.shape[1], W.shape[0], dZ.shape[1], P, False):
+    if on_strips(W.T, dZ, dA, P):
+        strips(W.T, dZ, dA, False)
+    elif not small(W.shape[1], W.shape[0], dZ.shape[1], P, False):
         engine_product(any_layout(W.T), any_layout(dZ), dA, False, Vbuf, Cbuf, P)
-    elif on_few_rows(W.T, dZ, dA, P):
-        few_rows(W.T, dZ, dA, False)
     else:
         wtdz_into(W, dZ, dA)
 
@@ -394,10 +394,11 @@ def product_shapes(dims, m):
 
 
 def reaches_engine(dims, m, dtype):
-    """Whether any product of the network runs on the engine or on threads."""
-    P = config.PLANS[np.dtype(dtype)]
-    return any(not small(M, K, N, P, dots) or M * K * N >= P.PARALLEL_MIN_MACS
-               for dots, (M, K, N) in layer_products(dims, m))
+    """Whether any product of the network runs on the engine (but for the strips it would take
+    were its operands' rows not contiguous: then gemm.direct) or on threads."""
+    P, itemsize = config.PLANS[np.dtype(dtype)], np.dtype(dtype).itemsize
+    return any((not small(M, K, N, P, dots) and (dots or not fits(M, K, N, itemsize, P)))
+               or M * K * N >= P.PARALLEL_MIN_MACS for dots, (M, K, N) in layer_products(dims, m))
 
 
 def network_buffers(dims, m, dtype):

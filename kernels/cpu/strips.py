@@ -1,17 +1,19 @@
-"""Products with few rows (W A and W^T dZ of a narrow layer) in one pass over C: a register tile
-of a few rows of C (up to the tallest of HEIGHTS that fits the registers) by one vector of
-columns holds all of their sums while k runs over all K.
+"""The products below the engine's size, W A and W^T dZ, in one pass over C: a register strip of
+up to 16 rows of C (the tallest of HEIGHTS that fits the registers) by one vector of columns
+holds all of its sums while k runs over all of K.
 
-    few_rows(A, B, C, accumulate)    C (M, N) (+)= A (M, K) B (K, N) by such tiles, B's rows
-                                     read in place, nothing packed
-    fits(M, K, N, itemsize, P)       where products.py uses it instead of its 4 x 8 tiles
+    strips(A, B, C, accumulate)    C (M, N) (+)= A (M, K) B (K, N) by strips, B's rows read in
+                                   place, nothing packed
+    fits(M, K, N, itemsize, P)     where products.py uses them (instead of the engine or its
+                                   4 x 8 tiles)
 
-Per k the tile loads one vector of B's row k, broadcasts `rows` entries of A's column k and
+Per k a strip loads one vector of B's row k, broadcasts `rows` entries of A's column k and
 issues `rows` vector FMAs. The 4 x 8 tiles pass over C once per 8 inputs and once more per input
-left over; this tile writes C once. It is compiled for the heights in HEIGHTS (each a loop of
-its own, the one just at or above `rows` runs; rows past `rows` read A's last row again and are
-not stored) and, for the last columns of C, with masked loads and stores (lanes past `cols`
-are neither read nor written). Measured in docs/performance.md.
+left over; the engine, below ENGINE_MIN_MACS, spends more on its edges and calls than on its
+FMAs; a strip writes C once. It is compiled for the heights in HEIGHTS (each a loop of its own,
+the one just at or above `rows` runs; rows past `rows` read A's last row again and are not
+stored) and, for the last columns of C, with masked loads and stores (lanes past `cols` are
+neither read nor written). Measured in docs/performance.md.
 """
 
 import llvmlite
@@ -24,7 +26,7 @@ from kernels.cpu.config import JIT
 from kernels.cpu.microkernel import _broadcast, _const, _i1, _i32, _i64, _plan_of, _vector_fma
 
 HEIGHTS = (1, 2, 4, 8, 12, 16)
-MIN_ROWS = 4  # below it the 4 x 8 and single-row tiles were faster (docs/performance.md)
+MIN_ROWS = 4  # below it the 4 x 8 and single-row tiles were as fast or faster (docs/performance.md)
 
 
 def heights(P):
@@ -45,12 +47,12 @@ def _masked(module, V, load):
     return cgutils.get_or_insert_function(module, stored, f"llvm.masked.store.{kind}.{pointer}")
 
 
-def _tile_function(module, T, LANES, height, masked):
-    """The tile as one LLVM function of the module, f(a, rsa, csa, rows, b, rsb, c, rsc, kc,
+def _strip_function(module, T, LANES, height, masked):
+    """The strip as one LLVM function of the module, f(a, rsa, csa, rows, b, rsb, c, rsc, kc,
     cols, accumulate) (a, b, c: pointers to the tile's first entries of A, B and C):
         c[i rsc + j] (+)= sum_{k < kc} a[i rsa + k csa] b[k rsb + j]
         for i < rows <= height, j < cols <= LANES."""
-    name = f"few_rows_{height}x{LANES}_{T}_{'masked' if masked else 'full'}"
+    name = f"strip_{height}x{LANES}_{T}_{'masked' if masked else 'full'}"
     fn = module.globals.get(name)
     if fn is not None:
         return fn
@@ -100,7 +102,7 @@ def _tile_function(module, T, LANES, height, masked):
         acc[i].add_incoming(new[i], loop)
     builder.cbranch(builder.icmp_signed("<", k_next, kc), loop, done)
 
-    builder.position_at_end(done)  # C (+)= the tile's first `rows` rows
+    builder.position_at_end(done)  # C (+)= the strip's first `rows` rows
     totals = [builder.phi(V) for _ in range(height)]
     for i, total in enumerate(totals):
         total.add_incoming(zero, entry)
@@ -119,10 +121,10 @@ def _tile_function(module, T, LANES, height, masked):
 
 def _product_function(module, T, P):
     """C (+)= A B as one LLVM function of the module: f(a, rsa, csa, M, K, b, rsb, N, c, rsc,
-    accumulate), the tiles over C's rows (the tallest height at a time) and its columns (LANES at a time),
-    each run by the tile function of the lowest height at or above its rows, masked where it
+    accumulate), strips over C's rows (the tallest height at a time) and its columns (LANES at
+    a time), each run by the strip of the lowest height at or above its rows, masked where it
     has fewer columns than LANES."""
-    name = f"few_rows_{T}_{P.LANES}"
+    name = f"strips_{T}_{P.LANES}"
     fn = module.globals.get(name)
     if fn is not None:
         return fn
@@ -150,9 +152,9 @@ def _product_function(module, T, P):
             def tile(height):
                 with builder.if_else(full) as (whole, edge):
                     with whole:
-                        builder.call(_tile_function(module, T, P.LANES, height, False), args)
+                        builder.call(_strip_function(module, T, P.LANES, height, False), args)
                     with edge:
-                        builder.call(_tile_function(module, T, P.LANES, height, True), args)
+                        builder.call(_strip_function(module, T, P.LANES, height, True), args)
 
             def run(hs):  # the lowest height >= rows
                 if len(hs) == 1:
@@ -169,9 +171,9 @@ def _product_function(module, T, P):
 
 
 @intrinsic
-def few_rows(typingctx, A, B, C, accumulate):
+def strips(typingctx, A, B, C, accumulate):
     """C (+)= A B.    A: (M, K), any strides; B: (K, N) and C: (M, N), rows contiguous (the
-    caller checks: products.on_few_rows). Strides are read in elements; the arrays' own types
+    caller checks: products.on_strips). Strides are read in elements; the arrays' own types
     (layouts) compile to the same call."""
     sig = types.void(A, B, C, accumulate)
 
@@ -195,9 +197,10 @@ def few_rows(typingctx, A, B, C, accumulate):
 
 @njit(inline="always", **JIT)
 def fits(M, K, N, itemsize, P):
-    """Whether C (M, N) = A (M, K) B (K, N), below the engine, runs here: from MIN_ROWS to fewer
-    than two micro-panels of rows, K past 2 (at K = 2 the small tiles were as fast), B within
-    a quarter of L2 (its rows are read down k for every vector of columns), and rows of B and C
-    not a whole number of L1 ways apart (they would all fall in one set of L1)."""
-    return (MIN_ROWS <= M < 2 * P.MR and K > 2 and K * N <= P.DIRECT_B_MAX_ENTRIES
-            and (N * itemsize) % P.L1_WAY != 0)
+    """Whether C (M, N) = A (M, K) B (K, N) runs on strips: below the engine's size (fewer rows
+    than MR, or fewer multiply-adds than ENGINE_MIN_MACS), from MIN_ROWS rows, K past 2 (at
+    K = 2 the small tiles were as fast), B within a quarter of L2 (its rows are read down k for
+    every vector of columns), and rows of B and C not a whole number of L1 ways apart (they
+    would all fall in one set of L1)."""
+    return ((M < P.MR or M * K * N < P.ENGINE_MIN_MACS) and M >= MIN_ROWS and K > 2
+            and K * N <= P.DIRECT_B_MAX_ENTRIES and (N * itemsize) % P.L1_WAY != 0)
