@@ -11,6 +11,8 @@ their *_backward) plus the matmul ladder. Modules (the same as kernels.cuda's):
     transpose.py    a vector-wide square tile transposed in registers (LLVM IR), for packing
     products.py     the layer's products W A, dZ A^T, W^T dZ on the engine, without transposes,
                     and the small register tiles used below the engine's size
+    strips.py       W A and W^T dZ below the engine's size in one pass over C (LLVM IR: up
+                    to 16 rows of C by one vector on registers)
     vmath.py        vectorisable exp, expm1, log, log1p under the activations and costs
     elementwise.py  activations, the fused linear + bias + activation forward, dZ[L], update
     reductions.py   db, the costs, the value checks of the fused step
