@@ -394,8 +394,9 @@ def product_shapes(dims, m):
 
 
 def reaches_engine(dims, m, dtype):
-    """Whether any product of the network runs on the engine (but for the strips it would take
-    were its operands' rows not contiguous: then gemm.direct) or on threads."""
+    """Whether any product of the network runs on the engine or on threads. A product that
+    strips.fits counts as off the engine (given operands whose rows are not contiguous, it may run
+    on gemm.direct over the empty buffers instead: slower, still right)."""
     P, itemsize = config.PLANS[np.dtype(dtype)], np.dtype(dtype).itemsize
     return any((not small(M, K, N, P, dots) and (dots or not fits(M, K, N, itemsize, P)))
                or M * K * N >= P.PARALLEL_MIN_MACS for dots, (M, K, N) in layer_products(dims, m))
