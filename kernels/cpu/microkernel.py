@@ -60,6 +60,17 @@ def _prefetch_for_writing(builder, c0, rsc, T, MR, width):
             builder.call(prefetch, [p] + [ir.Constant(_i32, x) for x in (1, 3, 1)])
 
 
+def _internal_function(module, name, arguments):
+    """(The void function `name` of the module, None) where it is defined already; else (a new
+    one, internal, taking `arguments`, and a builder at its entry block)."""
+    fn = module.globals.get(name)
+    if fn is not None:
+        return fn, None
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), arguments), name)
+    fn.linkage = "internal"
+    return fn, ir.IRBuilder(fn.append_basic_block("entry"))
+
+
 def _micro_kernel_function(module, T, MR, NV, LANES, packed_a, rows=None):
     """The micro-kernel as one LLVM function of the module (defined once, called per tile):
     f(a, rsa, csa, b, rsb, c, rsc, kc, accumulate), pointers to the first entries of the A and
@@ -67,15 +78,11 @@ def _micro_kernel_function(module, T, MR, NV, LANES, packed_a, rows=None):
     of C: its FMAs and stores scale with the rows; packed A keeps its MR entries per k)."""
     rows = MR if rows is None else rows
     name = f"micro_kernel_{rows}of{MR}x{NV}x{LANES}_{T}_{'packed' if packed_a else 'strided'}"
-    fn = module.globals.get(name)
-    if fn is not None:
-        return fn
     P = T.as_pointer()
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P, _i64, _i64, P, _i64, P, _i64, _i64,
-                                                             _i1]), name)
-    fn.linkage = "internal"
+    fn, builder = _internal_function(module, name, [P, _i64, _i64, P, _i64, P, _i64, _i64, _i1])
+    if builder is None:
+        return fn
     a0, rsa, csa, b0, rsb, c0, rsc, kc, accumulate = fn.args
-    builder = ir.IRBuilder(fn.append_basic_block("entry"))
     V = ir.VectorType(T, LANES)
     fma = _vector_fma(builder.module, V)
     # where row i of the A micro-panel is: packed, i (then k steps by MR); else i * rsa

@@ -23,7 +23,16 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from kernels.cpu.config import JIT
-from kernels.cpu.microkernel import _broadcast, _const, _i1, _i32, _i64, _plan_of, _vector_fma
+from kernels.cpu.microkernel import (
+    _broadcast,
+    _const,
+    _i1,
+    _i32,
+    _i64,
+    _internal_function,
+    _plan_of,
+    _vector_fma,
+)
 
 HEIGHTS = (1, 2, 4, 8, 12, 16)
 MIN_ROWS = 4  # below it the 4 x 8 and single-row tiles were as fast or faster (docs/performance.md)
@@ -53,15 +62,11 @@ def _strip_function(module, T, LANES, height, masked):
         c[i rsc + j] (+)= sum_{k < kc} a[i rsa + k csa] b[k rsb + j]
         for i < rows <= height, j < cols <= LANES."""
     name = f"strip_{height}x{LANES}_{T}_{'masked' if masked else 'full'}"
-    fn = module.globals.get(name)
-    if fn is not None:
-        return fn
     P = T.as_pointer()
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [P, _i64, _i64, _i64, P, _i64, P, _i64,
-                                                             _i64, _i64, _i1]), name)
-    fn.linkage = "internal"
+    fn, builder = _internal_function(module, name, [P, _i64, _i64, _i64, P, _i64, P, _i64, _i64, _i64, _i1])
+    if builder is None:
+        return fn
     a0, rsa, csa, rows, b0, rsb, c0, rsc, kc, cols, accumulate = fn.args
-    builder = ir.IRBuilder(fn.append_basic_block("entry"))
     V = ir.VectorType(T, LANES)
     fma = _vector_fma(module, V)
     zero, align = ir.Constant(V, None), ir.Constant(_i32, 4)
@@ -125,15 +130,12 @@ def _product_function(module, T, P):
     a time), each run by the strip of the lowest height at or above its rows, masked where it
     has fewer columns than LANES."""
     name = f"strips_{T}_{P.LANES}"
-    fn = module.globals.get(name)
-    if fn is not None:
-        return fn
     Tp = T.as_pointer()
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [Tp, _i64, _i64, _i64, _i64, Tp, _i64, _i64,
-                                                             Tp, _i64, _i1]), name)
-    fn.linkage = "internal"
+    arguments = [Tp, _i64, _i64, _i64, _i64, Tp, _i64, _i64, Tp, _i64, _i1]
+    fn, builder = _internal_function(module, name, arguments)
+    if builder is None:
+        return fn
     a0, rsa, csa, M, K, b0, rsb, N, c0, rsc, accumulate = fn.args
-    builder = ir.IRBuilder(fn.append_basic_block("entry"))
     hs = heights(P)
     H, L = _const(hs[-1]), _const(P.LANES)
 
