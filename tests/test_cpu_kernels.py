@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from kernels.cpu import config, gemm, matmul, matmul_ikj, matmul_naive, products, strips
+from kernels.cpu import config, dots, gemm, matmul, matmul_ikj, matmul_naive, products, strips
 from tests.torch_compare import TOLERANCES, assert_close
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -223,6 +223,34 @@ def test_strips_match_numpy(dtype):
                     expected = np.full_like(wide, 7.0)
                     expected[:M, :N] = exact(A, B[:, :N]) + (0.5 if accumulate else 0)
                     assert_close(f"{M}x{K}x{N}, accumulate {accumulate}", wide, expected, tol, dtype)
+
+
+@njit
+def _dots(X, Y, C):
+    dots.dots(X, Y, C)
+
+
+def test_dots_match_numpy(dtype):
+    """dots.dots over every number of rows from 0 to 9 (tiles of 4, 2 and 1 rows), of columns
+    from 1 to 9 (a last tile of each width), K from 0 to past three vectors (whole vectors, a
+    masked last one, none); X and Y views into wider arrays whose entries past K are NaN (the
+    masked lanes must not read them), C a view into a wider array whose entries past its rows
+    and columns must keep their sentinel."""
+    L = config.PLANS[np.dtype(dtype)].LANES
+    tol = TOLERANCES[dtype][0]
+    for M in range(10):
+        for N in range(1, 10):
+            for K in (0, 1, L - 1, L, L + 1, 3 * L + 5):
+                rng = np.random.default_rng(M * 10_000 + N * 100 + K)
+                X = np.full((M, K + L), np.nan, dtype)
+                Y = np.full((N, K + L), np.nan, dtype)
+                X[:, :K], Y[:, :K] = rng.random((M, K)), rng.random((N, K))
+                wide = np.full((M + 1, N + L), 7.0, dtype)
+                wide[:M, :N] = np.nan  # C is written, never read
+                _dots(X[:, :K], Y[:, :K], wide[:M, :N])
+                expected = np.full_like(wide, 7.0)
+                expected[:M, :N] = exact(X[:, :K], Y[:, :K].T)
+                assert_close(f"{M}x{K}x{N}", wide, expected, tol, dtype)
 
 
 @pytest.mark.parametrize("K, N", [(16, 32), (37, 70), (5, 64), (64, 1000)])

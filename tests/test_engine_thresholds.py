@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kernels.cpu import config, gemm, products, strips
+from kernels.cpu import config, dots, gemm, products, strips
 from tests.conftest import apart, examples, load_path
 from tests.test_network import COMBOS, assert_step_is_torchs, make_problem, torch_cost, torch_forward
 from tests.torch_compare import TOLERANCES, assert_close, check_against_torch
@@ -36,8 +36,8 @@ def engine_thresholds(dtype):
                               KC, MC, NB, NC (the blocks of K, M, N), PACK_A_MIN_MACS (A packed from
                               there on, with at least PACK_A_MIN_N columns), PARALLEL_MIN_MACS
                               (every thread from there on)
-        products.tile_4x8, products.dot_4x4   the small tiles: 4 rows x TILE_INPUTS = 8 inputs
-                              (W A, W^T dZ), 4 x 4 dot products (dZ A^T)
+        products.tile_4x8, dots.dots   the small tiles: 4 rows x TILE_INPUTS = 8 inputs
+                              (W A, W^T dZ), tiles of dots.COLUMNS = 4 dot products (dZ A^T)
         strips.fits           W A and W^T dZ below the engine's size (fewer rows than MR or
                               multiply-adds than ENGINE_MIN_MACS) on strips instead of the
                               small tiles or the engine: from MIN_ROWS rows, K past 2, K N
@@ -45,7 +45,7 @@ def engine_thresholds(dtype):
     """
     P = config.PLANS[np.dtype(dtype)]
     tile_rows, tile_inputs = 4, products.TILE_INPUTS
-    assert callable(products.tile_4x8) and callable(products.dot_4x4), "the small tiles were renamed"
+    assert callable(products.tile_4x8) and callable(dots.dots), "the small tiles were renamed"
     return {
         "ENGINE_MIN_MACS": (P.ENGINE_MIN_MACS, "MACS"),
         "PARALLEL_MIN_MACS": (P.PARALLEL_MIN_MACS, "MACS"),
@@ -64,7 +64,7 @@ def engine_thresholds(dtype):
         "NB": (P.NB, "N"),
         "small tile rows": (tile_rows, "M"),
         "small tile inputs": (tile_inputs, "K"),
-        "small dot columns": (tile_rows, "N"),
+        "small dot columns": (dots.COLUMNS, "N"),
         "strips: fewest rows": (strips.MIN_ROWS, "M"),
         "strips: ENGINE_MIN_MACS": (P.ENGINE_MIN_MACS, "MACS"),
         "strips: K past 2": (3, "K"),
@@ -345,12 +345,13 @@ def test_each_product_takes_the_branch_its_size_names(name, side, dtype):
         W, A_prev = rng.standard_normal((n, k)).astype(dtype), rng.standard_normal((k, m)).astype(dtype)
         dZ = rng.standard_normal((n, m)).astype(dtype)
         # B with its entries apart along rows: A_prev for W A, dZ for W^T dZ (dZ A^T's B,
-        # A_prev.T, already is, but for m = 1)
+        # A_prev.T, already is, but for m = 1, where K = 1 packs nothing: A_prev as the step
+        # passes it, its rows contiguous, as dots wants them)
         A_cols, dZ_cols = apart(A_prev), apart(dZ)
         call, shape, expected = {
             "W A": (lambda V, C: products.wa(W, A_cols, np.zeros((n, m), dtype), V, C), (n, k, m),
                     lambda: W @ A_prev),
-            "dZ A^T": (lambda V, C: products.dzat(dZ, apart(A_prev.T).T, out, V, C), (n, m, k),
+            "dZ A^T": (lambda V, C: products.dzat(dZ, A_prev, out, V, C), (n, m, k),
                        lambda: dZ @ A_prev.T),
             "W^T dZ": (lambda V, C: products.wtdz(W, dZ_cols, out, V, C), (k, n, m), lambda: W.T @ dZ),
         }[kind]

@@ -9,9 +9,8 @@ n = n[l] units, k = n[l-1] inputs, m samples. The transposes are views (A_prev.T
 engine's packing reads each operand along its contiguous dimension, so all three products run
 the same packed, blocked, parallel code, chosen by size (gemm.product); small products (below
 ENGINE_MIN_MACS, or an edge shorter than the micro-kernel's tile) run register tiles read
-straight from the operands: W A and W^T dZ strips.py's strips (where strips.fits), the others
-the small tiles below, 4 x 8 tiles along rows for W A and W^T dZ, 4 x 4 dot products for
-dZ A^T.
+straight from the operands: W A and W^T dZ strips.py's strips (where strips.fits), else the
+small tiles below, 4 x 8 tiles along rows; dZ A^T dots.py's tiles of dot products.
 
 Each takes the packing buffers (Vbuf, Cbuf) = network_buffers(dims, m, dtype), so a training
 step allocates nothing.
@@ -23,6 +22,7 @@ from numba.extending import overload
 
 from kernels.cpu import config
 from kernels.cpu.config import JIT, JIT_INLINE, JIT_PARALLEL
+from kernels.cpu.dots import COLUMNS, dots
 from kernels.cpu.gemm import any_layout, buffers, direct, plan, product, scratch, zero_block
 from kernels.cpu.strips import fits, strips
 from reference.checks import check_product_operands
@@ -34,64 +34,6 @@ from reference.checks import check_product_operands
 # engine all the same; docs/performance.md).
 
 TILE_INPUTS = 8  # the inputs (columns of W) one row tile of W A and W^T dZ holds in registers
-
-
-@njit(inline="always", **JIT)
-def dot_4x4(p0, p1, p2, p3, q0, q1, q2, q3, C, i, j, kc, accumulate):
-    """C[i:i+4, j:j+4] (+)= [p0..p3] . [q0..q3]^T over the first kc entries of each row."""
-    z = C.dtype.type(0)
-    c00 = c01 = c02 = c03 = z
-    c10 = c11 = c12 = c13 = z
-    c20 = c21 = c22 = c23 = z
-    c30 = c31 = c32 = c33 = z
-    for k in range(kc):
-        a0, a1, a2, a3 = p0[k], p1[k], p2[k], p3[k]
-        b0, b1, b2, b3 = q0[k], q1[k], q2[k], q3[k]
-        c00 += a0 * b0
-        c01 += a0 * b1
-        c02 += a0 * b2
-        c03 += a0 * b3
-        c10 += a1 * b0
-        c11 += a1 * b1
-        c12 += a1 * b2
-        c13 += a1 * b3
-        c20 += a2 * b0
-        c21 += a2 * b1
-        c22 += a2 * b2
-        c23 += a2 * b3
-        c30 += a3 * b0
-        c31 += a3 * b1
-        c32 += a3 * b2
-        c33 += a3 * b3
-    if not accumulate:
-        for r in range(4):
-            for s in range(4):
-                C[i + r, j + s] = z
-    C[i, j] += c00
-    C[i, j + 1] += c01
-    C[i, j + 2] += c02
-    C[i, j + 3] += c03
-    C[i + 1, j] += c10
-    C[i + 1, j + 1] += c11
-    C[i + 1, j + 2] += c12
-    C[i + 1, j + 3] += c13
-    C[i + 2, j] += c20
-    C[i + 2, j + 1] += c21
-    C[i + 2, j + 2] += c22
-    C[i + 2, j + 3] += c23
-    C[i + 3, j] += c30
-    C[i + 3, j + 1] += c31
-    C[i + 3, j + 2] += c32
-    C[i + 3, j + 3] += c33
-
-
-@njit(inline="always", **JIT)
-def dot_1x1(p, q, kc):
-    """sum_k p[k] q[k] over the first kc entries (the edges a 4 x 4 tile does not cover)."""
-    s = p.dtype.type(0)
-    for k in range(kc):
-        s += p[k] * q[k]
-    return s
 
 
 @njit(inline="always", **JIT)
@@ -170,31 +112,6 @@ def wa_into(W, A, Z):
     accumulate_rows(any_layout(W), A, Z, 0, W.shape[0], 0, W.shape[1], 0)
 
 
-@njit(**JIT_INLINE)
-def _dzat_block(dZ, A, dW, i0, i1, p0, p1):
-    """dW[i0:i1, p0:p1] = dZ[i0:i1] A[p0:p1]^T: 4 x 4 register tiles (dot_4x4), single dots at
-    the edges."""
-    m = dZ.shape[1]
-    i4 = i0 + (i1 - i0) // 4 * 4
-    p4 = p0 + (p1 - p0) // 4 * 4
-    for i in range(i0, i4, 4):
-        for p in range(p0, p4, 4):
-            dot_4x4(dZ[i], dZ[i + 1], dZ[i + 2], dZ[i + 3],
-                    A[p], A[p + 1], A[p + 2], A[p + 3], dW, i, p, m, False)
-        for p in range(p4, p1):
-            for r in range(i, i + 4):
-                dW[r, p] = dot_1x1(dZ[r], A[p], m)
-    for i in range(i4, i1):
-        for p in range(p0, p1):
-            dW[i, p] = dot_1x1(dZ[i], A[p], m)
-
-
-@njit(**JIT)
-def dzat_into(dZ, A, dW):
-    """dW = dZ A^T.    dZ: (n, m), A: (k, m), dW: (n, k); dW[i, p] = sum_j dZ[i, j] A[p, j]."""
-    _dzat_block(dZ, A, dW, 0, dZ.shape[0], 0, A.shape[0])
-
-
 @njit(inline="always", **JIT)
 def _wtdz_rows(W, dZ, dA, p0, p1):
     """dA[p0:p1] = (W^T)[p0:p1] dZ: zero the rows, then accumulate with weights W.T, a view
@@ -243,12 +160,12 @@ def wa_inputs(W, A, Z, Vbuf):
 
 
 @njit(**JIT_PARALLEL)
-def dzat_columns(dZ, A, dW, S):
-    """dW = dZ A^T, the columns of dW (rows of A) shared out among S threads."""
+def dots_columns(dZ, A, dW, S):
+    """dW = dZ A^T by dots, the columns of dW (rows of A) shared out among S threads."""
     for s in prange(S):
-        p0, p1 = _share(A.shape[0], s, S, 4)
+        p0, p1 = _share(A.shape[0], s, S, COLUMNS)
         if p0 < p1:
-            _dzat_block(dZ, A, dW, 0, dZ.shape[0], p0, p1)
+            dots(dZ, A[p0:p1], dW[:, p0:p1])
 
 
 def threads_of(Vbuf):
@@ -279,15 +196,15 @@ def _wa_shared(W, A, Z, Vbuf):
     return lambda W, A, Z, Vbuf: wa_into(W, A, Z)
 
 
-def dzat_shared(dZ, A, dW, Vbuf):
-    """dzat_columns on threads_of(Vbuf) threads; over 1-D buffers dzat_into."""
+def dots_shared(dZ, A, dW, Vbuf):
+    """dots_columns on threads_of(Vbuf) threads; over 1-D buffers dots."""
 
 
-@overload(dzat_shared, inline="always")
-def _dzat_shared(dZ, A, dW, Vbuf):
+@overload(dots_shared, inline="always")
+def _dots_shared(dZ, A, dW, Vbuf):
     if Vbuf.ndim == 2:
-        return lambda dZ, A, dW, Vbuf: dzat_columns(dZ, A, dW, Vbuf.shape[0])
-    return lambda dZ, A, dW, Vbuf: dzat_into(dZ, A, dW)
+        return lambda dZ, A, dW, Vbuf: dots_columns(dZ, A, dW, Vbuf.shape[0])
+    return lambda dZ, A, dW, Vbuf: dots(dZ, A, dW)
 
 
 def engine_product(A, B, C, accumulate, Vbuf, Cbuf, P):
@@ -308,23 +225,23 @@ def _engine_product(A, B, C, accumulate, Vbuf, Cbuf, P):
 
 
 @njit(inline="always", **JIT)
-def small(M, K, N, P, dots):
+def small(M, K, N, P, dot):
     """Whether C (M, N) = A (M, K) B (K, N) runs on the small tiles rather than the engine: an
     edge of C shorter than the micro-kernel's tile; or too few multiply-adds, unless C holds
     two micro-panels of rows (M >= 2 MR) and the small tiles would pass over C more often than
-    the engine: the dot tiles (dots: dZ A^T) at any K, the 4 x 8 tiles (W A, W^T dZ) when K is
+    the engine: the dot tiles (dot: dZ A^T) at any K, the 4 x 8 tiles (W A, W^T dZ) when K is
     past one tile and leaves inputs over, one more pass over C per leftover input. With K = 1
     the engine writes C once, row by row (gemm.rank_one)."""
     if M < P.MR or N < P.NR:
         return True
     if M * K * N >= P.ENGINE_MIN_MACS or K == 1:
         return False
-    return M < 2 * P.MR or not (dots or (K > TILE_INPUTS and K % TILE_INPUTS != 0))
+    return M < 2 * P.MR or not (dot or (K > TILE_INPUTS and K % TILE_INPUTS != 0))
 
 
 @njit(inline="always", **JIT)
 def shared_out(M, K, N, P, S):
-    """Whether a small product is shared out among S threads (wa_inputs, dzat_columns): fewer
+    """Whether a small product is shared out among S threads (wa_inputs, dots_columns): fewer
     rows than MR, and at least PARALLEL_MIN_MACS multiply-adds."""
     return S > 1 and M < P.MR and M * K * N >= P.PARALLEL_MIN_MACS
 
@@ -354,16 +271,24 @@ def wa(W, A, Z, Vbuf, Cbuf):
 
 
 @njit(inline="always", **JIT)
+def on_dots(dZ, A, dW):
+    """Whether the rows of dZ, A and dW are contiguous (dots reads them as vectors)."""
+    size = dW.itemsize
+    return dZ.strides[1] == size and A.strides[1] == size and dW.strides[1] == size
+
+
+@njit(inline="always", **JIT)
 def dzat(dZ, A, dW, Vbuf, Cbuf):
-    """dW = dZ A^T.    dZ: (n, m), A: (k, m), dW: (n, k)."""
+    """dW = dZ A^T.    dZ: (n, m), A: (k, m), dW: (n, k). Below the engine's size on dots (rows
+    not contiguous: the engine, or over 1-D buffers gemm.direct, slower, still right)."""
     P = plan(dW)
     M, K, N = dZ.shape[0], dZ.shape[1], A.shape[0]
-    if not small(M, K, N, P, True):
+    if not small(M, K, N, P, True) or not on_dots(dZ, A, dW):
         engine_product(any_layout(dZ), any_layout(A.T), dW, False, Vbuf, Cbuf, P)
     elif shared_out(M, K, N, P, threads_of(Vbuf)):
-        dzat_shared(dZ, A, dW, Vbuf)
+        dots_shared(dZ, A, dW, Vbuf)
     else:
-        dzat_into(dZ, A, dW)
+        dots(dZ, A, dW)
 
 
 @njit(inline="always", **JIT)
@@ -379,8 +304,8 @@ def wtdz(W, dZ, dA, Vbuf, Cbuf):
 
 
 def layer_products(dims, m):
-    """(dots, (M, K, N)) of every product of a network of widths dims on m samples: W A, dZ A^T
-    (dots) and W^T dZ of each layer."""
+    """(dot, (M, K, N)) of every product of a network of widths dims on m samples: W A, dZ A^T
+    (dot) and W^T dZ of each layer."""
     out = []
     for l in range(1, len(dims)):
         n, k = dims[l], dims[l - 1]
@@ -398,8 +323,8 @@ def reaches_engine(dims, m, dtype):
     strips.fits counts as off the engine (given operands whose rows are not contiguous, it may run
     on gemm.direct over the empty buffers instead: slower, still right)."""
     P, itemsize = config.PLANS[np.dtype(dtype)], np.dtype(dtype).itemsize
-    return any((not small(M, K, N, P, dots) and (dots or not fits(M, K, N, itemsize, P)))
-               or M * K * N >= P.PARALLEL_MIN_MACS for dots, (M, K, N) in layer_products(dims, m))
+    return any((not small(M, K, N, P, dot) and (dot or not fits(M, K, N, itemsize, P)))
+               or M * K * N >= P.PARALLEL_MIN_MACS for dot, (M, K, N) in layer_products(dims, m))
 
 
 def network_buffers(dims, m, dtype):
