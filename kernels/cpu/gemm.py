@@ -516,13 +516,16 @@ def buffers(shapes, dtype, P=None, slabs=None):
     return aligned_zeros(slabs, v, dtype), aligned_zeros(slabs, c, dtype)
 
 
-def aligned_zeros(rows, columns, dtype, align=64):
+def aligned_zeros(rows, columns, dtype, align=64, whole_rows=True):
     """A C-contiguous (rows, columns or a little more) array of zeros whose rows start on
     `align`-byte boundaries: packed panels then start on cache lines, and no vector load of the
-    micro-kernel straddles two (NumPy aligns its arrays to 16 bytes only)."""
+    micro-kernel straddles two (NumPy aligns its arrays to 16 bytes only). With whole_rows False,
+    exactly (rows, columns): its first row starts on a boundary, the others wherever `columns`
+    entries put them."""
     dtype = np.dtype(dtype)
     per = align // dtype.itemsize
-    columns = -(-columns // per) * per
+    if whole_rows:
+        columns = -(-columns // per) * per
     raw = np.zeros(rows * columns + per, dtype)
     start = (-raw.ctypes.data % align) // dtype.itemsize
     return raw[start:start + rows * columns].reshape(rows, columns)

@@ -24,6 +24,7 @@ from numba import njit
 from kernels import scalar
 from kernels.cpu import config, elementwise, products, reductions
 from kernels.cpu.config import JIT
+from kernels.cpu.gemm import aligned_zeros
 from kernels.cpu.layers import ENTRY, layers
 from kernels.memo import Memo
 from kernels.scalar import ACTIVATION_CODES, COST_CODES, CROSS_ENTROPY, MSE
@@ -183,8 +184,9 @@ class PreparedStep:
         self.Y_shape = (dims[L], m)
         none = np.zeros((0, 0), dtype)  # index 0 of every kind: layers count from 1
 
-        def by_layer(shape):
-            return [none] + [np.zeros(shape(l), dtype) for l in range(1, L + 1)]
+        def by_layer(shape):  # each array on a cache line: with m a whole number of vectors, so
+            # is every row (dots, strips and the engine load rows of A, Z and dZ as vectors)
+            return [none] + [aligned_zeros(*shape(l), dtype, whole_rows=False) for l in range(1, L + 1)]
 
         self.arrays = {"W": [none] + work[::2], "b": [none] + work[1::2],
                        **{kind: by_layer(lambda l: (dims[l], m)) for kind in ("Z", "A", "dZ", "dA")},
