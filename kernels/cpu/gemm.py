@@ -228,6 +228,8 @@ def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, B, Bp, b_base, direct_b
     rsa = A.strides[0] // A.itemsize
     csa = A.strides[1] // A.itemsize
     Fb, rsb, _ = flat(B)
+    # B's micro-panels by address: an array chosen per tile would be reference-counted per tile
+    fb, bp = Fb.ctypes.data, Bp.ctypes.data
     whole = nc // NR * NR  # the columns of whole micro-panels
     if direct_b and whole < nc:  # the last micro-panel: packed once, zero-padded
         pack_b(B, p0, kc, j0 + whole, nc - whole, Bp, b_base)
@@ -246,11 +248,11 @@ def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, B, Bp, b_base, direct_b
                 nr = min(NR, nc - jr)
                 full = mr == MR and nr == NR
                 if direct_b and nr == NR:
-                    Bk, b_off, b_step = Fb, p0 * rsb + j0 + jr, rsb
+                    Bk, b_off, b_step = fb, p0 * rsb + j0 + jr, rsb
                 elif direct_b:
-                    Bk, b_off, b_step = Bp, b_base, NR
+                    Bk, b_off, b_step = bp, b_base, NR
                 else:
-                    Bk, b_off, b_step = Bp, b_base + jr * kc, NR
+                    Bk, b_off, b_step = bp, b_base + jr * kc, NR
                 c_off = (i0 + ii) * ldc + j0 + jr
                 if from_ap and full:
                     micro_kernel_packed(Ap, a_off, 1, MR, Bk, b_off, b_step, C, c_off, ldc, kc,

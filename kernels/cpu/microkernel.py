@@ -3,7 +3,8 @@
     micro_kernel(A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc, accumulate)
         C[c_off + i rsc + j] (+)= sum_{k < kc} A[a_off + i rsa + k csa] B[b_off + k rsb + j]
         for i < MR, j < NR (flat element offsets into the arrays' data; B's NR entries of each
-        k contiguous: packed, rsb = NR, or rows of a row-major B read in place)
+        k contiguous: packed, rsb = NR, or rows of a row-major B read in place; B may be given
+        by the address of its data, an integer, as gemm._macro_kernel does)
     micro_kernel_packed(...)   the same with A packed (rsa = 1, csa = MR as constants)
     micro_kernel_packed_edge(rows, ...)   the tile's first rows only (a few more than `rows`,
                                edge_rows), A packed, C = the tile: the last rows of C, via scratch
@@ -149,14 +150,18 @@ def _plan_of(array_type):
 def _tile_args(context, builder, sig, args, first):
     """The micro-kernel function's (a, rsa, csa, b, rsb, c, rsc, kc) from an intrinsic's
     A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc at args[first:]: each array's data
-    pointer at its offset, the integers as int64."""
+    pointer (or B's address) at its offset, the integers as int64."""
     types_ = sig.args[first:first + 11]
     A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc = [
         context.cast(builder, v, t, types.int64) if isinstance(t, types.Integer) else v
         for v, t in zip(args[first:first + 11], types_, strict=True)]
 
     def at(i, array, offset):
-        return builder.gep(context.make_array(types_[i])(context, builder, array).data, [offset])
+        if isinstance(types_[i], types.Integer):  # B by its address (gemm._macro_kernel)
+            data = builder.inttoptr(array, context.get_data_type(types_[0].dtype).as_pointer())
+        else:
+            data = context.make_array(types_[i])(context, builder, array).data
+        return builder.gep(data, [offset])
 
     return [at(0, A, a_off), rsa, csa, at(4, B, b_off), rsb, at(7, C, c_off), rsc, kc]
 
