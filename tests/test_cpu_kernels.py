@@ -253,6 +253,31 @@ def test_dots_match_numpy(dtype):
                 assert_close(f"{M}x{K}x{N}", wide, expected, tol, dtype)
 
 
+@pytest.mark.parametrize("lanes", [4, 8, 16])
+def test_dots_at_every_vector_width(lanes, dtype, monkeypatch):
+    """dots compiled for vectors of 4, 8 and 16 entries (AVX2's float64 and float32, AVX-512's),
+    whatever this machine's plan: each width reduces its tile's sums in a tree of its own
+    shape (dots._sums: one vector or several at the end, rows at other lanes)."""
+    P = config.PLANS[np.dtype(dtype)]
+    if lanes * np.dtype(dtype).itemsize > 64:
+        pytest.skip("wider than AVX-512")
+    monkeypatch.setattr(dots, "_plan_of", lambda array_type: P._replace(LANES=lanes))
+
+    @njit
+    def fresh(X, Y, C):  # compiled here, with the patched plan
+        dots.dots(X, Y, C)
+
+    tol = TOLERANCES[dtype][0]
+    for M in (1, 2, 3, 4, 7):
+        for N in (1, 4, 6):
+            for K in (1, lanes - 1, lanes, 2 * lanes + 3):
+                rng = np.random.default_rng(M * 10_000 + N * 100 + K)
+                X, Y = rng.random((M, K)).astype(dtype), rng.random((N, K)).astype(dtype)
+                C = np.full((M, N), np.nan, dtype)
+                fresh(X, Y, C)
+                assert_close(f"{lanes} lanes, {M}x{K}x{N}", C, exact(X, Y.T), tol, dtype)
+
+
 @pytest.mark.parametrize("K, N", [(16, 32), (37, 70), (5, 64), (64, 1000)])
 def test_packing_a_transposed_view_is_packing_its_copy(K, N, dtype):
     """pack_b of B = A_prev.T (columns contiguous: whole tiles transposed in registers, the k's
