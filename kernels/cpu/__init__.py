@@ -13,6 +13,8 @@ their *_backward) plus the matmul ladder. Modules (the same as kernels.cuda's):
                     and the small register tiles used below the engine's size
     strips.py       W A and W^T dZ below the engine's size in one pass over C (LLVM IR: up
                     to 16 rows of C by one vector on registers)
+    dots.py         dZ A^T below the engine's size: tiles of dot products along m (LLVM IR,
+                    at the plan's vector width)
     vmath.py        vectorisable exp, expm1, log, log1p under the activations and costs
     elementwise.py  activations, the fused linear + bias + activation forward, dZ[L], update
     reductions.py   db, the costs, the value checks of the fused step
