@@ -212,6 +212,7 @@ def test_the_workspace_arrays_start_on_cache_lines():
     vector loads along m do not straddle two lines. (NumPy starts its arrays on 16 bytes: all
     18 here on 64 by chance, (1/4)^18.)"""
     parameters, X, Y = problem(dims=(5, 7, 6, 2), m=16, dtype=np.float32)
+    forget(parameters)  # an earlier test's dict may have had the same id
     step.train_step(parameters, X, Y, 0.1)
     (prepared,) = prepared_steps(parameters)
     for kind in ("Z", "A", "dZ", "dA", "dW", "db"):
