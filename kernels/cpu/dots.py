@@ -27,6 +27,7 @@ from kernels.cpu.microkernel import (
     _i32,
     _i64,
     _internal_function,
+    _k_loop,
     _plan_of,
     _vector_fma,
 )
@@ -89,52 +90,32 @@ def _tile_function(module, T, LANES, height):
           for j in range(COLUMNS)]
     whole = builder.mul(builder.sdiv(K, _const(LANES)), _const(LANES))  # k in whole vectors
 
-    def step(acc, read, k):  # acc[i][j] + x_i[k:k+LANES] y_j[k:k+LANES]
+    def step(acc, read, k):  # acc[i COLUMNS + j] + x_i[k:k+LANES] y_j[k:k+LANES]
         xv = [read(builder.bitcast(builder.gep(x, [k]), V.as_pointer())) for x in xs]
         yv = [read(builder.bitcast(builder.gep(y, [k]), V.as_pointer())) for y in ys]
-        return [[builder.call(fma, [xv[i], yv[j], acc[i][j]]) for j in range(COLUMNS)]
-                for i in range(height)]
+        return [builder.call(fma, [xv[i], yv[j], acc[i * COLUMNS + j]])
+                for i in range(height) for j in range(COLUMNS)]
 
-    def phis(incoming):  # height x COLUMNS phis of vectors from (block, values) pairs
-        out = [[builder.phi(V) for _ in range(COLUMNS)] for _ in range(height)]
-        for block, values in incoming:
-            for i in range(height):
-                for j in range(COLUMNS):
-                    out[i][j].add_incoming(values[i][j], block)
-        return out
-
-    zeros = [[zero] * COLUMNS for _ in range(height)]
-    entry = builder.block
-    loop, after, tail, done = (fn.append_basic_block(n) for n in ("loop", "after", "tail", "done"))
-    builder.cbranch(builder.icmp_signed(">", whole, _const(0)), loop, after)
-
-    builder.position_at_end(loop)  # k over whole vectors
-    k = builder.phi(_i64)
-    acc = [[builder.phi(V) for _ in range(COLUMNS)] for _ in range(height)]
-    new = step(acc, lambda p: builder.load(p, align=4), k)
-    k_next = builder.add(k, _const(LANES))
-    k.add_incoming(_const(0), entry)
-    k.add_incoming(k_next, loop)
-    for i in range(height):
-        for j in range(COLUMNS):
-            acc[i][j].add_incoming(zero, entry)
-            acc[i][j].add_incoming(new[i][j], loop)
-    builder.cbranch(builder.icmp_signed("<", k_next, whole), loop, after)
-
-    builder.position_at_end(after)  # the last K % LANES entries, masked
-    sums = phis([(entry, zeros), (loop, new)])
+    # k over whole vectors, then the last K % LANES entries, masked
+    sums = _k_loop(builder, whole, LANES, [zero] * (height * COLUMNS),
+                   lambda k, acc: step(acc, lambda p: builder.load(p, align=4), k))
+    after = builder.block
+    tail, summed = fn.append_basic_block("tail"), fn.append_basic_block("summed")
     rest = builder.sub(K, whole)
-    builder.cbranch(builder.icmp_signed(">", rest, _const(0)), tail, done)
+    builder.cbranch(builder.icmp_signed(">", rest, _const(0)), tail, summed)
     builder.position_at_end(tail)
     load = _masked(module, V, True)
     I = ir.VectorType(_i64, LANES)
     inside = builder.icmp_signed("<", ir.Constant(I, list(range(LANES))), _broadcast(builder, I, rest))
     ended = step(sums, lambda p: builder.call(load, [p, align, inside, zero]), whole)
-    builder.branch(done)
+    builder.branch(summed)
 
-    builder.position_at_end(done)  # the sums, row by row into C
-    totals = phis([(after, sums), (tail, ended)])
-    out = _sums(builder, [v for row in totals for v in row])
+    builder.position_at_end(summed)  # the sums, row by row into C
+    totals = [builder.phi(V) for _ in sums]
+    for t, s, e in zip(totals, sums, ended, strict=True):
+        t.add_incoming(s, after)
+        t.add_incoming(e, tail)
+    out = _sums(builder, totals)
     width = out[0].type.count  # a multiple of COLUMNS: each row of the tile in one vector
     W = ir.VectorType(T, COLUMNS)
     store = _masked(module, W, False)

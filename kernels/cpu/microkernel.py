@@ -72,6 +72,38 @@ def _internal_function(module, name, arguments):
     return fn, ir.IRBuilder(fn.append_basic_block("entry"))
 
 
+def _k_loop(builder, count, step, zeros, body):
+    """The k loop of a register tile (the micro-kernel's, a strip's, a tile of dots): for k = 0,
+    step, ... while k < count, acc = body(k, acc) from acc = zeros (a list of vectors), the
+    sums as phi nodes of a block "loop". Returns the sums after it (zeros when count <= 0), the
+    builder at the start of a block "done" that follows."""
+    fn = builder.function
+    entry = builder.block
+    loop = fn.append_basic_block("loop")
+    done = fn.append_basic_block("done")
+    builder.cbranch(builder.icmp_signed(">", count, _const(0)), loop, done)
+
+    builder.position_at_end(loop)
+    k = builder.phi(_i64)
+    acc = [builder.phi(z.type) for z in zeros]
+    new = body(k, acc)
+    latch = builder.block
+    k_next = builder.add(k, _const(step))
+    k.add_incoming(_const(0), entry)
+    k.add_incoming(k_next, latch)
+    for a, z, n in zip(acc, zeros, new, strict=True):
+        a.add_incoming(z, entry)
+        a.add_incoming(n, latch)
+    builder.cbranch(builder.icmp_signed("<", k_next, count), loop, done)
+
+    builder.position_at_end(done)
+    sums = [builder.phi(z.type) for z in zeros]
+    for t, z, n in zip(sums, zeros, new, strict=True):
+        t.add_incoming(z, entry)
+        t.add_incoming(n, latch)
+    return sums
+
+
 def _micro_kernel_function(module, T, MR, NV, LANES, packed_a, rows=None):
     """The micro-kernel as one LLVM function of the module (defined once, called per tile):
     f(a, rsa, csa, b, rsb, c, rsc, kc, accumulate), pointers to the first entries of the A and
@@ -92,37 +124,19 @@ def _micro_kernel_function(module, T, MR, NV, LANES, packed_a, rows=None):
     zero = ir.Constant(V, None)
     _prefetch_for_writing(builder, c0, rsc, T, rows, NV * LANES)
 
-    entry = builder.block
-    loop = fn.append_basic_block("loop")
-    done = fn.append_basic_block("done")
-    builder.cbranch(builder.icmp_signed(">", kc, _const(0)), loop, done)
+    def fmas(k, acc):  # per k: NV loads of B, `rows` broadcasts of A, rows x NV FMAs
+        b_k = builder.gep(b0, [builder.mul(k, rsb)])  # NR entries of B per k, rsb apart
+        b = [builder.load(builder.bitcast(builder.gep(b_k, [_const(v * LANES)]), V.as_pointer()),
+                          align=4) for v in range(NV)]
+        a_k = builder.gep(a0, [builder.mul(k, k_step)])
+        new = []
+        for i in range(rows):
+            a = _broadcast(builder, V, builder.load(builder.gep(a_k, [offsets[i]])))
+            new += [builder.call(fma, [a, b[v], acc[i * NV + v]]) for v in range(NV)]
+        return new
 
-    builder.position_at_end(loop)  # per k: NV loads of B, `rows` broadcasts of A, rows x NV FMAs
-    k = builder.phi(_i64)
-    acc = [[builder.phi(V) for _ in range(NV)] for _ in range(rows)]
-    b_k = builder.gep(b0, [builder.mul(k, rsb)])  # NR entries of B per k, rsb apart
-    b = [builder.load(builder.bitcast(builder.gep(b_k, [_const(v * LANES)]), V.as_pointer()), align=4)
-         for v in range(NV)]
-    a_k = builder.gep(a0, [builder.mul(k, k_step)])
-    new = []
-    for i in range(rows):
-        a = _broadcast(builder, V, builder.load(builder.gep(a_k, [offsets[i]])))
-        new.append([builder.call(fma, [a, b[v], acc[i][v]]) for v in range(NV)])
-    k_next = builder.add(k, _const(1))
-    k.add_incoming(_const(0), entry)
-    k.add_incoming(k_next, loop)
-    for i in range(rows):
-        for v in range(NV):
-            acc[i][v].add_incoming(zero, entry)
-            acc[i][v].add_incoming(new[i][v], loop)
-    builder.cbranch(builder.icmp_signed("<", k_next, kc), loop, done)
-
-    builder.position_at_end(done)  # C (+)= the tile
-    total = [[builder.phi(V) for _ in range(NV)] for _ in range(rows)]
-    for i in range(rows):
-        for v in range(NV):
-            total[i][v].add_incoming(zero, entry)
-            total[i][v].add_incoming(new[i][v], loop)
+    sums = _k_loop(builder, kc, 1, [zero] * (rows * NV), fmas)  # C (+)= the tile, after it
+    total = [sums[i * NV:(i + 1) * NV] for i in range(rows)]
     pointers = [[builder.bitcast(builder.gep(builder.gep(c0, [builder.mul(_const(i), rsc)]),
                                              [_const(v * LANES)]), V.as_pointer())
                  for v in range(NV)] for i in range(rows)]
@@ -206,27 +220,10 @@ def fma_peak(typingctx, n, x):
         a = _broadcast(builder, V, builder.extract_element(builder.load(p, align=4),
                                                            ir.Constant(_i32, 0)))
         b = [builder.load(builder.gep(p, [_const(1 + v)]), align=4) for v in range(plan.NV)]
-        entry = builder.block
-        loop = builder.append_basic_block("peak_loop")
-        done = builder.append_basic_block("peak_done")
-        builder.cbranch(builder.icmp_signed(">", count, _const(0)), loop, done)
-        builder.position_at_end(loop)
-        k = builder.phi(_i64)
         chains = plan.MR * plan.NV
-        acc = [builder.phi(V) for _ in range(chains)]
-        new = [builder.call(fma, [a, b[j % plan.NV], acc[j]]) for j in range(chains)]
-        k_next = builder.add(k, _const(1))
-        k.add_incoming(_const(0), entry)
-        k.add_incoming(k_next, loop)
-        for j in range(chains):
-            acc[j].add_incoming(ir.Constant(V, None), entry)
-            acc[j].add_incoming(new[j], loop)
-        builder.cbranch(builder.icmp_signed("<", k_next, count), loop, done)
-        builder.position_at_end(done)
-        total = [builder.phi(V) for _ in range(chains)]
-        for j in range(chains):
-            total[j].add_incoming(ir.Constant(V, None), entry)
-            total[j].add_incoming(new[j], loop)
+        total = _k_loop(builder, count, 1, [ir.Constant(V, None)] * chains,
+                        lambda k, acc: [builder.call(fma, [a, b[j % plan.NV], acc[j]])
+                                        for j in range(chains)])
         s = total[0]
         for t in total[1:]:
             s = builder.fadd(s, t)

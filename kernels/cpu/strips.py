@@ -30,6 +30,7 @@ from kernels.cpu.microkernel import (
     _i32,
     _i64,
     _internal_function,
+    _k_loop,
     _plan_of,
     _vector_fma,
 )
@@ -87,31 +88,13 @@ def _strip_function(module, T, LANES, height, masked):
         else:
             builder.store(x, p, align=4)
 
-    entry = builder.block
-    loop = fn.append_basic_block("loop")
-    done = fn.append_basic_block("done")
-    builder.cbranch(builder.icmp_signed(">", kc, _const(0)), loop, done)
+    def fmas(k, acc):  # per k: one vector of B, `height` broadcasts of A, FMAs
+        b = read(builder.bitcast(builder.gep(b0, [builder.mul(k, rsb)]), V.as_pointer()))
+        a_k = builder.gep(a0, [builder.mul(k, csa)])
+        a = [_broadcast(builder, V, builder.load(builder.gep(a_k, [offsets[i]]))) for i in range(height)]
+        return [builder.call(fma, [a[i], b, acc[i]]) for i in range(height)]
 
-    builder.position_at_end(loop)  # per k: one vector of B, `height` broadcasts of A, FMAs
-    k = builder.phi(_i64)
-    acc = [builder.phi(V) for _ in range(height)]
-    b = read(builder.bitcast(builder.gep(b0, [builder.mul(k, rsb)]), V.as_pointer()))
-    a_k = builder.gep(a0, [builder.mul(k, csa)])
-    a = [_broadcast(builder, V, builder.load(builder.gep(a_k, [offsets[i]]))) for i in range(height)]
-    new = [builder.call(fma, [a[i], b, acc[i]]) for i in range(height)]
-    k_next = builder.add(k, _const(1))
-    k.add_incoming(_const(0), entry)
-    k.add_incoming(k_next, loop)
-    for i in range(height):
-        acc[i].add_incoming(zero, entry)
-        acc[i].add_incoming(new[i], loop)
-    builder.cbranch(builder.icmp_signed("<", k_next, kc), loop, done)
-
-    builder.position_at_end(done)  # C (+)= the strip's first `rows` rows
-    totals = [builder.phi(V) for _ in range(height)]
-    for i, total in enumerate(totals):
-        total.add_incoming(zero, entry)
-        total.add_incoming(new[i], loop)
+    totals = _k_loop(builder, kc, 1, [zero] * height, fmas)  # C (+)= the strip's first `rows` rows
     for i, total in enumerate(totals):
         p = builder.bitcast(builder.gep(c0, [builder.mul(_const(i), rsc)]), V.as_pointer())
         with builder.if_then(builder.icmp_signed("<", _const(i), rows)):
