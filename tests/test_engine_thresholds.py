@@ -138,6 +138,8 @@ def product_at(draw, name, side, dtype):
         M, K, N = {"M": (edge, K, N), "K": (M, edge, N), "N": (M, K, edge)}[dim]
         assert M * K * N < E
         return M, K, N
+    if name in STRIPS:  # past the strips' other conditions (ENGINE_MIN_MACS too: its B must stay
+        return draw(strips_at(name, side, dtype))  # within DIRECT_B_MAX_ENTRIES, a quarter of L2)
     if dim == "MACS":  # M, N at least the micro-tile's; K brings M K N to just below or to size
         if side == "at" and exactly_at(size):  # powers of two: M K N = size exactly, where
             least_m, least_n = (MR, NR) if size < (1 << 24) else (512, 512)  # >= and > differ
@@ -148,8 +150,6 @@ def product_at(draw, name, side, dtype):
         N = draw(st.integers(NR, 2 * NR)) if size < (1 << 24) else draw(st.integers(600, 700))
         K = (size - 1) // (M * N) if side == "below" else math.ceil(size / (M * N))
         return M, K, N
-    if name in STRIPS:  # past the strips' other conditions
-        return draw(strips_at(name, side, dtype))
     if name in SMALL_ON_THE_ENGINE:  # small products a row short of 2 MR or not; or at 2 MR,
         inputs = t["small tile inputs"][0]  # K in whole tiles (or in one) or not
         whole = inputs * draw(st.integers(1, 3))

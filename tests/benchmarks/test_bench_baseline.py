@@ -69,12 +69,14 @@ def peak_asm(dtype):
 
 @pytest.mark.skipif(config.vector_bits() != 512, reason="the zmm check needs an AVX-512 CPU")
 def test_the_peak_loop_is_the_micro_kernels_fmas_on_registers(dtype):
-    """MR x NV FMAs of the plan's width in the loop, and no memory operand among them."""
+    """MR x NV FMAs of the plan's width in the loop (or a whole number of times that, where LLVM
+    unrolls it: 3 times on a Zen 4), and no memory operand among them."""
     p = config.PLANS[np.dtype(dtype)]
     suffix = "ps" if dtype == np.float32 else "pd"
     lines = peak_asm(dtype)
     fmas = [line for line in lines if line.startswith("vfmadd") and suffix in line.split()[0]]
-    assert len(fmas) == p.MR * p.NV
+    copies, rest = divmod(len(fmas), p.MR * p.NV)
+    assert 1 <= copies <= 8 and rest == 0, len(fmas)
     assert all("%zmm" in f and "(" not in f for f in fmas), fmas
 
 
