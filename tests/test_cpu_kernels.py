@@ -446,6 +446,15 @@ def test_one_row_products_are_shared_among_threads(n, k, m, dtype):
     dW = np.full((n, k), np.nan, dtype)
     products.dzat(dZ, A, dW, Vbuf, Cbuf)
     assert_close("dZ A^T, shared by columns", dW, exact(dZ, A.T), tol, dtype)
+    # over a small network's 1-D buffers (one thread): never shared out (wa_shared and
+    # dots_shared raise there), the same products on one thread
+    empty = np.zeros(0, dtype)
+    Z = np.full((n, m), 0.5, dtype)
+    products.wa(W, A, Z, empty, empty)
+    assert_close("W A + 0.5, over 1-D buffers", Z, exact(W, A) + 0.5, tol, dtype)
+    dW = np.full((n, k), np.nan, dtype)
+    products.dzat(dZ, A, dW, empty, empty)
+    assert_close("dZ A^T, over 1-D buffers", dW, exact(dZ, A.T), tol, dtype)
 
 
 def test_small_networks_get_buffers_without_the_engine(dtype):

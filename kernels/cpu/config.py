@@ -11,6 +11,10 @@ Every kernel in kernels/cpu is compiled with one of the two flag sets below:
     boundscheck  False: the Python wrappers validate shapes, dtypes and layout first
                  (reference/checks.py), so no index can be out of range.
     parallel     prange over the slabs of a product's output.
+    no_cfunc_wrapper  True: numba's C-callable wrapper of each function (for `cfunc` and
+                 first-class function values, neither used here) is not built, nor compiled
+                 to machine code: the first step compiles faster (docs/performance.md). The
+                 Python wrapper stays: every kernel can still be called from Python.
 
 The plan (`PLAN`) is derived from the machine the code runs on, read once at import (pure
 reads: LLVM's view of the CPU features, the OS's cache sizes); it is frozen into the compiled
@@ -32,7 +36,8 @@ import numpy as np
 
 FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 
-JIT = dict(fastmath=FASTMATH, cache=True, error_model="numpy", boundscheck=False, nogil=True)
+JIT = dict(fastmath=FASTMATH, cache=True, error_model="numpy", boundscheck=False, nogil=True,
+           no_cfunc_wrapper=True)
 JIT_PARALLEL = dict(JIT, parallel=True)
 # Helpers called from several kernels: compiled once per signature as functions of their own and
 # inlined by LLVM where they are called (forceinline: LLVM's alwaysinline), where numba's typed

@@ -13,6 +13,7 @@ is a small integer code (kernels/scalar.py); g, g' are scalar.py's forms over vm
 vectorisable exp and expm1 (kernels.cuda uses the same forms over the CUDA library's).
 """
 
+import numpy as np
 from numba import njit
 
 from kernels.cpu import vmath
@@ -23,10 +24,11 @@ from kernels.scalar import LINEAR, RELU, SIGMOID, TANH
 
 @njit(inline="always", **JIT)
 def _apply(Z, A, act, one):
+    code = np.int64(act)  # typed int64, not Literal[int](act): one g for every code (see below)
     n, m = Z.shape
     for i in range(n):
         for j in range(m):
-            A[i, j] = vmath.g(Z[i, j], act, one)
+            A[i, j] = vmath.g(Z[i, j], code, one)
 
 
 @njit(**JIT)
@@ -34,7 +36,9 @@ def activation(Z, A, act):
     """A = g(Z).  Z, A: (n, m).
 
     One loop per activation, each with act a constant: a loop that tests act for every entry
-    is not vectorised (the sigmoid and tanh branches call exp), even when act is ReLU.
+    is not vectorised (the sigmoid and tanh branches call exp), even when act is ReLU. The
+    constant reaches g as an int64 rather than as numba's literal type, so numba compiles g
+    once for all four codes (not once per code); LLVM still folds it once g is inlined.
     """
     one = Z.dtype.type(1)
     if act == RELU:
@@ -49,10 +53,11 @@ def activation(Z, A, act):
 
 @njit(inline="always", **JIT)
 def _apply_backward(dA, Z, dZ, act, one):
+    code = np.int64(act)  # as _apply's
     n, m = Z.shape
     for i in range(n):
         for j in range(m):
-            dZ[i, j] = dA[i, j] * vmath.g_prime(Z[i, j], act, one)
+            dZ[i, j] = dA[i, j] * vmath.g_prime(Z[i, j], code, one)
 
 
 @njit(**JIT)

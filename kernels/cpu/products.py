@@ -179,9 +179,14 @@ def _threads_of(Vbuf):
     return lambda Vbuf: 1
 
 
+ONE_THREAD = "a product shared out among threads needs 2-D buffers, one row per thread"
+
+
 def wa_shared(W, A, Z, Vbuf):
     """wa_inputs on threads_of(Vbuf) threads (wa_into where Vbuf's rows cannot hold Z's partial
-    sums); over 1-D buffers wa_into (nothing parallel is compiled)."""
+    sums). Over 1-D buffers (one thread) shared_out is False and this is never called: it
+    raises, and nothing parallel is compiled (nor a second copy of wa_into, which a call of it
+    here cost the first step's compile: docs/performance.md)."""
 
 
 @overload(wa_shared, inline="always")
@@ -193,18 +198,24 @@ def _wa_shared(W, A, Z, Vbuf):
             else:
                 wa_into(W, A, Z)
         return shared
-    return lambda W, A, Z, Vbuf: wa_into(W, A, Z)
+
+    def one_thread(W, A, Z, Vbuf):
+        raise AssertionError(ONE_THREAD)
+    return one_thread
 
 
 def dots_shared(dZ, A, dW, Vbuf):
-    """dots_columns on threads_of(Vbuf) threads; over 1-D buffers dots."""
+    """dots_columns on threads_of(Vbuf) threads; over 1-D buffers never called (as wa_shared)."""
 
 
 @overload(dots_shared, inline="always")
 def _dots_shared(dZ, A, dW, Vbuf):
     if Vbuf.ndim == 2:
         return lambda dZ, A, dW, Vbuf: dots_columns(dZ, A, dW, Vbuf.shape[0])
-    return lambda dZ, A, dW, Vbuf: dots(dZ, A, dW)
+
+    def one_thread(dZ, A, dW, Vbuf):
+        raise AssertionError(ONE_THREAD)
+    return one_thread
 
 
 def engine_product(A, B, C, accumulate, Vbuf, Cbuf, P):
@@ -323,7 +334,8 @@ def reaches_engine(dims, m, dtype):
     strips.fits counts as off the engine (given operands whose rows are not contiguous, it may run
     on gemm.direct over the empty buffers instead: slower, still right)."""
     P, itemsize = config.PLANS[np.dtype(dtype)], np.dtype(dtype).itemsize
-    return any((not small(M, K, N, P, dot) and (dot or not fits(M, K, N, itemsize, P)))
+    small_, fits_ = small.py_func, fits.py_func  # the same rules, in Python: nothing to compile
+    return any((not small_(M, K, N, P, dot) and (dot or not fits_(M, K, N, itemsize, P)))
                or M * K * N >= P.PARALLEL_MIN_MACS for dot, (M, K, N) in layer_products(dims, m))
 
 
