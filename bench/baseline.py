@@ -13,6 +13,12 @@ is the faster of them (bench/report.py). The environment of the tests and of CI 
 Workloads (bench/workloads.py): the square products in float32 and float64 and the three layer
 products of every benchmark network in float32, each timed as the fastest of as many calls as
 fit in about TARGET_SECONDS (at least MIN_ROUNDS) after one warm-up call.
+
+Server: the same child process kept open, timing one workload per request in a short burst, so
+that the benchmark can time the baselines between the engine's own rounds (bench/fixtures.py):
+on a shared machine (a virtual machine's two cores are not always two free cores) the speed of
+two threads changes from second to second, and a ratio is only fair between timings taken in
+the same seconds. docs/performance.md has it measured.
 """
 
 import argparse
@@ -31,6 +37,9 @@ PIN_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 TARGET_SECONDS = 0.3
 MIN_ROUNDS = 3
+BURST_SECONDS = 0.1  # one library's burst between the engine's rounds (Server)
+SETTLE_SECONDS = 0.25  # after a burst: OpenBLAS's idle workers spin ~0.1 s before they sleep
+REPLY = "baseline: "  # the server's reply lines start with this (a library may print too)
 LIBRARIES = ("openblas", "torch")
 
 GROUP_SQUARE = {"float32": "matmul: square float32", "float64": "matmul: square float64"}
@@ -112,10 +121,11 @@ def layer_products():
     return out
 
 
-def _fastest(call, target_seconds):
-    call()  # warm-up: first touch, thread start-up
+def _fastest(call, target_seconds, min_rounds=MIN_ROUNDS, warm_up=True):
+    if warm_up:
+        call()  # first touch, thread start-up
     best, spent, rounds = float("inf"), 0.0, 0
-    while rounds < MIN_ROUNDS or spent < target_seconds:
+    while rounds < min_rounds or spent < target_seconds:
         t0 = time.perf_counter()
         call()
         t = time.perf_counter() - t0
@@ -157,6 +167,60 @@ def run(threads, target_seconds=TARGET_SECONDS, select=None, environ=None, timeo
     return out
 
 
+class Server:
+    """The baselines timed on request in a child process without the pins (as run()):
+    `time(group, workload)` -> {library: GFLOP/s of its fastest call in a burst of about
+    BURST_SECONDS}; the reply comes once the child's BLAS threads are asleep again
+    (SETTLE_SECONDS), so that they do not spin on a core the caller's next timing needs."""
+
+    def __init__(self, threads, environ=None):
+        args = [sys.executable, "-m", "bench.baseline", "--serve", "--threads", str(threads)]
+        self.process = subprocess.Popen(args, env=unpinned_environment(threads, environ), cwd=ROOT,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def time(self, group, workload, seconds=BURST_SECONDS):
+        request = {"group": group, "workload": workload, "seconds": seconds}
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        for line in self.process.stdout:
+            if line.startswith(REPLY):
+                reply = json.loads(line[len(REPLY):])
+                if "error" in reply:
+                    raise KeyError(reply["error"])
+                return reply
+        raise RuntimeError(f"bench.baseline's server exited ({self.process.wait()}) on {request}")
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            self.process.wait(timeout=60)
+
+
+def serve(threads, lines=sys.stdin):
+    """The server's side: one JSON request per line, one reply line each (REPLY + JSON)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    makers = {(group, workload): make for group, workload, _, make in workloads()}
+    current = None  # (key, calls): only the last workload's operands are kept
+    for line in lines:
+        request = json.loads(line)
+        key = (request["group"], request["workload"])
+        if key not in makers:
+            print(REPLY + json.dumps({"error": f"no baseline workload {key}"}), flush=True)
+            continue
+        fresh = current is None or current[0] != key
+        if fresh:
+            A, B = makers[key]()
+            tA, tB = torch.from_numpy(A), torch.from_numpy(B)
+            calls = {"openblas": lambda A=A, B=B: A @ B, "torch": lambda tA=tA, tB=tB: torch.matmul(tA, tB)}
+            current = (key, calls, 2 * A.shape[0] * A.shape[1] * B.shape[1])
+        _, calls, flops = current
+        reply = {lib: flops / _fastest(calls[lib], request["seconds"], 1, fresh) / 1e9 for lib in LIBRARIES}
+        time.sleep(SETTLE_SECONDS)
+        print(REPLY + json.dumps(reply), flush=True)
+
+
 def describe(baseline):
     """One sentence for the report's header: the kernels that ran and the pin."""
     ob, here = baseline.get("openblas", {}), baseline.get("openblas_here", {})
@@ -185,7 +249,11 @@ def main(argv=None):
     parser.add_argument("--select", help="only groups whose name holds this text")
     parser.add_argument("--json", help="write the result here")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve:  # already in the unpinned environment (Server)
+        serve(args.threads)
+        return
     if args.child:  # already in the unpinned environment
         print(json.dumps(measure(args.threads, args.target, args.select)))
         return

@@ -10,7 +10,12 @@ Timing rules, the same for every path:
 - GFLOP/s and samples/s use the fastest round (the least disturbed by other processes), the
   median is saved beside it; both go into `benchmark.extra_info`, with the fraction of the
   measured peak of the path's device (machine.py: for the CPU the FMA peak of the workload's
-  dtype on the run's threads).
+  dtype on the run's threads);
+- the engine's matrix products (INTERLEAVED_PATHS, in the baselines' groups) have the BLAS
+  baselines timed between their rounds, BASELINE_BURSTS bursts spread over them and one after
+  (bench/baseline.py's Server: its own process, no pin): extra_info's `baseline_interleaved`
+  holds each library's fastest call over those bursts, and the report takes the engine's ratio
+  against them, timed in the same seconds as the engine.
 
 The saved machine description also holds the FMA peaks and, when the run timed matrix
 products, the BLAS baselines measured in a process of their own (bench/baseline.py).
@@ -30,6 +35,8 @@ from bench import baseline, machine
 
 TARGET_SECONDS = float(os.environ.get("BENCH_TARGET_S") or 1.0)
 MIN_ROUNDS, MAX_ROUNDS = 5, 1000
+INTERLEAVED_PATHS = ("cpu",)
+BASELINE_BURSTS = 4
 CI_MAX_FLOPS = 2 * 1024**3  # a 1024 x 1024 x 1024 product: well under a second on any path here
 
 
@@ -72,9 +79,10 @@ def thread_counts():
 class Bench:
     """Check once, then time: `bench(run, check, path=..., workload=..., flops=...)`."""
 
-    def __init__(self, benchmark, thread_counts):
+    def __init__(self, benchmark, thread_counts, baseline_server):
         self.benchmark = benchmark
         self.thread_counts = thread_counts
+        self.baseline_server = baseline_server
 
     def skip_if_too_big_for_ci(self, flops):
         if self.benchmark.disabled and flops > CI_MAX_FLOPS:
@@ -98,7 +106,23 @@ class Bench:
         seconds = _probe_seconds(run)
         rounds = MAX_ROUNDS if seconds <= 0 else math.ceil(TARGET_SECONDS / seconds)
         rounds = max(MIN_ROUNDS, min(MAX_ROUNDS, rounds))
-        benchmark.pedantic(run, rounds=rounds, warmup_rounds=1, iterations=1)
+        interleaved = {}
+        setup = None
+        if path.name in INTERLEAVED_PATHS and group in baseline.GROUPS:
+            server, every, done = self.baseline_server(), -(-rounds // BASELINE_BURSTS), [-1]
+
+            def burst():
+                for lib, gflops in server.time(group, workload).items():
+                    interleaved[lib] = max(interleaved.get(lib, 0.0), gflops)
+
+            def setup():  # before each round: a burst before the warm-up, then every `every` rounds
+                if done[0] < 0 or (done[0] > 0 and done[0] % every == 0):
+                    burst()
+                done[0] += 1
+
+        benchmark.pedantic(run, setup=setup, rounds=rounds, warmup_rounds=1, iterations=1)
+        if interleaved:
+            burst()  # and one after the last round
         stats = benchmark.stats.stats
         peak = machine.cpu_peak_gflops(dtype) if path.device == "cpu" else machine.gpu_peak_gflops()
         gflops = flops / stats.min / 1e9
@@ -115,6 +139,8 @@ class Bench:
             "threads": self.thread_counts,
             **details,
         }
+        if interleaved:
+            info["baseline_interleaved"] = interleaved
         if samples is not None:
             info["samples"] = samples
             info["samples_per_second"] = samples / stats.min
@@ -134,7 +160,22 @@ def _probe_seconds(run, probes=3, long_call=0.2):
     return best
 
 
+@pytest.fixture(scope="session")
+def baseline_server():
+    """bench/baseline.py's Server on the run's threads, started on first use."""
+    started = []
+
+    def get():
+        if not started:
+            started.append(baseline.Server(machine.BENCH_THREADS))
+        return started[0]
+
+    yield get
+    for server in started:
+        server.close()
+
+
 @pytest.fixture
-def bench(benchmark, thread_counts):
+def bench(benchmark, thread_counts, baseline_server):
     """Requested after `benchmark`, so an ordinary (--benchmark-skip) run skips before any set-up."""
-    return Bench(benchmark, thread_counts)
+    return Bench(benchmark, thread_counts, baseline_server)

@@ -47,6 +47,22 @@ def test_the_baseline_runs_without_a_pin_and_says_there_was_one():
     assert len(rows) == 34 and all(g > 0 for libs in rows.values() for g in libs.values())
 
 
+def test_the_server_times_a_workload_on_request():
+    environ = dict(os.environ, **HASWELL, PYTHONPATH=str(baseline.ROOT))
+    server = baseline.Server(1, environ)
+    try:
+        for _ in range(2):  # the first request warms up, the second reuses the operands
+            reply = server.time(baseline.GROUP_LAYERS, "W A [30,16,8,1] m=569 l=2", seconds=0.0)
+            assert set(reply) == set(baseline.LIBRARIES) and all(g > 0 for g in reply.values())
+        with pytest.raises(KeyError, match="no baseline workload"):
+            server.time(baseline.GROUP_LAYERS, "W A no such net l=1", seconds=0.0)
+        assert server.process.poll() is None  # still serving
+    finally:
+        server.close()
+    assert server.process.returncode == 0
+    assert server.process.args[-3:] == ["--serve", "--threads", "1"]
+
+
 def test_the_baseline_times_the_benchmarks_operands():
     """The same products as test_bench_products.py's reference row (W @ A, dZ @ A.T, W.T @ dZ)."""
     names = [w for w, _ in baseline.layer_products()]
