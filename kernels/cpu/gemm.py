@@ -427,13 +427,17 @@ def _pack_b_shared(B, pc, kc, jc, nc, Bp, NR, threads):
 
 @njit(**JIT_PARALLEL)
 def _row_blocks_shared(A, B, C, accumulate, Cbuf, pc, kc, Bp, jc, nc, P):
-    """Every thread: the 3rd loop over its own rows of C (whole micro-panels) with the shared
-    packed panel of B and its own row of Cbuf for the packed blocks of A."""
+    """Every thread: the 3rd loop over its own rows of C with the shared packed panel of B and
+    its own row of Cbuf for the packed blocks of A. The whole micro-panels of rows are shared out
+    evenly, one more to each of the first threads where they do not divide; the last, narrower
+    panel (M % MR rows: an edge micro-kernel of fewer rows, cheaper) goes to the last thread."""
     M = C.shape[0]
     S = Cbuf.shape[0]
-    per = ((M + P.MR - 1) // P.MR + S - 1) // S * P.MR
+    base, extra = divmod(M // P.MR, S)
     for s in prange(S):
-        i0, i1 = min(M, s * per), min(M, (s + 1) * per)
+        t = np.int64(s)  # a prange index may be unsigned: int64 arithmetic below
+        i0 = (t * base + min(t, extra)) * P.MR
+        i1 = M if t == S - 1 else ((t + 1) * base + min(t + 1, extra)) * P.MR
         if i0 < i1:
             _row_blocks(A, C, accumulate, Cbuf[s], i0, i1, pc, kc, B, Bp, nonliteral(False), jc, nc,
                         nonliteral(True), P)
