@@ -133,6 +133,15 @@ def _fastest(call, target_seconds, min_rounds=MIN_ROUNDS, warm_up=True):
     return best
 
 
+def _library_calls(A, B):
+    """({library: a call of its product A B}, the product's FLOPs)."""
+    import torch
+
+    tA, tB = torch.from_numpy(A), torch.from_numpy(B)
+    calls = {"openblas": lambda: A @ B, "torch": lambda: torch.matmul(tA, tB)}
+    return calls, 2 * A.shape[0] * A.shape[1] * B.shape[1]
+
+
 def measure(threads, target_seconds=TARGET_SECONDS, select=None):
     """In this process: {group: {workload: {library: GFLOP/s}}} and the libraries' details."""
     import torch
@@ -142,10 +151,7 @@ def measure(threads, target_seconds=TARGET_SECONDS, select=None):
     for group, workload, _, make in workloads():
         if select and select not in group:
             continue
-        A, B = make()
-        flops = 2 * A.shape[0] * A.shape[1] * B.shape[1]
-        tA, tB = torch.from_numpy(A), torch.from_numpy(B)
-        calls = {"openblas": lambda A=A, B=B: A @ B, "torch": lambda tA=tA, tB=tB: torch.matmul(tA, tB)}
+        calls, flops = _library_calls(*make())
         results.setdefault(group, {})[workload] = {
             lib: flops / _fastest(calls[lib], target_seconds) / 1e9 for lib in LIBRARIES}
     return {"openblas": openblas_info(), "torch": torch_info(), "results": results}
@@ -202,7 +208,7 @@ def serve(threads, lines=sys.stdin):
 
     torch.set_num_threads(threads)
     makers = {(group, workload): make for group, workload, _, make in workloads()}
-    current = None  # (key, calls): only the last workload's operands are kept
+    current = None  # (key, calls, flops): only the last workload's operands are kept
     for line in lines:
         request = json.loads(line)
         key = (request["group"], request["workload"])
@@ -211,12 +217,10 @@ def serve(threads, lines=sys.stdin):
             continue
         fresh = current is None or current[0] != key
         if fresh:
-            A, B = makers[key]()
-            tA, tB = torch.from_numpy(A), torch.from_numpy(B)
-            calls = {"openblas": lambda A=A, B=B: A @ B, "torch": lambda tA=tA, tB=tB: torch.matmul(tA, tB)}
-            current = (key, calls, 2 * A.shape[0] * A.shape[1] * B.shape[1])
+            current = (key, *_library_calls(*makers[key]()))
         _, calls, flops = current
-        reply = {lib: flops / _fastest(calls[lib], request["seconds"], 1, fresh) / 1e9 for lib in LIBRARIES}
+        reply = {lib: flops / _fastest(calls[lib], request["seconds"], min_rounds=1, warm_up=fresh) / 1e9
+                 for lib in LIBRARIES}
         time.sleep(SETTLE_SECONDS)
         print(REPLY + json.dumps(reply), flush=True)
 
