@@ -40,8 +40,9 @@ def engine_thresholds(dtype):
                               (W A, W^T dZ), tiles of dots.COLUMNS = 4 dot products (dZ A^T)
         strips.fits           W A and W^T dZ below the engine's size (fewer rows than MR or
                               multiply-adds than ENGINE_MIN_MACS) on strips instead of the
-                              small tiles or the engine: from MIN_ROWS rows, K past 2, K N
-                              within DIRECT_B_MAX_ENTRIES, rows not one L1 way (L1_WAY) apart
+                              small tiles or the engine: from MIN_ROWS rows, K past 1 (W A on
+                              fewer rows than MR; W^T dZ from K = 1), K N within
+                              DIRECT_B_MAX_ENTRIES, rows not one L1 way (L1_WAY) apart
     """
     P = config.PLANS[np.dtype(dtype)]
     tile_rows, tile_inputs = 4, products.TILE_INPUTS
@@ -67,7 +68,7 @@ def engine_thresholds(dtype):
         "small dot columns": (dots.COLUMNS, "N"),
         "strips: fewest rows": (strips.MIN_ROWS, "M"),
         "strips: ENGINE_MIN_MACS": (P.ENGINE_MIN_MACS, "MACS"),
-        "strips: K past 2": (3, "K"),
+        "strips: W A's K past 1": (2, "K"),
         "strips: B within DIRECT_B_MAX_ENTRIES": (P.DIRECT_B_MAX_ENTRIES, "KN"),
         "strips: rows one L1 way apart": (P.L1_WAY // np.dtype(dtype).itemsize, "N"),
     }
@@ -102,7 +103,7 @@ SMALL_ON_THE_ENGINE = ("dot rows below ENGINE_MIN_MACS", "tile rows below ENGINE
 # below the engine's size, strips for W A and W^T dZ (strips.fits): the sizes at which they start
 # and stop; "below" is the side on which the size is one short (or, for the L1 way, one off), or
 # within ENGINE_MIN_MACS or DIRECT_B_MAX_ENTRIES
-STRIPS = ("strips: fewest rows", "strips: ENGINE_MIN_MACS", "strips: K past 2",
+STRIPS = ("strips: fewest rows", "strips: ENGINE_MIN_MACS", "strips: W A's K past 1",
           "strips: B within DIRECT_B_MAX_ENTRIES", "strips: rows one L1 way apart")
 # the product each small-tile edge belongs to
 SMALL_KINDS = {"small tile rows": ("W A", "dZ A^T", "W^T dZ"), "small tile inputs": ("W A", "W^T dZ"),
@@ -111,7 +112,8 @@ SMALL_KINDS = {"small tile rows": ("W A", "dZ A^T", "W^T dZ"), "small tile input
                "tile inputs left over at 2 MR rows": ("W A", "W^T dZ"),
                "one tile of inputs at 2 MR rows": ("W A", "W^T dZ"),
                "small dot columns": ("dZ A^T",),
-               **{name: ("W A", "W^T dZ") for name in STRIPS}}
+               **{name: ("W A", "W^T dZ") for name in STRIPS},
+               "strips: W A's K past 1": ("W A",)}
 KINDS = ("W A", "dZ A^T", "W^T dZ")
 
 
@@ -191,11 +193,11 @@ def strips_at(draw, name, side, dtype):
     MR, LANES = t["MR"][0], config.PLANS[np.dtype(dtype)].LANES
     fewest, way = t["strips: fewest rows"][0], t["strips: rows one L1 way apart"][0]
     M = draw(st.integers(fewest, 4 * MR))
-    K, N = draw(st.integers(3, 30)), draw(st.integers(1, 3 * LANES))
+    K, N = draw(st.integers(2, 30)), draw(st.integers(1, 3 * LANES))
     if name == "strips: fewest rows":
         M = size - 1 if side == "below" else size
-    elif name == "strips: K past 2":
-        K = size - 1 if side == "below" else size
+    elif name == "strips: W A's K past 1":  # on fewer rows than MR (from MR rows at any K)
+        M, K = draw(st.integers(fewest, MR - 1)), size - 1 if side == "below" else size
     elif name == "strips: ENGINE_MIN_MACS":  # M K N one column short of it, or exactly it
         K, N = 16, 256 - (side == "below")
         M = size // (K * 256)
@@ -204,7 +206,7 @@ def strips_at(draw, name, side, dtype):
         M = draw(st.integers(fewest, min(7, MR - 1)))  # than threads would take
         if name == "strips: rows one L1 way apart":
             N = way + draw(st.sampled_from([-1, 1])) if side == "below" else way
-            K = draw(st.integers(3, t["strips: B within DIRECT_B_MAX_ENTRIES"][0] // N))
+            K = draw(st.integers(2, t["strips: B within DIRECT_B_MAX_ENTRIES"][0] // N))
         else:
             N = draw(st.integers(300, way - 1))
             K = size // N + (0 if side == "below" else 1)
@@ -281,11 +283,13 @@ def test_the_drawn_product_lands_on_its_side(name, side, dtype):
                 assert value == (size - 1 if side == "below" else size), shape
             way = t["strips: rows one L1 way apart"][0]
             direct = t["strips: B within DIRECT_B_MAX_ENTRIES"][0]
-            others = {"M": M >= t["strips: fewest rows"][0], "K": K >= 3, "KN": K * N <= direct,
+            others = {"M": M >= t["strips: fewest rows"][0], "K": K >= 2, "KN": K * N <= direct,
                       "N": N % way != 0, "MACS": M < t["MR"][0] or M * K * N < t["ENGINE_MIN_MACS"][0]}
             others.pop(dim)
             assert all(others.values()), (shape, others)
             assert M >= t["MR"][0] or M * K * N < t["PARALLEL_MIN_MACS"][0], shape
+            if name == "strips: W A's K past 1":
+                assert M < t["MR"][0], shape
             return
         if name in SMALL:
             assert (value % size != 0) == (side == "below")

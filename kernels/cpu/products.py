@@ -258,11 +258,11 @@ def shared_out(M, K, N, P, S):
 
 
 @njit(inline="always", **JIT)
-def on_strips(A, B, C, P):
-    """Whether C = A B runs on strips: its sizes fit (strips.fits), and B's and C's rows are
+def on_strips(A, B, C, accumulate, P):
+    """Whether C (+)= A B runs on strips: its sizes fit (strips.fits), and B's and C's rows are
     contiguous (strips reads them as vectors)."""
     M, K, N = A.shape[0], A.shape[1], B.shape[1]
-    return (fits(M, K, N, C.itemsize, P) and B.strides[1] == B.itemsize
+    return (fits(M, K, N, accumulate, C.itemsize, P) and B.strides[1] == B.itemsize
             and C.strides[1] == C.itemsize)
 
 
@@ -273,7 +273,7 @@ def wa(W, A, Z, Vbuf, Cbuf):
     M, K, N = W.shape[0], W.shape[1], A.shape[1]
     if shared_out(M, K, N, P, threads_of(Vbuf)):
         wa_shared(W, A, Z, Vbuf)
-    elif on_strips(W, A, Z, P):
+    elif on_strips(W, A, Z, True, P):
         strips(W, A, Z, True)
     elif not small(M, K, N, P, False):
         engine_product(any_layout(W), any_layout(A), Z, True, Vbuf, Cbuf, P)
@@ -306,7 +306,7 @@ def dzat(dZ, A, dW, Vbuf, Cbuf):
 def wtdz(W, dZ, dA, Vbuf, Cbuf):
     """dA = W^T dZ.    W: (n, k), dZ: (n, m), dA: (k, m)."""
     P = plan(dA)
-    if on_strips(W.T, dZ, dA, P):
+    if on_strips(W.T, dZ, dA, False, P):
         strips(W.T, dZ, dA, False)
     elif not small(W.shape[1], W.shape[0], dZ.shape[1], P, False):
         engine_product(any_layout(W.T), any_layout(dZ), dA, False, Vbuf, Cbuf, P)
@@ -315,12 +315,12 @@ def wtdz(W, dZ, dA, Vbuf, Cbuf):
 
 
 def layer_products(dims, m):
-    """(dot, (M, K, N)) of every product of a network of widths dims on m samples: W A, dZ A^T
-    (dot) and W^T dZ of each layer."""
+    """(kind, (M, K, N)) of every product of a network of widths dims on m samples: "W A",
+    "dZ A^T" and "W^T dZ" of each layer."""
     out = []
     for l in range(1, len(dims)):
         n, k = dims[l], dims[l - 1]
-        out += [(False, (n, k, m)), (True, (n, m, k))] + ([(False, (k, n, m))] if l > 1 else [])
+        out += [("W A", (n, k, m)), ("dZ A^T", (n, m, k))] + ([("W^T dZ", (k, n, m))] if l > 1 else [])
     return out
 
 
@@ -335,8 +335,14 @@ def reaches_engine(dims, m, dtype):
     on gemm.direct over the empty buffers instead: slower, still right)."""
     P, itemsize = config.PLANS[np.dtype(dtype)], np.dtype(dtype).itemsize
     small_, fits_ = small.py_func, fits.py_func  # the same rules, in Python: nothing to compile
-    return any((not small_(M, K, N, P, dot) and (dot or not fits_(M, K, N, itemsize, P)))
-               or M * K * N >= P.PARALLEL_MIN_MACS for dot, (M, K, N) in layer_products(dims, m))
+
+    def engine(kind, M, K, N):
+        if kind == "dZ A^T":
+            return not small_(M, K, N, P, True)
+        return not small_(M, K, N, P, False) and not fits_(M, K, N, kind == "W A", itemsize, P)
+
+    return any(engine(kind, M, K, N) or M * K * N >= P.PARALLEL_MIN_MACS
+               for kind, (M, K, N) in layer_products(dims, m))
 
 
 def network_buffers(dims, m, dtype):

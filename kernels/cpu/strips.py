@@ -4,7 +4,7 @@ holds all of its sums while k runs over all of K.
 
     strips(A, B, C, accumulate)    C (M, N) (+)= A (M, K) B (K, N) by strips, B's rows read in
                                    place, nothing packed
-    fits(M, K, N, itemsize, P)     where products.py uses them (instead of the engine or its
+    fits(M, K, N, accumulate, itemsize, P)    where products.py uses them (instead of the engine or its
                                    4 x 8 tiles)
 
 Per k a strip loads one vector of B's row k, broadcasts `rows` entries of A's column k and
@@ -181,11 +181,13 @@ def strips(typingctx, A, B, C, accumulate):
 
 
 @njit(inline="always", **JIT)
-def fits(M, K, N, itemsize, P):
-    """Whether C (M, N) = A (M, K) B (K, N) runs on strips: below the engine's size (fewer rows
-    than MR, or fewer multiply-adds than ENGINE_MIN_MACS), from MIN_ROWS rows, K past 2 (at
-    K = 2 the small tiles were as fast), B within a quarter of L2 (its rows are read down k for
-    every vector of columns), and rows of B and C not a whole number of L1 ways apart (they
-    would all fall in one set of L1)."""
-    return ((M < P.MR or M * K * N < P.ENGINE_MIN_MACS) and M >= MIN_ROWS and K > 2
+def fits(M, K, N, accumulate, itemsize, P):
+    """Whether C (M, N) (+)= A (M, K) B (K, N) runs on strips: below the engine's size (fewer
+    rows than MR, or fewer multiply-adds than ENGINE_MIN_MACS), from MIN_ROWS rows, K past 1 or
+    C overwritten or MR rows or more (C += one input's products on fewer rows: the small tiles'
+    single pass over C was faster), B within a quarter of L2 (its rows are read down k for every
+    vector of columns), and rows of B and C not a whole number of L1 ways apart (they would all
+    fall in one set of L1)."""
+    return ((M < P.MR or M * K * N < P.ENGINE_MIN_MACS) and M >= MIN_ROWS
+            and (K > 1 or not accumulate or M >= P.MR)
             and K * N <= P.DIRECT_B_MAX_ENTRIES and (N * itemsize) % P.L1_WAY != 0)
