@@ -409,6 +409,33 @@ def test_a_batch_of_any_layout_steps_on_the_one_compiled_step(which, layout):
     assert layouts == {("C", "C")}, f"train_step_on compiled for X, Y layouts {layouts}"
 
 
+@pytest.mark.parametrize("which", ["X", "Y"])
+def test_a_misaligned_batch_takes_the_checked_path(monkeypatch, which):
+    """The fast path calls the step's machine code without numba's dispatcher, so it takes only
+    batches of the types that code was compiled for: a C-contiguous batch whose entries are not
+    on their natural alignment (a buffer read at an odd offset) goes through the checks, which
+    hand the kernel an aligned copy (numba compiles train_step_on for aligned X and Y only)."""
+    parameters, X, Y = problem()
+    expected = {k: v.copy() for k, v in parameters.items()}
+    step.train_step(parameters, X, Y, 0.1)  # prepared: the next call of this shape is fast
+    reference.train_step(expected, X, Y, 0.1)
+    a = {"X": X, "Y": Y}[which]
+    buffer = bytearray(a.nbytes + 4)
+    misaligned = np.frombuffer(buffer, a.dtype, a.size, offset=4).reshape(a.shape)
+    misaligned[...] = a
+    assert misaligned.flags.c_contiguous and not misaligned.flags.aligned
+    batch = {"X": X, "Y": Y, which: misaligned}
+    costs = [reference.train_step(expected, X, Y, 0.1) for _ in range(2)]
+    calls = count_checks(monkeypatch)
+    for cost in costs:
+        assert step.train_step(parameters, batch["X"], batch["Y"], 0.1) == pytest.approx(cost, rel=1e-12)
+    assert len(calls) == 2, "a misaligned batch took the fast path"
+    for key in expected:
+        assert_close(key, parameters[key], expected[key], TOLERANCES[np.dtype(np.float64)][0])
+    aligned = {(s[3].aligned, s[4].aligned) for s in step.train_step_on.signatures}
+    assert aligned == {(True, True)}, f"train_step_on compiled for X, Y alignments {aligned}"
+
+
 def test_a_checked_call_keeps_the_step_prepared_for_the_same_arrays():
     """A call that takes the checked path (here an int learning rate) with the arrays the step
     was prepared for reuses that PreparedStep (holds()); only other arrays prepare a new one."""

@@ -159,15 +159,17 @@ class PreparedStep:
     X's shape (one per PreparedStep: two threads training two networks never share one): the
     arrays by kind (`arrays`), the packing buffers and the table the kernel reads them through.
     accepts() is the whole fast-path test: the parameters dict holds the very same arrays and
-    nothing else, X and Y are C-contiguous arrays of the prepared shapes and dtype, and the
-    learning rate is a float (or np.float64); the kernel checks the rest (the values finite, labels in
-    [0, 1], learning rate > 0). A parameter reshaped or retyped in place (a.shape = ...) is not
+    nothing else, X and Y are C-contiguous, aligned arrays of the prepared shapes and dtype, and
+    the learning rate is a float (or np.float64); the kernel checks the rest (the values finite,
+    labels in [0, 1], learning rate > 0). The fast path calls the step's machine code directly
+    (`call`, see compiled()): these are what that code reads X and Y as (writeable or not: the
+    step never writes them). A parameter reshaped or retyped in place (a.shape = ...) is not
     noticed: replace it instead. Parameters that are not C-contiguous are stepped on contiguous
     copies, copied in and out around each call; such a step is used by the checked path only.
     """
 
     __slots__ = ("pairs", "shapes", "dtype", "copies", "size", "Y_shape", "arrays", "Vbuf", "Cbuf",
-                 "table")
+                 "table", "call")
 
     def __init__(self, parameters, L, X_shape, dtype, hidden, output, cost):
         names = [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"]
@@ -195,6 +197,7 @@ class PreparedStep:
         codes = ACTIVATION_CODES[hidden], ACTIVATION_CODES[output], COST_CODES[cost]
         self.Vbuf, self.Cbuf = products.network_buffers(dims, m, dtype)
         self.table = table_of(L, codes, [self.arrays[k] for k in KINDS])
+        self.call = train_step_on  # after the first run, its machine code (run)
 
     def holds(self, parameters):
         """parameters holds the arrays this step was prepared with, of the same shapes."""
@@ -203,13 +206,17 @@ class PreparedStep:
 
     def accepts(self, parameters, X, Y, learning_rate):
         """This call may skip the checks (see above)."""
+        x, y = X.flags, Y.flags
         if (len(parameters) != self.size or Y.shape != self.Y_shape or X.dtype is not self.dtype
-                or Y.dtype is not self.dtype or not X.flags.c_contiguous
-                or not Y.flags.c_contiguous or type(learning_rate) not in _FLOAT_TYPES):
+                or Y.dtype is not self.dtype or not (x.c_contiguous and x.aligned)
+                or not (y.c_contiguous and y.aligned) or type(learning_rate) not in _FLOAT_TYPES):
             return False
-        for key, a in self.pairs:
-            if parameters.get(key) is not a:  # .get: the dict may have lost the key since
-                return False
+        try:
+            for key, a in self.pairs:
+                if parameters[key] is not a:
+                    return False
+        except KeyError:  # the dict may have lost the key since
+            return False
         return True
 
     def run(self, X, Y, learning_rate):
@@ -217,10 +224,21 @@ class PreparedStep:
         for a, w in self.copies:
             w[...] = a
         J, status = train_step_on(self.table, self.Vbuf, self.Cbuf, X, Y, learning_rate)
+        if self.call is train_step_on:
+            self.call = compiled(train_step_on, self.table, self.Vbuf, self.Cbuf, X, Y, learning_rate)
         if status == OK:
             for a, w in self.copies:
                 a[...] = w
         return J, status
+
+
+def compiled(dispatcher, *args):
+    """What the dispatcher ran for args: its machine code, called without the dispatcher's
+    typing of every argument (docs/performance.md has the cost measured), or the dispatcher
+    where it ran code compiled for other types. Only for arguments of the very types of args:
+    the code reads each array's memory as that type, with no check (accepts() makes sure)."""
+    code = dispatcher.overloads.get(tuple(map(dispatcher.typeof_pyval, args)))
+    return dispatcher if code is None else code.entry_point
 
 
 # The prepared steps: (id(parameters), X's shape, options) -> PreparedStep, so a training loop
@@ -239,7 +257,7 @@ def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
         key = (id(parameters), X.shape, hidden, output, cost)
         step = _PREPARED.get(key)
         if step is not None and step.accepts(parameters, X, Y, learning_rate):
-            J, status = train_step_on(step.table, step.Vbuf, step.Cbuf, X, Y, learning_rate)
+            J, status = step.call(step.table, step.Vbuf, step.Cbuf, X, Y, learning_rate)
             if status == OK:
                 return J
             # A NaN/inf, a label outside [0, 1] or a learning rate <= 0: nothing was written;
@@ -247,8 +265,8 @@ def train_step(parameters, X, Y, learning_rate, hidden="relu", output="sigmoid",
 
     L = checks.check_step(parameters, X, Y, learning_rate, hidden, output, cost)
     config.ready()
-    X = np.ascontiguousarray(X)
-    Y = np.ascontiguousarray(Y.astype(X.dtype, copy=False))
+    X = np.require(X, requirements="CA")  # C-contiguous and aligned: the types the step compiles for
+    Y = np.require(Y, X.dtype, requirements="CA")
     key = (id(parameters), X.shape, hidden, output, cost)
     step = _PREPARED.get(key)
     if step is None or not step.holds(parameters):
