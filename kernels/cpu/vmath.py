@@ -9,7 +9,8 @@ library's. Each has a float32 and a float64 version, picked by the argument's ty
                2^n added to the exponent bits (subnormal results: via 2^-64, rounded once)
     expm1(x)   |x| < 1 (float64: 1/2): its Taylor polynomial (no cancellation); else exp(x) - 1
     log(x)     x = 2^e f, f in [sqrt(1/2), sqrt(2)); log f = 2 atanh(s), s = (f-1)/(f+1)
-    log1p(x)   1 + x in [sqrt(1/2), sqrt(2)): log's series on x itself; else log(1 + x)
+    log1p(x)   1 + x in [sqrt(1/2), sqrt(2)): log's series on x itself; else on log's reduction
+               of 1 + x (one series either way)
 
 Inputs past the range saturate as the C library's do (0, inf, -inf), NaN stays NaN. Accuracy,
 measured against NumPy over the whole range, is pinned in tests/test_vmath.py (ULP bounds) and
@@ -194,17 +195,30 @@ def _log_impl(bits32):
 
 def _log1p_impl(bits32):
     F = float32 if bits32 else float64
-    c_one, c_zero = F(1.0), F(0.0)
+    mant, bias = (23, 127) if bits32 else (52, 1023)
+    c_one, c_two, c_zero, c_inf = F(1.0), F(2.0), F(0.0), F(math.inf)
     c_lo, c_hi = F(SQRT_HALF - 1.0), F(2 * SQRT_HALF - 1.0)
+    c_sqrt2 = F(2 * SQRT_HALF)
+    mask = (1 << mant) - 1
     parts = _log_parts(bits32)
-    log_ = njit(**INLINE)(_log_impl(bits32))
 
     def impl(x):
-        """log(1 + x): near 0 the series in x itself (1 + x is never rounded), else log(1 + x),
-        where the rounding of 1 + x is small next to the result."""
-        near = parts(x, c_zero)
-        far = log_(c_one + x)
-        return near if (x > c_lo) & (x < c_hi) else far
+        """log(1 + x): near 0 the series in x itself (1 + x is never rounded), else log's
+        reduction of 1 + x, where the rounding of 1 + x is small next to the result. One
+        reduction and one series (picked, then evaluated: not both evaluated and one picked).
+        1 + x is never subnormal (for x > -1 it is at least ulp(1) / 2)."""
+        y = c_one + x
+        b = _float_bits(y)
+        e = ((b >> mant) & (2 * bias + 1)) - bias
+        f = _bits_float((b & mask) | (bias << mant), c_one)  # in [1, 2)
+        big = f > c_sqrt2
+        f = f / c_two if big else f  # now in [sqrt(1/2), sqrt(2))
+        e = e + 1 if big else e
+        near = (x > c_lo) & (x < c_hi)
+        out = parts(x if near else f - c_one, c_zero if near else F(e))  # f - 1 is exact
+        out = out if y < c_inf else y  # inf and nan stay
+        out = -c_inf if y == c_zero else out
+        return out if y >= c_zero else (y - y) / (y - y)  # nan for x < -1
 
     return impl
 
