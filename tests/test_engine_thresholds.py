@@ -74,15 +74,17 @@ def engine_thresholds(dtype):
     }
 
 
-def takes_the_engine(M, K, N, dtype, kind):
+def takes_the_engine(M, K, N, dtype, kind, threads):
     """Whether kernels.cpu runs C (M, N) = A (M, K) B (K, N), a product of `kind`, on the engine
     (else its small tiles), and on a second thread too: the rule of products.small and
-    gemm.product, from the sizes above.
-    (A small product with fewer rows than MR and at least PARALLEL_MIN_MACS multiply-adds
-    is shared among threads, products.shared_out, beside the engine; the products
-    drawn here stay below PARALLEL_MIN_MACS when they have fewer rows than MR.)"""
+    gemm.product, from the sizes above. A W A with fewer rows than MR and at least
+    PARALLEL_MIN_MACS multiply-adds is shared among the threads instead (products.shared_out:
+    wa_inputs, each thread summing into its own row of Vbuf; dZ A^T's dots_columns use no
+    buffer), which the buffers show as the engine on every thread."""
     t = engine_thresholds(dtype)
     macs, MR, NR = M * K * N, t["MR"][0], t["NR"][0]
+    if kind == "W A" and threads > 1 and M < MR and macs >= t["PARALLEL_MIN_MACS"][0]:
+        return True, True
     if K < t["K past rank one"][0]:  # gemm.rank_one, or the small tiles: no buffers either way
         return False, False
     inputs = t["small tile inputs"][0]
@@ -142,6 +144,15 @@ def product_at(draw, name, side, dtype):
         return M, K, N
     if name in STRIPS:  # past the strips' other conditions (ENGINE_MIN_MACS too: its B must stay
         return draw(strips_at(name, side, dtype))  # within DIRECT_B_MAX_ENTRIES, a quarter of L2)
+    if dim == "MACS" and side == "below" and size <= E:  # a threshold at or below the engine's
+        # (PARALLEL_MIN_MACS = ENGINE_MIN_MACS): one on the engine all the same, 2 MR rows or
+        # more and K leaving inputs over past one tile (every kind takes the engine there)
+        inputs = t["small tile inputs"][0]
+        M, N = draw(st.integers(2 * MR, 3 * MR)), draw(st.integers(NR, 2 * NR))
+        K = (size - 1) // (M * N)
+        K -= K % inputs == 0
+        assert K > inputs and K % inputs, (M, K, N)
+        return M, K, N
     if dim == "MACS":  # M, N at least the micro-tile's; K brings M K N to just below or to size
         if side == "at" and exactly_at(size):  # powers of two: M K N = size exactly, where
             least_m, least_n = (MR, NR) if size < (1 << 24) else (512, 512)  # >= and > differ
@@ -316,8 +327,10 @@ def test_the_drawn_product_lands_on_its_side(name, side, dtype):
                 assert M * K * N >= t["PACK_A_MIN_MACS"][0]
         else:
             assert value == (size if side == "below" else size + 1)
+        inputs = t["small tile inputs"][0]  # below ENGINE_MIN_MACS, the engine from 2 MR rows
+        engine_below = M >= t["tile rows below ENGINE_MIN_MACS"][0] and K > inputs and K % inputs
         others = {"M": M >= t["MR"][0], "N": N >= t["NR"][0],
-                  "MACS": M * K * N >= t["ENGINE_MIN_MACS"][0]}
+                  "MACS": M * K * N >= t["ENGINE_MIN_MACS"][0] or engine_below}
         others.pop({"MR": "M", "NR": "N", "ENGINE_MIN_MACS": "MACS"}.get(name), None)
         assert all(others.values()), (shape, others)
 
@@ -363,7 +376,7 @@ def test_each_product_takes_the_branch_its_size_names(name, side, dtype):
         Vbuf, Cbuf = gemm.buffers([shape], dtype, slabs=max(threads, 1))
         Vbuf[...], Cbuf[...] = np.nan, np.nan
         call(Vbuf, Cbuf)
-        engine, parallel = takes_the_engine(*shape, dtype, kind)
+        engine, parallel = takes_the_engine(*shape, dtype, kind, threads)
 
         def used(s):
             return not (np.isnan(Vbuf[s]).all() and np.isnan(Cbuf[s]).all())
