@@ -103,6 +103,8 @@ class Bench:
             return
         run()  # compiles, warms caches; this is the call whose result is checked
         check()
+        if path.device == "cpu":  # the check's NumPy products leave OpenBLAS's workers spinning
+            time.sleep(baseline.SETTLE_SECONDS)  # on the cores the timed calls need
         seconds = _probe_seconds(run)
         rounds = MAX_ROUNDS if seconds <= 0 else math.ceil(TARGET_SECONDS / seconds)
         rounds = max(MIN_ROUNDS, min(MAX_ROUNDS, rounds))

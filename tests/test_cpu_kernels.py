@@ -583,3 +583,23 @@ def test_float32_cost_and_db_over_long_rows_match_torch():
     dZ = rng.standard_normal((n, m)).astype(np.float32) + 0.5
     _, _, db = cpu.linear_backward(dZ, (A_prev, W, b))
     check_against_torch(lambda dZ: dZ.sum(dim=1, keepdim=True), {"dZ": dZ}, value=db)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_row_partial_sums_lie_half_an_l1_way_from_the_rows_they_sum(dtype):
+    """wa_inputs' partial sums (products._partial_sums) start on a cache line half an L1 way from
+    A's rows, wherever the buffer lies: with rows of A one way apart, a tile's 8 rows share one
+    set of L1, and sums in that set evicted them."""
+    from kernels.cpu.products import _partial_sums
+
+    way = config.PLANS[np.dtype(dtype)].L1_WAY
+    A = np.zeros((8, way // np.dtype(dtype).itemsize), dtype)
+    for shift in (0, 1, 16, 100):
+        raw = np.zeros(2 * (A.shape[1] + way) + shift, dtype)
+        Vbuf = raw[shift:].reshape(2, -1)
+        for s in range(2):
+            part = _partial_sums(Vbuf, s, A, 1, A.shape[1], way)
+            start = part.ctypes.data
+            assert Vbuf[s].ctypes.data <= start and start + part.nbytes <= Vbuf[s].ctypes.data + Vbuf[s].nbytes
+            assert start % 64 == Vbuf[s].ctypes.data % 64  # whole lines into the row
+            assert abs((start - A.ctypes.data) % way - way // 2) < 64, (shift, s)

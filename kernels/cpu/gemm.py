@@ -374,12 +374,13 @@ def _round_up(x, step):
 def buffer_columns(M, K, N, packed, P):
     """(Vbuf columns, Cbuf columns) that one slab needs for C (M, N) = A (M, K) B (K, N): a packed
     KC x NC panel of B, or, for a product of fewer than MR rows, the M x N partial sums of one
-    thread (products.wa_inputs); a packed MC x KC block of A (MR rows when A is not packed: its
-    edge panels) and an MR x NR edge tile. The one sizing formula of the engine's buffers."""
+    thread (products.wa_inputs, which may start them up to one L1 way in); a packed MC x KC
+    block of A (MR rows when A is not packed: its edge panels) and an MR x NR edge tile. The one
+    sizing formula of the engine's buffers."""
     kc = min(P.KC, K)
     nc = _round_up(min(P.NC, N), P.NR)
     mc = _round_up(min(P.MC, M), P.MR) if packed else P.MR
-    partial = M * N if M < P.MR else 0
+    partial = M * N + P.L1_WAY if M < P.MR else 0  # L1_WAY bytes: at least as many entries
     return max(kc * nc, partial), mc * kc + P.MR * P.NR
 
 

@@ -138,22 +138,35 @@ def _share(n, s, S, step):
     return min(n, s * per), min(n, (s + 1) * per)
 
 
+@njit(inline="always", **JIT)
+def _partial_sums(Vbuf, s, A, M, N, way):
+    """Thread s's M x N partial sums in its row of Vbuf, starting half an L1 way (`way` bytes,
+    Plan.L1_WAY) away from A's rows, on a cache line: with rows of A one way long (N = 1024 float32),
+    the 8 rows a tile reads all fall in one set of L1, and sums in that set too evicted them
+    (W A 1 x 1024 x 1024 ran 54 us instead of 31, docs/performance.md)."""
+    row, line = Vbuf[s], 64
+    apart = (A.ctypes.data + way // 2 - row.ctypes.data) % way // line * line
+    start = apart // Vbuf.itemsize
+    return row[start:start + M * N].reshape(M, N)
+
+
 @njit(**JIT_PARALLEL)
 def wa_inputs(W, A, Z, Vbuf):
     """Z += W A, the inputs (rows of A) shared out among the threads, one per row of Vbuf: each
     sums its share into its row of Vbuf, reading whole rows of A in order, then Z += the
     partial sums. (Shared by columns of Z, each thread read half of every row of A and two
-    threads were no faster than one.)  Vbuf: (threads, >= M N)."""
+    threads were no faster than one.)  Vbuf: (threads, >= M N + L1_WAY bytes)."""
     M, N = Z.shape
     S = Vbuf.shape[0]
+    way = plan(Z).L1_WAY  # an int: the parallel loop's body takes no Plan
     for s in prange(S):
         p0, p1 = _share(A.shape[0], s, S, TILE_INPUTS)
-        part = Vbuf[s, :M * N].reshape(M, N)
+        part = _partial_sums(Vbuf, s, A, M, N, way)
         zero_block(part, 0, M, 0, N)
         if p0 < p1:
             accumulate_rows(any_layout(W), A, part, 0, M, p0, p1, p0)
     for s in range(S):
-        part = Vbuf[s, :M * N].reshape(M, N)
+        part = _partial_sums(Vbuf, s, A, M, N, way)
         for i in range(M):
             for j in range(N):
                 Z[i, j] += part[i, j]
@@ -193,7 +206,7 @@ def wa_shared(W, A, Z, Vbuf):
 def _wa_shared(W, A, Z, Vbuf):
     if Vbuf.ndim == 2:
         def shared(W, A, Z, Vbuf):
-            if Vbuf.shape[1] >= Z.size:
+            if Vbuf.shape[1] >= Z.size + plan(Z).L1_WAY // Z.itemsize:
                 wa_inputs(W, A, Z, Vbuf)
             else:
                 wa_into(W, A, Z)
