@@ -236,9 +236,11 @@ def compiled(dispatcher, *args):
     """What the dispatcher ran for args: its machine code, called without the dispatcher's
     typing of every argument (docs/performance.md has the cost measured), or the dispatcher
     where it ran code compiled for other types. Only for arguments of the very types of args:
-    the code reads each array's memory as that type, with no check (accepts() makes sure)."""
-    code = dispatcher.overloads.get(tuple(map(dispatcher.typeof_pyval, args)))
-    return dispatcher if code is None else code.entry_point
+    the code reads each array's memory as that type, with no check (accepts() makes sure).
+    `overloads` and `entry_point` are numba's internals (numba is pinned, requirements.txt):
+    where they are missing, the dispatcher."""
+    code = getattr(dispatcher, "overloads", {}).get(tuple(map(dispatcher.typeof_pyval, args)))
+    return getattr(code, "entry_point", dispatcher)
 
 
 # The prepared steps: (id(parameters), X's shape, options) -> PreparedStep, so a training loop
