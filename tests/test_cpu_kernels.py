@@ -599,7 +599,7 @@ def test_one_row_partial_sums_lie_half_an_l1_way_from_the_rows_they_sum(dtype):
         Vbuf = raw[shift:].reshape(2, -1)
         for s in range(2):
             part = _partial_sums(Vbuf, s, A, 1, A.shape[1], way)
-            start = part.ctypes.data
-            assert Vbuf[s].ctypes.data <= start and start + part.nbytes <= Vbuf[s].ctypes.data + Vbuf[s].nbytes
-            assert start % 64 == Vbuf[s].ctypes.data % 64  # whole lines into the row
+            start, row = part.ctypes.data, Vbuf[s].ctypes.data
+            assert row <= start and start + part.nbytes <= row + Vbuf[s].nbytes
+            assert start % 64 == row % 64  # whole lines into the row
             assert abs((start - A.ctypes.data) % way - way // 2) < 64, (shift, s)
