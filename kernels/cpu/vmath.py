@@ -162,30 +162,41 @@ def _log_parts(bits32):
     return njit(**INLINE)(parts)
 
 
-def _log_impl(bits32):
+def _reduction(bits32):
+    """y -> (f - 1, e) with y = 2^e f, f in [sqrt(1/2), sqrt(2)), for a normal y > 0: the
+    exponent bits read off, the mantissa set to [1, 2), then halved above sqrt(2) (exact, as is
+    f - 1). log's and log1p's range reduction."""
     F = float32 if bits32 else float64
     mant, bias = (23, 127) if bits32 else (52, 1023)
-    c_one, c_two, c_zero = F(1.0), F(2.0), F(0.0)
-    c_tiny = F(2.0 ** -126 if bits32 else 2.0 ** -1022)  # smallest normal
-    c_scale = F(2.0 ** 24 if bits32 else 2.0 ** 54)
-    scale_log = 24 if bits32 else 54
-    c_sqrt2 = F(2 * SQRT_HALF)
+    c_one, c_two, c_sqrt2 = F(1.0), F(2.0), F(2 * SQRT_HALF)
     mask = (1 << mant) - 1
-    c_inf = F(math.inf)
-    parts = _log_parts(bits32)
 
-    def impl(x):
-        """log(x) for x > 0 (also subnormal x), log(0) = -inf, log(x < 0) = nan."""
-        sub = x < c_tiny
-        y = x * c_scale if sub else x
+    def reduce(y):
         b = _float_bits(y)
         e = ((b >> mant) & (2 * bias + 1)) - bias
         f = _bits_float((b & mask) | (bias << mant), c_one)  # in [1, 2)
         big = f > c_sqrt2
         f = f / c_two if big else f  # now in [sqrt(1/2), sqrt(2))
-        e = e + 1 if big else e
+        return f - c_one, e + 1 if big else e
+
+    return njit(**INLINE)(reduce)
+
+
+def _log_impl(bits32):
+    F = float32 if bits32 else float64
+    c_zero = F(0.0)
+    c_tiny = F(2.0 ** -126 if bits32 else 2.0 ** -1022)  # smallest normal
+    c_scale = F(2.0 ** 24 if bits32 else 2.0 ** 54)
+    scale_log = 24 if bits32 else 54
+    c_inf = F(math.inf)
+    parts, reduce = _log_parts(bits32), _reduction(bits32)
+
+    def impl(x):
+        """log(x) for x > 0 (also subnormal x), log(0) = -inf, log(x < 0) = nan."""
+        sub = x < c_tiny
+        f1, e = reduce(x * c_scale if sub else x)
         e = e - scale_log if sub else e
-        out = parts(f - c_one, F(e))  # f - 1 is exact
+        out = parts(f1, F(e))
         out = out if x < c_inf else x  # inf and nan stay
         out = -c_inf if x == c_zero else out
         return out if x >= c_zero else (x - x) / (x - x)  # nan for x < 0
@@ -195,12 +206,9 @@ def _log_impl(bits32):
 
 def _log1p_impl(bits32):
     F = float32 if bits32 else float64
-    mant, bias = (23, 127) if bits32 else (52, 1023)
-    c_one, c_two, c_zero, c_inf = F(1.0), F(2.0), F(0.0), F(math.inf)
+    c_one, c_zero, c_inf = F(1.0), F(0.0), F(math.inf)
     c_lo, c_hi = F(SQRT_HALF - 1.0), F(2 * SQRT_HALF - 1.0)
-    c_sqrt2 = F(2 * SQRT_HALF)
-    mask = (1 << mant) - 1
-    parts = _log_parts(bits32)
+    parts, reduce = _log_parts(bits32), _reduction(bits32)
 
     def impl(x):
         """log(1 + x): near 0 the series in x itself (1 + x is never rounded), else log's
@@ -208,14 +216,9 @@ def _log1p_impl(bits32):
         reduction and one series (picked, then evaluated: not both evaluated and one picked).
         1 + x is never subnormal (for x > -1 it is at least ulp(1) / 2)."""
         y = c_one + x
-        b = _float_bits(y)
-        e = ((b >> mant) & (2 * bias + 1)) - bias
-        f = _bits_float((b & mask) | (bias << mant), c_one)  # in [1, 2)
-        big = f > c_sqrt2
-        f = f / c_two if big else f  # now in [sqrt(1/2), sqrt(2))
-        e = e + 1 if big else e
+        f1, e = reduce(y)
         near = (x > c_lo) & (x < c_hi)
-        out = parts(x if near else f - c_one, c_zero if near else F(e))  # f - 1 is exact
+        out = parts(x if near else f1, c_zero if near else F(e))
         out = out if y < c_inf else y  # inf and nan stay
         out = -c_inf if y == c_zero else out
         return out if y >= c_zero else (y - y) / (y - y)  # nan for x < -1
