@@ -11,8 +11,10 @@ operands: NumPy's `@` (OpenBLAS) and torch.matmul (MKL / oneDNN); the best BLAS 
 is the faster of them (bench/report.py). The environment of the tests and of CI is left as it is.
 
 Workloads (bench/workloads.py): the square products in float32 and float64 and the three layer
-products of every benchmark network in float32, each timed as the fastest of as many calls as
-fit in about TARGET_SECONDS (at least MIN_ROUNDS) after one warm-up call.
+products of every benchmark network in float32, each timed as the fastest of as many rounds as
+fit in about TARGET_SECONDS (at least MIN_ROUNDS) after one warm-up call. A round is one call, or
+several where one call is shorter than ROUND_SECONDS (calls_per_round: the rule bench/fixtures.py
+applies to every path, so that a call of a microsecond is timed the same way on both sides).
 
 Server: the same child process kept open, timing one workload per request in a short burst, so
 that the benchmark can time the baselines between the engine's own rounds (bench/fixtures.py):
@@ -23,6 +25,7 @@ the same seconds. docs/performance.md has it measured.
 
 import argparse
 import json
+import math
 import os
 import re
 import subprocess
@@ -37,7 +40,10 @@ PIN_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 TARGET_SECONDS = 0.3
 MIN_ROUNDS = 3
-BURST_SECONDS = 0.1  # one library's burst between the engine's rounds (Server)
+ROUND_SECONDS = 20e-6  # the shortest timed round; shorter calls are timed several to a round
+MAX_CALLS_PER_ROUND = 1000
+BURST_SECONDS = 0.2  # one library's burst between the engine's rounds (Server): with the
+# fixture's five bursts, each library is timed for about as long as the engine's 1 s
 SETTLE_SECONDS = 0.25  # after a burst: OpenBLAS's idle workers spin ~0.1 s before they sleep
 REPLY = "baseline: "  # the server's reply lines start with this (a library may print too)
 LIBRARIES = ("openblas", "torch")
@@ -121,15 +127,41 @@ def layer_products():
     return out
 
 
+def probe_seconds(call, probes=3, long_call=0.2):
+    """The time of one call, to size the rounds: the fastest of a few, so that one call slowed
+    by another process does not cut the rounds short (a long call is probed once)."""
+    best = float("inf")
+    for _ in range(probes):
+        t0 = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - t0)
+        if best > long_call:
+            break
+    return best
+
+
+def calls_per_round(seconds):
+    """How many calls one timed round makes, for a call of `seconds`: enough for a round of
+    ROUND_SECONDS, so that the timer's two reads and the round's own Python (a few tenths of a
+    microsecond) are a small part of what a round times, as pytest-benchmark's calibration and
+    timeit do. A round's time over its calls is the time of a call."""
+    if seconds >= ROUND_SECONDS:
+        return 1
+    return min(MAX_CALLS_PER_ROUND, math.ceil(round(ROUND_SECONDS / max(seconds, 1e-9), 6)))
+
+
 def _fastest(call, target_seconds, min_rounds=MIN_ROUNDS, warm_up=True):
+    """The fastest call's seconds: rounds of calls_per_round calls, for about target_seconds."""
     if warm_up:
         call()  # first touch, thread start-up
+    calls = range(calls_per_round(probe_seconds(call)))
     best, spent, rounds = float("inf"), 0.0, 0
     while rounds < min_rounds or spent < target_seconds:
         t0 = time.perf_counter()
-        call()
+        for _ in calls:
+            call()
         t = time.perf_counter() - t0
-        best, spent, rounds = min(best, t), spent + t, rounds + 1
+        best, spent, rounds = min(best, t / len(calls)), spent + t, rounds + 1
     return best
 
 

@@ -5,15 +5,18 @@ Timing rules, the same for every path:
 - the first call compiles (numba JIT, CUDA kernels) and its result is checked against the
   reference before anything is timed;
 - then `benchmark.pedantic` with one more warm-up round and as many rounds as fit in about
-  BENCH_TARGET_S seconds (at least MIN_ROUNDS), one call per round; a GPU call synchronizes
-  inside (paths.py);
+  BENCH_TARGET_S seconds (MIN_ROUNDS to MAX_ROUNDS); a round is one call, or several where one
+  call is shorter than bench/baseline.py's ROUND_SECONDS (`calls_per_round`, the baselines' rule
+  too; pytest-benchmark's `iterations`), and its time over its calls is a call's; a GPU call
+  synchronizes inside (paths.py);
 - GFLOP/s and samples/s use the fastest round (the least disturbed by other processes), the
   median is saved beside it; both go into `benchmark.extra_info`, with the fraction of the
   measured peak of the path's device (machine.py: for the CPU the FMA peak of the workload's
   dtype on the run's threads);
 - the engine's matrix products (INTERLEAVED_PATHS, in the baselines' groups) have the BLAS
   baselines timed between their rounds, BASELINE_BURSTS bursts spread over them and one after
-  (bench/baseline.py's Server: its own process, no pin): extra_info's `baseline_interleaved`
+  (bench/baseline.py's Server: its own process, no pin; a burst runs after the round it
+  follows, as pytest-benchmark's `teardown`): extra_info's `baseline_interleaved`
   holds each library's fastest call over those bursts, and the report takes the engine's ratio
   against them, timed in the same seconds as the engine.
 
@@ -33,8 +36,9 @@ import pytest
 
 from bench import baseline, machine
 
-TARGET_SECONDS = float(os.environ.get("BENCH_TARGET_S") or 1.0)
-MIN_ROUNDS, MAX_ROUNDS = 5, 1000
+DEFAULT_TARGET_SECONDS = 1.0
+TARGET_SECONDS = float(os.environ.get("BENCH_TARGET_S") or DEFAULT_TARGET_SECONDS)
+MIN_ROUNDS, MAX_ROUNDS = 5, 50_000  # 50,000 rounds of ROUND_SECONDS: 1 s
 INTERLEAVED_PATHS = ("cpu",)
 BASELINE_BURSTS = 4
 CI_MAX_FLOPS = 2 * 1024**3  # a 1024 x 1024 x 1024 product: well under a second on any path here
@@ -105,25 +109,30 @@ class Bench:
         check()
         if path.device == "cpu":  # the check's NumPy products leave OpenBLAS's workers spinning
             time.sleep(baseline.SETTLE_SECONDS)  # on the cores the timed calls need
-        seconds = _probe_seconds(run)
-        rounds = MAX_ROUNDS if seconds <= 0 else math.ceil(TARGET_SECONDS / seconds)
+        seconds = baseline.probe_seconds(run)
+        calls = baseline.calls_per_round(seconds)
+        rounds = math.ceil(TARGET_SECONDS / max(seconds * calls, 1e-9))
         rounds = max(MIN_ROUNDS, min(MAX_ROUNDS, rounds))
         interleaved = {}
-        setup = None
+        teardown = None
         if path.name in INTERLEAVED_PATHS and group in baseline.GROUPS:
-            server, every, done = self.baseline_server(), -(-rounds // BASELINE_BURSTS), [-1]
+            server, every = self.baseline_server(), -(-rounds // BASELINE_BURSTS)
+            done = {"rounds": -1, "burst": False}  # the warm-up round is round 0
 
             def burst():
                 for lib, gflops in server.time(group, workload).items():
                     interleaved[lib] = max(interleaved.get(lib, 0.0), gflops)
 
-            def setup():  # before each round: a burst before the warm-up, then every `every` rounds
-                if done[0] < 0 or (done[0] > 0 and done[0] % every == 0):
+            def teardown():  # after the warm-up round, then after every `every` rounds (not
+                done["rounds"] += 1  # after the call pytest-benchmark adds past several a round)
+                if done["rounds"] > rounds:
+                    return
+                done["burst"] = done["rounds"] % every == 0
+                if done["burst"]:
                     burst()
-                done[0] += 1
 
-        benchmark.pedantic(run, setup=setup, rounds=rounds, warmup_rounds=1, iterations=1)
-        if interleaved:
+        benchmark.pedantic(run, teardown=teardown, rounds=rounds, warmup_rounds=1, iterations=calls)
+        if interleaved and not done["burst"]:
             burst()  # and one after the last round
         stats = benchmark.stats.stats
         peak = machine.cpu_peak_gflops(dtype) if path.device == "cpu" else machine.gpu_peak_gflops()
@@ -147,19 +156,6 @@ class Bench:
             info["samples"] = samples
             info["samples_per_second"] = samples / stats.min
         benchmark.extra_info.update(info)
-
-
-def _probe_seconds(run, probes=3, long_call=0.2):
-    """The time of one call, to size the rounds: the fastest of a few, so that one call slowed
-    by another process does not cut the rounds short (a long call is probed once)."""
-    best = float("inf")
-    for _ in range(probes):
-        t0 = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - t0)
-        if best > long_call:
-            break
-    return best
 
 
 @pytest.fixture(scope="session")

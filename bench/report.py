@@ -302,8 +302,9 @@ def markdown(machine, rows, run, others=(), runs=()):
         f"Machine: {machine_line(machine)}.",
         "",
         f"Run {run['file']} ({run['datetime']}, commit {str(run['commit'])[:10]}"
-        f"{' with uncommitted changes' if run['dirty'] else ''}). Times are the fastest of "
-        "`rounds` calls after warm-up; GFLOP/s use that time and the FLOP counts of "
+        f"{' with uncommitted changes' if run['dirty'] else ''}). Times are a call's time in the "
+        "fastest of `rounds` rounds after warm-up (a round of several calls where a call is "
+        "under 20 us); GFLOP/s use that time and the FLOP counts of "
         "bench/workloads.py; % of peak is against the device's measured peak above (for the CPU "
         "the FMA peak of the workload's dtype on the run's threads); `vs reference` is the NumPy "
         "reference's time over the path's time (higher is faster); `vs best BLAS` is the path's "

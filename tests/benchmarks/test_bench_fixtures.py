@@ -10,17 +10,20 @@ from bench.paths import PATHS
 
 
 class Recorder:
-    """A stand-in for pytest-benchmark's fixture: pedantic() runs setup and the target per round
-    (the warm-up rounds first) and logs the order of events."""
+    """A stand-in for pytest-benchmark's fixture: pedantic() runs each round's calls, then its
+    teardown (the warm-up rounds first), and with several calls a round one more call and
+    teardown after the rounds, as pytest-benchmark 5 does; the calls log the order of events."""
 
     def __init__(self, log):
         self.log, self.disabled, self.extra_info, self.group = log, False, {}, None
 
-    def pedantic(self, target, setup=None, rounds=1, warmup_rounds=0, iterations=1):
-        for _ in range(warmup_rounds + rounds):
-            if setup is not None:
-                setup()
-            target()
+    def pedantic(self, target, teardown=None, rounds=1, warmup_rounds=0, iterations=1):
+        self.iterations = iterations
+        for calls in [iterations] * (warmup_rounds + rounds) + ([1] if iterations > 1 else []):
+            for _ in range(calls):
+                target()
+            if teardown is not None:
+                teardown()
         self.stats = SimpleNamespace(stats=SimpleNamespace(min=1e-3, median=2e-3))
 
 
@@ -33,23 +36,24 @@ class Server:
         return {"openblas": 1.0 + self.log.count("burst"), "torch": 1.5}
 
 
-def timed(path_name, group, monkeypatch, rounds=12):
+def timed(path_name, group, monkeypatch, rounds=12, call_seconds=None):
     log = []
-    monkeypatch.setattr(fixtures, "_probe_seconds", lambda run: fixtures.TARGET_SECONDS / rounds)
+    seconds = call_seconds or fixtures.TARGET_SECONDS / rounds
+    monkeypatch.setattr(baseline, "probe_seconds", lambda run: seconds)
     monkeypatch.setattr(fixtures.machine, "cpu_peak_gflops", lambda dtype: 100.0)
     recorder = Recorder(log)
     bench = fixtures.Bench(recorder, {"numba": 2}, lambda: Server(log))
     bench(lambda: log.append("call"), lambda: None, group=group, path=PATHS[path_name],
           workload="square 256", flops=2e6)
-    return log, recorder.extra_info
+    return log, recorder.extra_info, recorder
 
 
 def test_the_engines_products_have_the_baselines_timed_between_their_rounds(monkeypatch):
-    log, info = timed("cpu", baseline.GROUP_SQUARE["float32"], monkeypatch)
-    # the checked call (the probes are replaced here), then a burst before the warm-up round,
-    # before timed rounds 3, 6 and 9 of 0..11 (BASELINE_BURSTS = 4), and one after the last
+    log, info, _ = timed("cpu", baseline.GROUP_SQUARE["float32"], monkeypatch)
+    # the checked call (the probes are replaced here), the warm-up round and a burst after it,
+    # then a burst after timed rounds 3, 6, 9 and 12 (BASELINE_BURSTS = 4; the last round's)
     assert fixtures.BASELINE_BURSTS == 4
-    assert log == ["call", "burst"] + ["call"] * 4 + (["burst"] + ["call"] * 3) * 3 + ["burst"]
+    assert log == ["call", "call", "burst"] + (["call"] * 3 + ["burst"]) * 4
     # each library's fastest burst: openblas 1 + (bursts so far), at most 1 + 5 = 6 GFLOP/s
     assert info["baseline_interleaved"] == {"openblas": 6.0, "torch": 1.5}
     assert info["gflops"] == pytest.approx(2.0)  # 2e6 FLOPs in the fastest round's 1 ms
@@ -58,6 +62,41 @@ def test_the_engines_products_have_the_baselines_timed_between_their_rounds(monk
 @pytest.mark.parametrize("path_name, group", [("reference", "matmul: square float32"),
                                                ("cpu", "train_step float32")])
 def test_other_paths_and_groups_are_timed_alone(monkeypatch, path_name, group):
-    log, info = timed(path_name, group, monkeypatch)
+    log, info, _ = timed(path_name, group, monkeypatch)
     assert "burst" not in log and "baseline_interleaved" not in info
     assert log.count("call") == 1 + 1 + 12  # checked, warm-up, rounds
+
+
+def test_short_calls_are_timed_several_to_a_round(monkeypatch):
+    call = baseline.ROUND_SECONDS / 4  # four calls make a round
+    monkeypatch.setattr(fixtures, "TARGET_SECONDS", 12 * baseline.ROUND_SECONDS)
+    log, info, recorder = timed("cpu", baseline.GROUP_SQUARE["float32"], monkeypatch,
+                                call_seconds=call)
+    assert recorder.iterations == 4
+    every = 12 // fixtures.BASELINE_BURSTS  # 12 rounds of four calls fill TARGET_SECONDS
+    # checked call, warm-up round, burst, then `every` rounds of 4 and a burst, four times, and
+    # pytest-benchmark's extra call after the rounds: the last round was followed by a burst
+    assert log == ["call"] + ["call"] * 4 + ["burst"] + (["call"] * 4 * every + ["burst"]) * 4 + ["call"]
+    assert info["gflops"] == pytest.approx(2.0)  # the Recorder's 1 ms is already per call
+
+
+def test_the_baselines_time_short_calls_several_to_a_round(monkeypatch):
+    calls = []
+    monkeypatch.setattr(baseline, "probe_seconds", lambda call: baseline.ROUND_SECONDS / 5)
+    baseline._fastest(lambda: calls.append(1), target_seconds=0.0, min_rounds=2)
+    assert len(calls) == 1 + 2 * 5  # the warm-up call, then two rounds of five calls
+
+
+@pytest.mark.parametrize("seconds, calls", [(1.0, 1), (20e-6, 1), (19e-6, 2), (1e-6, 20),
+                                            (0.0, 1000)])
+def test_calls_per_round(seconds, calls):
+    assert baseline.ROUND_SECONDS == 20e-6
+    assert baseline.calls_per_round(seconds) == calls
+
+
+def test_a_microsecond_call_is_timed_for_the_whole_target(monkeypatch):
+    """The rounds cap leaves room for TARGET_SECONDS of the shortest rounds: a call of 1 us is
+    sampled over as many seconds as a long call and as its baselines' bursts."""
+    assert fixtures.MAX_ROUNDS * baseline.ROUND_SECONDS >= fixtures.DEFAULT_TARGET_SECONDS
+    bursts = (fixtures.BASELINE_BURSTS + 1) * baseline.BURST_SECONDS
+    assert bursts == pytest.approx(fixtures.DEFAULT_TARGET_SECONDS)
