@@ -154,8 +154,10 @@ def _fastest(call, target_seconds, min_rounds=MIN_ROUNDS, warm_up=True):
     """The fastest call's seconds: rounds of calls_per_round calls, for about target_seconds."""
     if warm_up:
         call()  # first touch, thread start-up
-    calls = range(calls_per_round(probe_seconds(call)))
-    best, spent, rounds = float("inf"), 0.0, 0
+    probe = probe_seconds(call)
+    calls = range(calls_per_round(probe))
+    # a probe of a long call is a round of one call: counted, not repeated
+    best, spent, rounds = (probe, probe, 1) if len(calls) == 1 else (float("inf"), 0.0, 0)
     while rounds < min_rounds or spent < target_seconds:
         t0 = time.perf_counter()
         for _ in calls:

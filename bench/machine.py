@@ -133,12 +133,14 @@ def _best_seconds(fn, runs):
 
 
 def cpu_peak_gflops(dtype="float32", threads=None):
-    """The FMA peak in `dtype` on `threads` threads (default: numba's count in this run)."""
+    """The FMA peak in `dtype` on `threads` threads (default: numba's count in this run): the
+    value cpu_peaks() reports, measured once per run (every "% of peak" takes the header's)."""
     import numba
 
     from bench import peak
 
-    return peak.fma_peak_gflops(np.dtype(dtype), threads or numba.get_num_threads())
+    threads = threads or numba.get_num_threads()
+    return peak.peaks(threads)[np.dtype(dtype).name][str(threads)]
 
 
 def cpu_peaks():

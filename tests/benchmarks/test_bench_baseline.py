@@ -101,3 +101,46 @@ def test_the_peak_counts_the_flops_it_issues(dtype):
     assert peak.flops_per_iteration(dtype) == 2 * p.LANES * p.MR * p.NV
     gflops = peak.fma_peak_gflops(np.dtype(dtype), 1, repeats=1)
     assert np.isfinite(gflops) and gflops > 0
+
+
+def test_the_threads_peak_is_timed_until_it_reaches_its_floor():
+    """A slow moment (two threads at one core's speed) is timed again, up to the time limit."""
+    times = iter([2.0] * 9 + [1.0] + [0.5] * 5)
+    calls = []
+
+    def time_one():
+        calls.append(1)
+        return next(times)
+
+    assert peak._best_reaching(time_one, 3, lambda s: s <= 1.0, give_up_seconds=60) == 1.0
+    assert len(calls) == 10  # three, then one at a time until the floor is reached
+    never = peak._best_reaching(lambda: 2.0, 3, lambda s: False, give_up_seconds=0.0)
+    assert never == 2.0  # past the time limit: the best there was
+    fast = iter([0.5, 0.7, 0.6, 0.1])
+    assert peak._best_reaching(lambda: next(fast), 3, lambda s: s <= 1.0, 60) == 0.5  # no more
+
+
+def test_every_percent_of_peak_takes_the_headers_peak(monkeypatch):
+    """The rows' fraction of peak (machine.cpu_peak_gflops) and the header's peaks
+    (machine.cpu_peaks) are one measurement, whatever spelling of the dtype asks."""
+    import numba
+
+    from bench import machine
+
+    measured = []
+
+    def fake(dtype, threads=1, repeats=peak.REPEATS, floor=0.0):
+        measured.append((np.dtype(dtype).name, threads))
+        return 10.0 * threads + len(measured)
+
+    monkeypatch.setattr(peak, "fma_peak_gflops", fake)
+    peak.peaks.cache_clear()
+    try:
+        threads = numba.get_num_threads()
+        header = machine.cpu_peaks()["gflops"]
+        for dtype in ("float32", np.float32, np.dtype("float64"), np.float64):
+            name = np.dtype(dtype).name
+            assert machine.cpu_peak_gflops(dtype) == header[name][str(threads)]
+        assert len(measured) == len(set(measured)) == (2 if threads == 1 else 4)
+    finally:
+        peak.peaks.cache_clear()

@@ -100,3 +100,10 @@ def test_a_microsecond_call_is_timed_for_the_whole_target(monkeypatch):
     assert fixtures.MAX_ROUNDS * baseline.ROUND_SECONDS >= fixtures.DEFAULT_TARGET_SECONDS
     bursts = (fixtures.BASELINE_BURSTS + 1) * baseline.BURST_SECONDS
     assert bursts == pytest.approx(fixtures.DEFAULT_TARGET_SECONDS)
+
+
+def test_the_baselines_count_a_long_calls_probe_as_a_round(monkeypatch):
+    calls = []
+    monkeypatch.setattr(baseline, "probe_seconds", lambda call: (calls.append(1), 1.0)[1])
+    assert baseline._fastest(lambda: calls.append(1), target_seconds=0.5, min_rounds=1) == 1.0
+    assert len(calls) == 2  # the warm-up call and the probe: one second is past the target
