@@ -117,23 +117,20 @@ class Bench:
         teardown = None
         if path.name in INTERLEAVED_PATHS and group in baseline.GROUPS:
             server, every = self.baseline_server(), -(-rounds // BASELINE_BURSTS)
-            done = {"rounds": -1, "burst": False}  # the warm-up round is round 0
+            done = [-1]  # rounds done; the warm-up round is round 0
 
             def burst():
                 for lib, gflops in server.time(group, workload).items():
                     interleaved[lib] = max(interleaved.get(lib, 0.0), gflops)
 
             def teardown():  # after the warm-up round, then after every `every` rounds (not
-                done["rounds"] += 1  # after the call pytest-benchmark adds past several a round)
-                if done["rounds"] > rounds:
-                    return
-                done["burst"] = done["rounds"] % every == 0
-                if done["burst"]:
+                done[0] += 1  # after the call pytest-benchmark adds past several a round)
+                if done[0] <= rounds and done[0] % every == 0:
                     burst()
 
         benchmark.pedantic(run, teardown=teardown, rounds=rounds, warmup_rounds=1, iterations=calls)
-        if interleaved and not done["burst"]:
-            burst()  # and one after the last round
+        if interleaved and rounds % every:
+            burst()  # and one after the last round, unless the last round's teardown ran one
         stats = benchmark.stats.stats
         peak = machine.cpu_peak_gflops(dtype) if path.device == "cpu" else machine.gpu_peak_gflops()
         gflops = flops / stats.min / 1e9

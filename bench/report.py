@@ -304,7 +304,7 @@ def markdown(machine, rows, run, others=(), runs=()):
         f"Run {run['file']} ({run['datetime']}, commit {str(run['commit'])[:10]}"
         f"{' with uncommitted changes' if run['dirty'] else ''}). Times are a call's time in the "
         "fastest of `rounds` rounds after warm-up (a round of several calls where a call is "
-        "under 20 us); GFLOP/s use that time and the FLOP counts of "
+        f"under {baseline.ROUND_SECONDS * 1e6:.0f} us); GFLOP/s use that time and the FLOP counts of "
         "bench/workloads.py; % of peak is against the device's measured peak above (for the CPU "
         "the FMA peak of the workload's dtype on the run's threads); `vs reference` is the NumPy "
         "reference's time over the path's time (higher is faster); `vs best BLAS` is the path's "

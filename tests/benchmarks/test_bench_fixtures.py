@@ -94,7 +94,7 @@ def test_calls_per_round(seconds, calls):
     assert baseline.calls_per_round(seconds) == calls
 
 
-def test_a_microsecond_call_is_timed_for_the_whole_target(monkeypatch):
+def test_a_microsecond_call_is_timed_for_the_whole_target():
     """The rounds cap leaves room for TARGET_SECONDS of the shortest rounds: a call of 1 us is
     sampled over as many seconds as a long call and as its baselines' bursts."""
     assert fixtures.MAX_ROUNDS * baseline.ROUND_SECONDS >= fixtures.DEFAULT_TARGET_SECONDS
