@@ -313,7 +313,8 @@ def test_every_edge_row_count_matches_numpy(pack_a, dtype):
 @pytest.mark.parametrize("M, N, packed, by_rows", [
     (100 * MR, NR, True, True), (100 * MR, NR, False, True),  # one column of tiles: rows
     (MR, 100 * NR, True, False), (MR, 100 * NR, False, False),  # one row of tiles: columns
-    (2 * MR, 2 * NR, True, True), (2 * MR, 2 * NR, False, False),  # a tie: by what is packed
+    # a tie: by what a slab packs (A packed: the smaller operand twice; else nothing twice)
+    (20 * MR, 2 * NR, True, True), (2 * MR, 20 * NR, True, False), (2 * MR, 2 * NR, False, False),
     (3 * MR, 4 * NR, True, False),  # 3 row tiles leave a slab half idle; 4 columns split evenly
 ])
 def test_slabs_cut_the_side_that_splits_evenly(M, N, packed, by_rows):

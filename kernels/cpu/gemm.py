@@ -19,12 +19,13 @@ it from L2: the two inner loops are BLIS's, exchanged, with a block of B (NB) he
     pack_a, pack_b copy a block into micro-panel order (zero-padded to MR rows / NR columns),
                    reading the source along its contiguous dimension.
 
-Threads (gemm_parallel), as BLIS and OpenBLAS share them: a product that packs A packs each
-panel of B once, all threads together (one parallel region), then each thread runs the 3rd loop
-over its own rows of C with its own packed blocks of A (a second region); the region's end is
-the barrier between the two. A product that does not pack A (below PACK_A_MIN_MACS or with
-fewer than PACK_A_MIN_N columns) runs one region of slabs, rows or columns of C, each packing
-only its own part of B when cut into columns. How the worker threads wait between regions is config.ready()'s.
+Threads (gemm_parallel): one parallel region of slabs, rows or columns of C, one per thread,
+each packing its own panels of B and (if A is packed) its own blocks of A: a slab cut along rows
+packs the whole of B, one cut along columns the whole of A (_slabs chooses). BLIS and OpenBLAS
+instead pack each panel of B once, all threads together, behind a barrier; on the shared virtual
+machines measured here the barriers (one region's end per panel of B) cost more than packing an
+operand twice (docs/performance.md). How the worker threads wait between regions is
+config.ready()'s.
 
 The shape and the block sizes come from config.PLANS (derived from the machine), read by field
 name. What each piece buys, measured, is in docs/performance.md.
@@ -351,15 +352,17 @@ def _slab(A, B, C, accumulate, Vbuf, Cbuf, s, i0, i1, j0, j1, packed, P):
 
 @njit(inline="always", **JIT)
 def _slabs(M, N, S, MR, NR, packed):
-    """How to cut C into S slabs of one region: (by_rows, step). A slab cut along rows packs the
-    whole of B, one cut along columns its own columns of B and, if A is packed, the whole of A.
-    So a product that packs A is cut into rows, one that does not into columns; unless the other
-    side splits into S equal runs of micro-tiles with less idle."""
+    """How to cut C into S slabs of one region: (by_rows, step), along the side that splits
+    into runs of micro-tiles with less idle. Where both split as evenly, by what each slab packs:
+    a slab cut along rows packs the whole of B (K x N), one cut along columns its own columns of
+    B and, if A is packed, the whole of A (M x K). So a product that does not pack A is cut into
+    columns (nothing packed twice), one that does along its longer side (the smaller operand
+    packed twice: rows where M >= N)."""
     tm, tn = (M + MR - 1) // MR, (N + NR - 1) // NR
     per_m, per_n = (tm + S - 1) // S, (tn + S - 1) // S
     # the busy share of S slabs: tm / (S per_m) along rows, tn / (S per_n) along columns
     busy_m, busy_n = tm * per_n, tn * per_m  # both over S per_m per_n
-    by_rows = busy_m >= busy_n if packed else busy_m > busy_n
+    by_rows = busy_m > busy_n or (busy_m == busy_n and packed and M >= N)
     if by_rows:
         return True, per_m * MR
     return False, per_n * NR
@@ -415,61 +418,11 @@ def _slabs_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P):
             _slab(A, B, C, accumulate, Vbuf, Cbuf, np.int64(s), i0, i1, j0, j1, packed, P)  # s: unsigned
 
 
-@njit(**JIT_PARALLEL)
-def _pack_b_shared(B, pc, kc, jc, nc, Bp, NR, threads):
-    """Bp = the packed kc x nc panel of B, its micro-panels shared out among the threads."""
-    S = min(threads, (nc + NR - 1) // NR)
-    per = ((nc + NR - 1) // NR + S - 1) // S * NR  # columns per thread, whole micro-panels
-    for s in prange(S):
-        j0, j1 = min(nc, s * per), min(nc, (s + 1) * per)
-        if j0 < j1:
-            pack_b(B, pc, kc, jc + j0, j1 - j0, Bp, j0 * kc)
-
-
-@njit(**JIT_PARALLEL)
-def _row_blocks_shared(A, B, C, accumulate, Cbuf, pc, kc, Bp, jc, nc, P):
-    """Every thread: the 3rd loop over its own rows of C with the shared packed panel of B and
-    its own row of Cbuf for the packed blocks of A. The whole micro-panels of rows are shared out
-    evenly, one more to each of the first threads where they do not divide; the last, narrower
-    panel (M % MR rows: an edge micro-kernel of fewer rows, cheaper) goes to the last thread."""
-    M = C.shape[0]
-    S = Cbuf.shape[0]
-    base, extra = divmod(M // P.MR, S)
-    for s in prange(S):
-        t = np.int64(s)  # a prange index may be unsigned: int64 arithmetic below
-        i0 = (t * base + min(t, extra)) * P.MR
-        i1 = M if t == S - 1 else ((t + 1) * base + min(t + 1, extra)) * P.MR
-        if i0 < i1:
-            _row_blocks(A, C, accumulate, Cbuf[s], i0, i1, pc, kc, B, Bp, nonliteral(False), jc, nc,
-                        nonliteral(True), P)
-
-
-@njit(inline="always", **JIT)
-def _shared_b(A, B, C, accumulate, Vbuf, Cbuf, P):
-    """C (+)= A B with A packed: per panel of B, one region packs it (shared, in Vbuf's first row),
-    a second runs every thread's rows against it (BLIS's 3rd loop in parallel)."""
-    M, K = A.shape
-    N = B.shape[1]
-    if K == 0:
-        if not accumulate:
-            zero_block(C, 0, M, 0, N)
-        return
-    Bp = Vbuf[0]
-    for jc in range(0, N, P.NC):
-        nc = min(P.NC, N - jc)
-        for pc in range(0, K, P.KC):
-            kc = min(P.KC, K - pc)
-            _pack_b_shared(B, pc, kc, jc, nc, Bp, P.NR, Cbuf.shape[0])
-            _row_blocks_shared(A, B, C, accumulate or pc > 0, Cbuf, pc, kc, Bp, jc, nc, P)
-
-
 @njit(inline="always", **JIT)
 def gemm_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P):
-    """C (+)= A B on Vbuf.shape[0] threads, each with its own row of the buffers."""
-    if packed:
-        _shared_b(A, B, C, accumulate, Vbuf, Cbuf, P)
-    else:
-        _slabs_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P)
+    """C (+)= A B on Vbuf.shape[0] threads, each with its own row of the buffers: one region
+    of slabs (_slabs_parallel), no barrier inside the product (docs/performance.md)."""
+    _slabs_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P)
 
 
 @njit(inline="always", **JIT)
