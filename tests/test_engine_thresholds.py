@@ -11,6 +11,7 @@ any machine and after the engine changes.
 
 import math
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -34,8 +35,9 @@ def engine_thresholds(dtype):
                               packs nothing),
                               MR, NR (the micro-tile; fewer rows or columns: small tiles),
                               KC, MC, NB, NC (the blocks of K, M, N), PACK_A_MIN_MACS (A packed from
-                              there on, with at least PACK_A_MIN_N columns), PARALLEL_MIN_MACS
-                              (every thread from there on)
+                              there on, with at least PACK_A_MIN_N columns per thread: threads x
+                              PACK_A_MIN_N on every thread), PARALLEL_MIN_MACS (every thread
+                              from there on)
         products.tile_4x8, dots.dots   the small tiles: 4 rows x TILE_INPUTS = 8 inputs
                               (W A, W^T dZ), tiles of dots.COLUMNS = 4 dot products (dZ A^T)
         strips.fits           W A and W^T dZ below the engine's size (fewer rows than MR or
@@ -52,6 +54,7 @@ def engine_thresholds(dtype):
         "PARALLEL_MIN_MACS": (P.PARALLEL_MIN_MACS, "MACS"),
         "PACK_A_MIN_MACS": (P.PACK_A_MIN_MACS, "MACS"),
         "PACK_A_MIN_N": (P.PACK_A_MIN_N, "N"),
+        "PACK_A_MIN_N on every thread": (numba.get_num_threads() * P.PACK_A_MIN_N, "N"),
         "MR": (P.MR, "M"),
         "dot rows below ENGINE_MIN_MACS": (2 * P.MR, "M"),
         "tile rows below ENGINE_MIN_MACS": (2 * P.MR, "M"),
@@ -181,7 +184,7 @@ def product_at(draw, name, side, dtype):
     if name == "K past rank one":  # K = 1 or 2, past the engine's other thresholds
         M, N = draw(st.integers(725, 1100)), draw(st.integers(725, 1100))  # M N >= 2^19; threads or not
         return M, size - 1 if side == "below" else size, N
-    if name == "PACK_A_MIN_N":  # columns one short of packing A, or just enough, past its MACS
+    if name.startswith("PACK_A_MIN_N"):  # columns one short of packing A, or just enough, past its MACS
         N = size - 1 if side == "below" else size
         M = draw(st.integers(600, 700))
         return M, math.ceil(t["PACK_A_MIN_MACS"][0] / (M * N)) + draw(st.integers(0, 3)), N
@@ -321,9 +324,9 @@ def test_the_drawn_product_lands_on_its_side(name, side, dtype):
             assert (value < size) == (side == "below")
             if side == "at" and exactly_at(size):  # the threshold itself, where >= and > differ
                 assert value == size, (shape, size)
-        elif name in ("MR", "NR", "PACK_A_MIN_N", "K past rank one"):
+        elif name in ("MR", "NR", "PACK_A_MIN_N", "PACK_A_MIN_N on every thread", "K past rank one"):
             assert value == (size - 1 if side == "below" else size)
-            if name == "PACK_A_MIN_N":
+            if name.startswith("PACK_A_MIN_N"):
                 assert M * K * N >= t["PACK_A_MIN_MACS"][0]
         else:
             assert value == (size if side == "below" else size + 1)

@@ -443,17 +443,21 @@ def direct(A, B, C, accumulate):
 @njit(inline="always", **JIT)
 def product(A, B, C, accumulate, Vbuf, Cbuf, P):
     """C (+)= A B, choosing by size (P: the plan, a config.Plan): pack A from P.PACK_A_MIN_MACS
-    multiply-adds and P.PACK_A_MIN_N columns of B on, use every slab of the buffers from
-    P.PARALLEL_MIN_MACS on (with K = 1, slabs of rank_one, packing nothing)."""
+    multiply-adds and P.PACK_A_MIN_N columns of B per thread on (a packed block of A is paid
+    once and used by every micro-panel of B its thread runs it against: on S threads, a slab
+    of columns holds 1 / S of them), use every slab of the buffers from P.PARALLEL_MIN_MACS on
+    (with K = 1, slabs of rank_one, packing nothing)."""
     macs = A.shape[0] * A.shape[1] * B.shape[1]
-    packed = macs >= P.PACK_A_MIN_MACS and B.shape[1] >= P.PACK_A_MIN_N and A.shape[1] > 1
+    pack = macs >= P.PACK_A_MIN_MACS and A.shape[1] > 1
     accumulate = nonliteral(accumulate)  # one compile for C += A B and C = A B
     a, b = any_layout(A), any_layout(B)
     S = Vbuf.shape[0]
-    if macs >= P.PARALLEL_MIN_MACS and S > 1 and fits(A, B, Vbuf, Cbuf, packed, S, P):
-        gemm_parallel(a, b, C, accumulate, Vbuf, Cbuf, packed, P)
-    elif fits(A, B, Vbuf, Cbuf, packed, 1, P):
-        gemm_serial(a, b, C, accumulate, Vbuf, Cbuf, packed, P)
+    packed_s = pack and B.shape[1] >= S * P.PACK_A_MIN_N
+    packed_1 = pack and B.shape[1] >= P.PACK_A_MIN_N
+    if macs >= P.PARALLEL_MIN_MACS and S > 1 and fits(A, B, Vbuf, Cbuf, packed_s, S, P):
+        gemm_parallel(a, b, C, accumulate, Vbuf, Cbuf, packed_s, P)
+    elif fits(A, B, Vbuf, Cbuf, packed_1, 1, P):
+        gemm_serial(a, b, C, accumulate, Vbuf, Cbuf, packed_1, P)
     else:
         direct(A, B, C, accumulate)
 
