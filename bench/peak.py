@@ -46,13 +46,11 @@ def _operands(dtype, threads):
     return np.full((threads, 64), 1e-4, dtype)
 
 
-def _best_seconds(call, n, repeats):
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        call(n)
-        best = min(best, time.perf_counter() - t0)
-    return best
+def _seconds(call, n):
+    """One timed call(n); the best of several is _best_reaching's."""
+    t0 = time.perf_counter()
+    call(n)
+    return time.perf_counter() - t0
 
 
 def _best_reaching(time_one, repeats, reaches, give_up_seconds):
@@ -83,11 +81,11 @@ def fma_peak_gflops(dtype, threads=1, repeats=REPEATS, floor=0.0):
         call = lambda n: _every_thread(n, xs)  # noqa: E731
     call(16)  # compiles; starts the workers
     n = 1 << 12
-    while _best_seconds(call, n, 1) < TARGET_SECONDS / 4:
+    while _seconds(call, n) < TARGET_SECONDS / 4:
         n *= 2
-    n = int(n * TARGET_SECONDS / max(_best_seconds(call, n, 1), 1e-9))
+    n = int(n * TARGET_SECONDS / max(_seconds(call, n), 1e-9))
     flops = threads * n * flops_per_iteration(dtype)
-    seconds = _best_reaching(lambda: _best_seconds(call, n, 1), repeats,
+    seconds = _best_reaching(lambda: _seconds(call, n), repeats,
                              lambda s: flops / s / 1e9 >= floor, FLOOR_SECONDS)
     return flops / seconds / 1e9
 
