@@ -63,14 +63,18 @@ def test_fast_rungs_on_large_shapes(rung, M, K, N, dtype):
     assert_close("C", LADDER[rung](A, B), exact(A, B), TOLERANCES[dtype][0], dtype)
 
 
-def test_matmul_copies_transposed_and_fortran_ordered_operands(dtype):
-    A, B = operands((37, 19), (23, 37), dtype)  # A^T is (19, 37), B^T is (37, 23)
+@pytest.mark.parametrize("M, K, N", [(19, 37, 23), (300, 260, 400)])  # small; threads, A packed
+def test_matmul_reads_transposed_and_fortran_ordered_operands(M, K, N, dtype):
+    """Each operand C-ordered, transposed (read in place) or neither (copied): the same product."""
+    A, B = operands((K, M), (N, K), dtype)  # stored transposed: A.T is (M, K), B.T is (K, N)
     expected = exact(A.T, B.T)
-    assert_close("A^T B^T", matmul(A.T, B.T), expected, TOLERANCES[dtype][0], dtype)
-    assert_close("Fortran", matmul(np.asfortranarray(A.T), np.asfortranarray(B.T)), expected,
-                 TOLERANCES[dtype][0], dtype)
-    assert_close("strided", matmul(A.T[::2], B.T), exact(A.T[::2], B.T), TOLERANCES[dtype][0],
-                 dtype)
+    tol = TOLERANCES[dtype][0]
+    for name, a in [("A^T", A.T), ("C-ordered", np.ascontiguousarray(A.T))]:
+        for name_b, b in [("B^T", B.T), ("C-ordered", np.ascontiguousarray(B.T)),
+                          ("Fortran", np.asfortranarray(B.T))]:
+            assert_close(f"{name} {name_b}", matmul(a, b), expected, tol, dtype)
+    assert_close("strided", matmul(A.T[::2], B.T), exact(A.T[::2], B.T), tol, dtype)
+    assert_close("strided B", matmul(A.T[:, ::2], B.T[::2]), exact(A.T[:, ::2], B.T[::2]), tol, dtype)
 
 
 def test_matmul_rejects_bad_operands():

@@ -9,8 +9,9 @@ Rung 2  matmul_ikj     the same sums, loops reordered i, k, j: the inner loop ru
                        still loads and stores C.
 Rung 3  matmul         the engine the network uses (gemm.py), BLIS-style: packed panels of A
                        and B in micro-kernel order, an MR x NR register tile of vector FMAs
-                       (microkernel.py), K blocked for L1, M for L2, N for L3, the threads
-                       sharing each packed panel of B and splitting C's rows.
+                       (microkernel.py), K blocked for L1, M for L2, N for L3, one slab of C
+                       per thread. It reads a transposed operand (A.T of a C-ordered array,
+                       or a Fortran-ordered one) where it lies, as the layer products do.
 
 What each rung buys, measured, is in docs/performance.md.
 """
@@ -20,7 +21,7 @@ from numba import njit
 
 from kernels.cpu import config
 from kernels.cpu.config import JIT
-from kernels.cpu.gemm import plan, product, scratch
+from kernels.cpu.gemm import any_layout, plan, product, scratch
 from reference.checks import check_matmul_operands
 
 
@@ -52,9 +53,12 @@ def matmul_ikj_kernel(A, B, C):
 
 
 @njit(**JIT)
-def matmul_fast_kernel(A, B, C, Vbuf, Cbuf):
-    """Rung 3: C = A B on the engine: packed, blocked, one slab per core (gemm.product)."""
-    product(A, B, C, False, Vbuf, Cbuf, plan(C))
+def matmul_fast_kernel(A, a_transposed, B, b_transposed, C, Vbuf, Cbuf):
+    """Rung 3: C = op(A) op(B) on the engine: packed, blocked, one slab per core (gemm.product);
+    op(X) = X.T where x_transposed, else X. A, B C-ordered: one compile for every layout."""
+    a = any_layout(A.T) if a_transposed else any_layout(A)
+    b = any_layout(B.T) if b_transposed else any_layout(B)
+    product(a, b, C, False, Vbuf, Cbuf, plan(C))
 
 
 def _operands(A, B):
@@ -80,9 +84,22 @@ def matmul_ikj(A, B):
     return _run(matmul_ikj_kernel, A, B)
 
 
+def _stored(X):
+    """(S, transposed): a C-ordered S with X = S.T where transposed, else X = S (a copy where X
+    is neither C- nor Fortran-ordered, e.g. every other row)."""
+    if X.flags.c_contiguous:
+        return X, False
+    if X.flags.f_contiguous:
+        return X.T, True
+    return np.ascontiguousarray(X), False
+
+
 def matmul(A, B):
-    """C = A B with the fast kernel (rung 3). A: (M, K), B: (K, N), float32 or float64 -> (M, N)."""
-    A, B = _operands(A, B)
+    """C = A B with the fast kernel (rung 3). A: (M, K), B: (K, N), float32 or float64 -> (M, N).
+    A transposed or Fortran-ordered operand is read in place, not copied."""
+    check_matmul_operands(A, B)
+    config.ready()
     C = np.empty((A.shape[0], B.shape[1]), dtype=A.dtype)
-    matmul_fast_kernel(A, B, C, *scratch([(A.shape[0], A.shape[1], B.shape[1])], A.dtype))
+    matmul_fast_kernel(*_stored(A), *_stored(B), C,
+                       *scratch([(A.shape[0], A.shape[1], B.shape[1])], A.dtype))
     return C
