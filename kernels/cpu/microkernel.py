@@ -28,6 +28,9 @@ from numba.extending import intrinsic
 from kernels.cpu.config import PLANS
 
 _i64, _i32, _i1 = ir.IntType(64), ir.IntType(32), ir.IntType(1)
+# k's ahead that the micro-kernel asks for B's row (2 KiB of packed B in either dtype): the
+# hardware's prefetchers alone left the micro-kernel 2-4% slower (docs/performance.md)
+B_AHEAD = 16
 
 
 def _vector_fma(module, V):
@@ -47,18 +50,26 @@ def _broadcast(builder, V, x):
                                   ir.Constant(ir.VectorType(_i32, V.count), [0] * V.count))
 
 
-def _prefetch_for_writing(builder, c0, rsc, T, MR, width):
-    """Ask for the C tile's lines (MR rows of `width` entries) now: they arrive during the loop."""
+def _prefetch(builder, p, write):
+    """Ask for the cache line at pointer p into L1 (llvm.prefetch, locality 3: a hint, which
+    cannot fault, so p may lie past the array's end)."""
     i8p = ir.IntType(8).as_pointer()
     prefetch = cgutils.get_or_insert_function(
         builder.module, ir.FunctionType(ir.VoidType(), [i8p] + [_i32] * 3),
         "llvm.prefetch.p0i8" if llvmlite.ir_layer_typed_pointers_enabled else "llvm.prefetch.p0")
-    per_line = 64 // (4 if T == ir.FloatType() else 8)
+    builder.call(prefetch, [builder.bitcast(p, i8p)] + [ir.Constant(_i32, x) for x in (int(write), 3, 1)])
+
+
+def _per_line(T):
+    return 64 // (4 if T == ir.FloatType() else 8)
+
+
+def _prefetch_for_writing(builder, c0, rsc, T, MR, width):
+    """Ask for the C tile's lines (MR rows of `width` entries) now: they arrive during the loop."""
     for i in range(MR):
         row = builder.gep(c0, [builder.mul(_const(i), rsc)])
-        for e in range(0, width, per_line):
-            p = builder.bitcast(builder.gep(row, [_const(e)]), i8p)
-            builder.call(prefetch, [p] + [ir.Constant(_i32, x) for x in (1, 3, 1)])
+        for e in range(0, width, _per_line(T)):
+            _prefetch(builder, builder.gep(row, [_const(e)]), write=True)
 
 
 def _internal_function(module, name, arguments):
@@ -126,6 +137,9 @@ def _micro_kernel_function(module, T, MR, NV, LANES, packed_a, rows=None):
 
     def fmas(k, acc):  # per k: NV loads of B, `rows` broadcasts of A, rows x NV FMAs
         b_k = builder.gep(b0, [builder.mul(k, rsb)])  # NR entries of B per k, rsb apart
+        ahead = builder.gep(b0, [builder.mul(builder.add(k, _const(B_AHEAD)), rsb)])
+        for e in range(0, NV * LANES, _per_line(T)):  # B's row B_AHEAD k's on, into L1
+            _prefetch(builder, builder.gep(ahead, [_const(e)]), write=False)
         b = [builder.load(builder.bitcast(builder.gep(b_k, [_const(v * LANES)]), V.as_pointer()),
                           align=4) for v in range(NV)]
         a_k = builder.gep(a0, [builder.mul(k, k_step)])
