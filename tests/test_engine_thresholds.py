@@ -77,6 +77,12 @@ def engine_thresholds(dtype):
     }
 
 
+def shared_by_threads(M, K, N, t):
+    """Whether a W A of this size would be shared among threads (products.shared_out): fewer
+    rows than MR and PARALLEL_MIN_MACS multiply-adds."""
+    return M < t["MR"][0] and M * K * N >= t["PARALLEL_MIN_MACS"][0]
+
+
 def takes_the_engine(M, K, N, dtype, kind, threads):
     """Whether kernels.cpu runs C (M, N) = A (M, K) B (K, N), a product of `kind`, on the engine
     (else its small tiles), and on a second thread too: the rule of products.small and
@@ -86,7 +92,7 @@ def takes_the_engine(M, K, N, dtype, kind, threads):
     buffer), which the buffers show as the engine on every thread."""
     t = engine_thresholds(dtype)
     macs, MR, NR = M * K * N, t["MR"][0], t["NR"][0]
-    if kind == "W A" and threads > 1 and M < MR and macs >= t["PARALLEL_MIN_MACS"][0]:
+    if kind == "W A" and threads > 1 and shared_by_threads(M, K, N, t):
         return True, True
     if K < t["K past rank one"][0]:  # gemm.rank_one, or the small tiles: no buffers either way
         return False, False
@@ -226,12 +232,6 @@ def strips_at(draw, name, side, dtype):
         below_threads = (t["PARALLEL_MIN_MACS"][0] - 1) // (K * N)  # rows within it
         M = draw(st.integers(fewest, max(fewest, min(7, MR - 1, below_threads))))
     return M, K, N
-
-
-def shared_by_threads(M, K, N, t):
-    """Whether a W A of this size would be shared among threads (products.shared_out): fewer
-    rows than MR and PARALLEL_MIN_MACS multiply-adds."""
-    return M < t["MR"][0] and M * K * N >= t["PARALLEL_MIN_MACS"][0]
 
 
 @st.composite
