@@ -27,7 +27,6 @@ import hashlib
 import json
 import math
 import os
-import sys
 from pathlib import Path
 from typing import NamedTuple
 
@@ -273,21 +272,12 @@ WAIT_POLICY = "PASSIVE"
 SPIN_COUNT = 5000
 
 
-def _openmp_already_loaded():
-    """Whether a GNU OpenMP runtime is already in this process (torch's wheel brings its own)."""
-    try:
-        with open("/proc/self/maps") as maps:
-            return any("libgomp" in line for line in maps)
-    except OSError:
-        return False
-
-
 def start_workers():
     """Start numba's worker threads (a parallel kernel reached only from other kernels, or loaded
     from the cache, never starts them itself), with OpenMP's workers spinning briefly after each
     parallel region, then asleep: OMP_WAIT_POLICY=PASSIVE with GOMP_SPINCOUNT=SPIN_COUNT while
-    numba's OpenMP runtime loads (it reads them then, once), restored right after, so another
-    library loaded later keeps its own defaults. A policy the user set (either variable) is kept.
+    numba's OpenMP runtime loads (it reads them then, once), restored right after. A policy the
+    user set (either variable) is kept.
 
     Asleep, a worker takes tens of microseconds to wake on a virtual machine whose other core
     idles: at every region, a product of 256 x 256 or a small network's step. Spinning (libgomp's
@@ -295,24 +285,19 @@ def start_workers():
     the region waits for the thread it displaced. The short spin takes the first and bounds the
     second (docs/performance.md has both measured).
 
-    numba's pool binds to the first libgomp in the process's global scope: torch's own copy, if
-    torch was imported first, whose settings were read at torch's import. The pool is then loaded
-    with RTLD_DEEPBIND, binding it to its own libgomp and these settings, whatever the order of
-    imports.
+    One runtime serves numba and torch, whichever comes first: torch imported later binds to the
+    libgomp numba loaded (and waits as above); imported before, torch's own libgomp is already in
+    the process and numba's pool binds to it, with the settings it read at torch's import
+    (libgomp's defaults unless the user set them). Kept so: with two runtimes side by side,
+    torch's workers spin on the cores numba's need after every torch call (docs/performance.md).
     """
     settings = {}
     if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
         settings = {"OMP_WAIT_POLICY": WAIT_POLICY, "GOMP_SPINCOUNT": str(SPIN_COUNT)}
-    flags = sys.getdlopenflags() if hasattr(sys, "getdlopenflags") else None
-    deep = flags is not None and hasattr(os, "RTLD_DEEPBIND") and _openmp_already_loaded()
     os.environ.update(settings)
-    if deep:
-        sys.setdlopenflags(flags | os.RTLD_DEEPBIND)
     try:
         numba.get_num_threads()
     finally:
-        if deep:
-            sys.setdlopenflags(flags)
         for name in settings:
             del os.environ[name]
 
