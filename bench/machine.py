@@ -38,14 +38,9 @@ def _openblas():
 
 
 def set_threads(n=BENCH_THREADS):
-    """Use n threads in NumPy's BLAS, numba and torch; return the counts each reports back.
-    numba's workers start here, so they start as kernels.cpu starts them (config.ready)."""
+    """Use n threads in NumPy's BLAS, numba and torch; return the counts each reports back."""
     import numba
     import torch
-
-    from kernels.cpu import config
-
-    config.ready()
 
     counts = {}
     blas = _openblas()
