@@ -8,7 +8,9 @@ their *_backward) plus the matmul ladder. Modules (the same as kernels.cuda's):
     ladder.py       C = A B, the teaching ladder: naive -> loop-reordered -> the engine
     gemm.py         the engine's framework: cache blocking, packing, the threads' shares
     microkernel.py  the engine's micro-kernel (LLVM IR: MR x NR FMAs on registers) and fma_peak
-    transpose.py    a vector-wide square tile transposed in registers (LLVM IR), for packing
+    transpose.py    tiles transposed in registers (LLVM IR), for packing a transposed B and
+                    a row-major A
+    copies.py       copies of a micro-panel's row or column (llvm.memcpy), for packing
     products.py     the layer's products W A, dZ A^T, W^T dZ on the engine, without transposes,
                     and the small register tiles used below the engine's size
     strips.py       W A and W^T dZ below the engine's size in one pass over C (LLVM IR: up
@@ -27,8 +29,14 @@ The scalar math (g, g', the loss terms) is kernels/scalar.py, shared with kernel
 input check is reference/checks.py, shared with every path.
 """
 
-from kernels.cpu.ladder import matmul, matmul_ikj, matmul_naive
-from kernels.cpu.network import (
+from kernels.cpu import config
+
+# Before any kernel is loaded from numba's cache, also where a caller (a test) reaches the
+# package's internals without a public entry point's config.ready()
+config.drop_stale_cache()
+
+from kernels.cpu.ladder import matmul, matmul_ikj, matmul_naive  # noqa: E402
+from kernels.cpu.network import (  # noqa: E402
     backward,
     compute_cost,
     forward,

@@ -307,10 +307,10 @@ _READY = False
 
 def ready():
     """What must happen once before the first kernel call, done on first use by every public
-    entry point: drop a stale cache (above), and start numba's worker threads (start_workers)."""
+    entry point: start numba's worker threads (start_workers). (A stale cache is dropped when
+    the package is imported: kernels/cpu/__init__.py.)"""
     global _READY
     if not _READY:
-        drop_stale_cache()
         start_workers()
         _READY = True
 
