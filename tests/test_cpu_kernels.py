@@ -295,6 +295,52 @@ def test_packing_a_transposed_view_is_packing_its_copy(K, N, dtype):
     np.testing.assert_array_equal(view, copy)
 
 
+def stored(shape, layout, dtype, seed):
+    """An operand of `shape` held C-ordered, as the transpose of a C-ordered array (columns
+    contiguous), or as every other column of one (no stride 1)."""
+    rng = np.random.default_rng(seed)
+    if layout == "rows":
+        return rng.random(shape).astype(dtype)
+    if layout == "columns":
+        return rng.random(shape[::-1]).astype(dtype).T
+    return rng.random((shape[0], 2 * shape[1])).astype(dtype)[:, ::2]
+
+
+# (rows, cols, first row, rows packed, first column, columns packed): whole and partial tiles of
+# LANES k's, a last micro-panel short of MR rows or NR columns, blocks that start inside
+PACKED_BLOCKS = [(40, 50, 3, 30, 5, 37), (31, 70, 0, 31, 0, 64), (29, 17, 1, 28, 0, 17),
+                 (14, 16, 0, 14, 0, 16), (90, 100, 2, 57, 3, 96)]
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns", "strided"])
+def test_packing_writes_the_micro_panels_it_defines_and_nothing_else(layout, dtype):
+    """pack_a: Ap[base + r kc MR + k MR + i] = A[i0 + r MR + i, p0 + k] (rows past mc zero);
+    pack_b: Bp[base + q kc NR + k NR + j] = B[p0 + k, j0 + q NR + j] (columns past nc zero);
+    the entries before base and after the last micro-panel untouched. Row-major B and A.T go
+    through the fixed-size copies (copies.py)."""
+    P = config.PLANS[np.dtype(dtype)]
+    for seed, (rows, cols, r0, n_r, c0, n_c) in enumerate(PACKED_BLOCKS):
+        A = stored((rows, cols), layout, dtype, seed)
+        panels = -(-n_r // P.MR)
+        Ap = np.full(panels * n_c * P.MR + 10, -1, dtype)
+        gemm.pack_a(A, r0, n_r, c0, n_c, Ap, 3)
+        want = np.zeros((panels * P.MR, n_c), dtype)
+        want[:n_r] = A[r0:r0 + n_r, c0:c0 + n_c]
+        want = want.reshape(panels, P.MR, n_c).transpose(0, 2, 1).ravel()
+        np.testing.assert_array_equal(Ap[3:-7], want, err_msg=f"pack_a {layout} {rows}x{cols}")
+        assert (Ap[:3] == -1).all() and (Ap[-7:] == -1).all(), f"pack_a wrote outside {rows}x{cols}"
+
+        B = stored((cols, rows), layout, dtype, seed)
+        panels = -(-n_r // P.NR)
+        Bp = np.full(panels * n_c * P.NR + 10, -1, dtype)
+        gemm.pack_b(B, c0, n_c, r0, n_r, Bp, 3)
+        want = np.zeros((n_c, panels * P.NR), dtype)
+        want[:, :n_r] = B[c0:c0 + n_c, r0:r0 + n_r]
+        want = want.reshape(n_c, panels, P.NR).transpose(1, 0, 2).ravel()
+        np.testing.assert_array_equal(Bp[3:-7], want, err_msg=f"pack_b {layout} {cols}x{rows}")
+        assert (Bp[:3] == -1).all() and (Bp[-7:] == -1).all(), f"pack_b wrote outside {cols}x{rows}"
+
+
 @pytest.mark.parametrize("pack_a", [False, True], ids=["A-in-place", "A-packed"])
 def test_every_edge_row_count_matches_numpy(pack_a, dtype):
     """A last micro-panel of mr = 1 ... MR - 1 rows runs one of a few edge micro-kernels

@@ -40,6 +40,7 @@ from numba.extending import intrinsic, overload
 from numba.np.arrayobj import populate_array
 
 from kernels.cpu.config import JIT, JIT_PARALLEL, PLANS
+from kernels.cpu.copies import copy_mr, copy_nr
 from kernels.cpu.microkernel import micro_kernel, micro_kernel_packed, micro_kernel_packed_edge
 from kernels.cpu.transpose import transpose_tile
 
@@ -109,6 +110,10 @@ def _plan_overload(C):
 # The packing loops index slices from their start with range variables only: numba's check for
 # negative indices then folds away and LLVM vectorises the copies (docs/performance.md).
 
+# Rows of a row-major B that pack_b copies before it moves on to the next micro-panel: one row
+# at a time across all micro-panels (a store stream per micro-panel) ran at half a copy's speed
+PACK_B_ROWS = 16
+
 
 @njit(**JIT)
 def pack_a(A, i0, mc, p0, kc, Ap, base):
@@ -120,12 +125,8 @@ def pack_a(A, i0, mc, p0, kc, Ap, base):
     # order (micro-panel by micro-panel, the MR entries of one k lie a cache line or more apart)
     by_k = mc // MR if rs == 1 and cs != 1 else 0
     for k in range(kc if by_k > 0 else 0):
-        column = F[i0 + (p0 + k) * cs:i0 + (p0 + k) * cs + by_k * MR]
         for r in range(by_k):
-            dst = Ap[base + r * kc * MR + k * MR:base + r * kc * MR + (k + 1) * MR]
-            src = column[r * MR:(r + 1) * MR]
-            for i in range(MR):
-                dst[i] = src[i]
+            copy_mr(F, i0 + (p0 + k) * cs + r * MR, Ap, base + r * kc * MR + k * MR)
     for r in range(by_k, (mc + MR - 1) // MR):
         panel = Ap[base + r * kc * MR:base + (r + 1) * kc * MR]
         rows = min(MR, mc - r * MR)
@@ -157,14 +158,12 @@ def pack_b(B, p0, kc, j0, nc, Bp, base):
     NR = plan(Bp).NR
     F, rs, cs = flat(B)
     full = nc // NR  # whole micro-panels
-    if cs == 1:  # rows contiguous (A_prev, dZ): each row of the block read once, along j
-        for k in range(kc):
-            row = F[(p0 + k) * rs + j0:(p0 + k) * rs + j0 + nc]
+    if cs == 1:  # rows contiguous (A_prev, dZ): PACK_B_ROWS rows at a time, micro-panel by
+        for k0 in range(0, kc, PACK_B_ROWS):  # micro-panel, each one's run written in order
+            k1 = min(k0 + PACK_B_ROWS, kc)
             for q in range(full):
-                dst = Bp[base + q * kc * NR + k * NR:base + q * kc * NR + (k + 1) * NR]
-                src = row[q * NR:(q + 1) * NR]
-                for j in range(NR):
-                    dst[j] = src[j]
+                for k in range(k0, k1):
+                    copy_nr(F, (p0 + k) * rs + j0 + q * NR, Bp, base + q * kc * NR + k * NR)
     elif rs == 1:  # columns contiguous (A_prev.T in dZ A^T): LANES x LANES tiles transposed
         LANES = plan(Bp).LANES  # in registers, then the k's short of a whole tile one by one
         tiled = kc // LANES * LANES
@@ -191,8 +190,13 @@ def pack_b(B, p0, kc, j0, nc, Bp, base):
         panel = Bp[base + q * kc * NR:base + (q + 1) * kc * NR]
         cols = nc - q * NR
         for k in range(kc):
-            for j in range(cols):
-                panel[k * NR + j] = F[(p0 + k) * rs + (j0 + q * NR + j) * cs]
+            if cs == 1:
+                src = F[(p0 + k) * rs + j0 + q * NR:(p0 + k) * rs + j0 + q * NR + cols]
+                for j in range(cols):
+                    panel[k * NR + j] = src[j]
+            else:
+                for j in range(cols):
+                    panel[k * NR + j] = F[(p0 + k) * rs + (j0 + q * NR + j) * cs]
             for j in range(cols, NR):
                 panel[k * NR + j] = 0
 
