@@ -316,8 +316,9 @@ PACKED_BLOCKS = [(40, 50, 3, 30, 5, 37), (31, 70, 0, 31, 0, 64), (29, 17, 1, 28,
 def test_packing_writes_the_micro_panels_it_defines_and_nothing_else(layout, dtype):
     """pack_a: Ap[base + r kc MR + k MR + i] = A[i0 + r MR + i, p0 + k] (rows past mc zero);
     pack_b: Bp[base + q kc NR + k NR + j] = B[p0 + k, j0 + q NR + j] (columns past nc zero);
-    the entries before base and after the last micro-panel untouched. Row-major B and A.T go
-    through the fixed-size copies (copies.py)."""
+    the entries before base and after the last micro-panel untouched. Row-major A goes through
+    the register transposes (transpose.pack_rows_tile), row-major B and A.T through the
+    fixed-size copies (copies.py)."""
     P = config.PLANS[np.dtype(dtype)]
     for seed, (rows, cols, r0, n_r, c0, n_c) in enumerate(PACKED_BLOCKS):
         A = stored((rows, cols), layout, dtype, seed)

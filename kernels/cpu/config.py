@@ -122,7 +122,7 @@ class Plan(NamedTuple):
 
 NV = 2  # vectors per row of the register tile (docs/performance.md: 1 is load-bound, 3 wastes edges)
 PACK_A_MIN_MACS = 1 << 24  # and N >= PACK_A_REUSE NR columns: packing A is paid once, used N / NR times
-PACK_A_REUSE = 12
+PACK_A_REUSE = 6
 PARALLEL_MIN_MACS = 1 << 19
 ENGINE_MIN_MACS = 1 << 19
 

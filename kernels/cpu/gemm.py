@@ -42,7 +42,7 @@ from numba.np.arrayobj import populate_array
 from kernels.cpu.config import JIT, JIT_PARALLEL, PLANS
 from kernels.cpu.copies import copy_mr, copy_nr
 from kernels.cpu.microkernel import micro_kernel, micro_kernel_packed, micro_kernel_packed_edge
-from kernels.cpu.transpose import transpose_tile
+from kernels.cpu.transpose import pack_rows_tile, transpose_tile
 
 
 @intrinsic
@@ -131,9 +131,13 @@ def pack_a(A, i0, mc, p0, kc, Ap, base):
         panel = Ap[base + r * kc * MR:base + (r + 1) * kc * MR]
         rows = min(MR, mc - r * MR)
         corner = (i0 + r * MR) * rs + p0 * cs
-        if cs == 1 and rows == MR:  # rows contiguous (W, dZ): MR streams along k, stores in order
+        if cs == 1 and rows == MR:  # rows contiguous (W, dZ): LANES k's at a time transposed in
+            LANES = plan(Ap).LANES  # registers, then the k's short of a whole tile one by one
+            tiled = kc // LANES * LANES
+            for k0 in range(0, tiled, LANES):
+                pack_rows_tile(F, corner + k0, rs, Ap, base + r * kc * MR + k0 * MR)
             block = F[corner:corner + (MR - 1) * rs + kc]
-            for k in range(kc):
+            for k in range(tiled, kc):
                 for i in range(MR):
                     panel[k * MR + i] = block[i * rs + k]
         elif cs == 1:
