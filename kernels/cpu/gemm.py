@@ -31,6 +31,7 @@ The shape and the block sizes come from config.PLANS (derived from the machine),
 name. What each piece buys, measured, is in docs/performance.md.
 """
 
+import functools
 import threading
 
 import numpy as np
@@ -506,6 +507,13 @@ def aligned_zeros(rows, columns, dtype, align=64, whole_rows=True):
 _SCRATCH = threading.local()  # per thread: {(dtype, slabs): (Vbuf, Cbuf)} for the Python entry points
 
 
+@functools.lru_cache(maxsize=256)
+def _scratch_sizes(dtype, shapes):
+    """buffer_sizes for scratch, remembered: each jitted buffer_columns call from Python costs a
+    microsecond or more (its plan argument is typed anew), as much as a small product."""
+    return buffer_sizes(shapes, PLANS[dtype])
+
+
 def scratch(shapes, dtype):
     """buffers(shapes, dtype), kept per calling thread and grown when too small, so that repeated
     calls of the Python entry points (matmul, products.w_a, ...) do not allocate and touch fresh
@@ -514,7 +522,7 @@ def scratch(shapes, dtype):
 
     dtype = np.dtype(dtype)
     slabs = numba.get_num_threads()
-    v, c = buffer_sizes(shapes, PLANS[dtype])
+    v, c = _scratch_sizes(dtype, tuple(shapes))
     kept = getattr(_SCRATCH, "buffers", None)
     if kept is None:
         kept = _SCRATCH.buffers = {}
