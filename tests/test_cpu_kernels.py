@@ -23,6 +23,7 @@ import pytest
 from numba import njit
 
 from kernels.cpu import config, dots, gemm, matmul, matmul_ikj, matmul_naive, products, strips
+from tests.conftest import apart
 from tests.torch_compare import TOLERANCES, assert_close
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -297,13 +298,12 @@ def test_packing_a_transposed_view_is_packing_its_copy(K, N, dtype):
 
 def stored(shape, layout, dtype, seed):
     """An operand of `shape` held C-ordered, as the transpose of a C-ordered array (columns
-    contiguous), or as every other column of one (no stride 1)."""
+    contiguous), or with no stride 1 (conftest.apart)."""
     rng = np.random.default_rng(seed)
-    if layout == "rows":
-        return rng.random(shape).astype(dtype)
     if layout == "columns":
         return rng.random(shape[::-1]).astype(dtype).T
-    return rng.random((shape[0], 2 * shape[1])).astype(dtype)[:, ::2]
+    X = rng.random(shape).astype(dtype)
+    return X if layout == "rows" else apart(X)
 
 
 # (rows, cols, first row, rows packed, first column, columns packed): whole and partial tiles of
