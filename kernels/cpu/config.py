@@ -125,6 +125,9 @@ PACK_A_MIN_MACS = 1 << 24  # and N >= PACK_A_REUSE NR columns: packing A is paid
 PACK_A_REUSE = 6
 PARALLEL_MIN_MACS = 1 << 19
 ENGINE_MIN_MACS = 1 << 19
+# rows of a row-major B that gemm.pack_b copies before it moves on to the next micro-panel: one
+# row at a time across all micro-panels (a store stream per micro-panel) ran at half a copy's speed
+PACK_B_ROWS = 16
 
 
 def plan_for(itemsize, bits=None, registers=None, cache=None):

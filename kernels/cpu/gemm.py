@@ -40,7 +40,7 @@ from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, overload
 from numba.np.arrayobj import populate_array
 
-from kernels.cpu.config import JIT, JIT_PARALLEL, PLANS
+from kernels.cpu.config import JIT, JIT_PARALLEL, PACK_B_ROWS, PLANS
 from kernels.cpu.copies import copy_mr, copy_nr
 from kernels.cpu.microkernel import micro_kernel, micro_kernel_packed, micro_kernel_packed_edge
 from kernels.cpu.transpose import pack_rows_tile, transpose_tile
@@ -110,10 +110,6 @@ def _plan_overload(C):
 
 # The packing loops index slices from their start with range variables only: numba's check for
 # negative indices then folds away and LLVM vectorises the copies (docs/performance.md).
-
-# Rows of a row-major B that pack_b copies before it moves on to the next micro-panel: one row
-# at a time across all micro-panels (a store stream per micro-panel) ran at half a copy's speed
-PACK_B_ROWS = 16
 
 
 @njit(**JIT)
