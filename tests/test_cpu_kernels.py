@@ -369,9 +369,72 @@ def test_every_edge_row_count_matches_numpy(pack_a, dtype):
     (3 * MR, 4 * NR, True, False),  # 3 row tiles leave a slab half idle; 4 columns split evenly
 ])
 def test_slabs_cut_the_side_that_splits_evenly(M, N, packed, by_rows):
-    rows, step = gemm._slabs(M, N, 2, MR, NR, packed)
+    rows, step = gemm._slabs(M, N, 2, MR, NR, packed, False)
     assert rows == by_rows
-    assert step % (MR if rows else NR) == 0 and 2 * step >= (M if rows else N)
+    assert rows or (step % NR == 0 and 2 * step >= N)
+
+
+@pytest.mark.parametrize("M, N, by_rows", [
+    (8 * MR + 8, 2 * NR, True),  # W^T dZ of [256,120,84,10]: rows 56 and 64 against columns 32
+    (2 * MR, 2 * NR, True),  # the tie
+    (MR, 100 * NR, False),  # one row of micro-panels: columns all the same
+    (2 * MR + 6, 20 * NR, False),  # rows 28 and 6: one slab idle most of the time
+])
+def test_slabs_of_columns_that_would_share_lines_of_c_give_way_to_rows(M, N, by_rows):
+    rows, _ = gemm._slabs(M, N, 2, MR, NR, False, True)
+    assert rows == by_rows
+
+
+def test_row_cuts_cover_every_row_once_in_nearly_even_whole_micro_panels():
+    for S in (1, 2, 3, 4):
+        for mr in (1, 6, MR):
+            for M in range(0, 12 * mr + 3):
+                cuts = [gemm._row_cut(M, s, S, mr) for s in range(S + 1)]
+                assert cuts[0] == 0 and cuts[-1] == M, (M, S, mr, cuts)
+                assert all(a <= b for a, b in zip(cuts, cuts[1:])), (M, S, mr, cuts)
+                for s, c in enumerate(cuts[1:-1], 1):
+                    assert (c % mr == 0 or c == M) and abs(c - s * M / S) <= mr / 2, (M, S, mr, cuts)
+
+
+def line_offset(shape, dtype, entries):
+    """A zeroed array of `shape` that starts `entries` entries past a cache line, and the guard
+    entries around it (filled with 7) in the array it is a view of."""
+    size = int(np.prod(shape))
+    whole = gemm.aligned_zeros(1, size + 64, dtype)[0]
+    whole[:] = 7
+    X = whole[16 + entries:16 + entries + size].reshape(shape)
+    X[:] = 0
+    return X, whole
+
+
+def test_shares_lines_knows_where_c_starts_and_how_long_its_rows_are():
+    for dtype in (np.float32, np.float64):
+        p = config.PLANS[np.dtype(dtype)]
+        assert not gemm.shares_lines(line_offset((3, 64), dtype, 0)[0], p.NR)
+        assert gemm.shares_lines(line_offset((3, 64), dtype, 2)[0], p.NR)
+        assert gemm.shares_lines(line_offset((3, 60), dtype, 0)[0], p.NR)
+
+
+@pytest.mark.parametrize("entries", [0, 1, 4], ids=["on-a-line", "1-entry-off", "4-entries-off"])
+def test_two_slabs_write_c_wherever_it_starts(entries, dtype):
+    """W^T dZ of [256,120,84,10] (past PARALLEL_MIN_MACS) on two slabs: columns where C starts on
+    a cache line, rows elsewhere (gemm._slabs). Every entry of C right, nothing around it written."""
+    P = config.PLANS[np.dtype(dtype)]
+    M, K, N = 8 * P.MR + 8, 84, 4 * P.NR if P.NR < 32 else 2 * P.NR
+    assert M * K * N >= P.PARALLEL_MIN_MACS
+    rng = np.random.default_rng(entries)
+    A, B = rng.random((K, M)).astype(dtype).T, rng.random((K, N)).astype(dtype)
+    C, whole = line_offset((M, N), dtype, entries)
+    rows, _ = gemm._slabs(M, N, 2, P.MR, P.NR, False, gemm.shares_lines(C, P.NR))
+    assert rows == (entries != 0)
+    Vbuf, Cbuf = gemm.buffers([(M, K, N)], dtype, P, slabs=2)
+    for accumulate in (False, True):
+        gemm.product(A, B, C, accumulate, Vbuf, Cbuf, P)
+        assert_close(f"{'rows' if rows else 'columns'}, accumulate={accumulate}", C,
+                     exact(A, B) * (2 if accumulate else 1), TOLERANCES[dtype][0], dtype)
+    outside = np.ones(whole.shape, bool)
+    outside[16 + entries:16 + entries + M * N] = False
+    assert (whole[outside] == 7).all()
 
 
 def test_engine_with_an_empty_sum_and_with_buffers_too_small(dtype):

@@ -40,7 +40,7 @@ from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, overload
 from numba.np.arrayobj import populate_array
 
-from kernels.cpu.config import JIT, JIT_PARALLEL, PACK_B_ROWS, PLANS
+from kernels.cpu.config import JIT, JIT_PARALLEL, PACK_B_ROWS, PLANS, SLAB_ROWS_MARGIN
 from kernels.cpu.copies import copy_mr, copy_nr
 from kernels.cpu.microkernel import micro_kernel, micro_kernel_packed, micro_kernel_packed_edge
 from kernels.cpu.transpose import pack_rows_tile, transpose_tile
@@ -356,21 +356,50 @@ def _slab(A, B, C, accumulate, Vbuf, Cbuf, s, i0, i1, j0, j1, packed, P):
 
 
 @njit(inline="always", **JIT)
-def _slabs(M, N, S, MR, NR, packed):
-    """How to cut C into S slabs of one region: (by_rows, step), along the side that splits
-    into runs of micro-tiles with less idle. Where both split as evenly, by what each slab packs:
-    a slab cut along rows packs the whole of B (K x N), one cut along columns its own columns of
-    B and, if A is packed, the whole of A (M x K). So a product that does not pack A is cut into
-    columns (nothing packed twice), one that does along its longer side (the smaller operand
-    packed twice: rows where M >= N)."""
-    tm, tn = (M + MR - 1) // MR, (N + NR - 1) // NR
-    per_m, per_n = (tm + S - 1) // S, (tn + S - 1) // S
-    # the busy share of S slabs: tm / (S per_m) along rows, tn / (S per_n) along columns
-    busy_m, busy_n = tm * per_n, tn * per_m  # both over S per_m per_n
-    by_rows = busy_m > busy_n or (busy_m == busy_n and packed and M >= N)
-    if by_rows:
-        return True, per_m * MR
-    return False, per_n * NR
+def _row_cut(M, s, S, MR):
+    """The row where slab s of S starts when C is cut along rows (s = S: M): s M / S rounded to
+    the nearest whole micro-panel of MR rows, each cut within half a micro-panel of even (the
+    last slab's edge panel, M % MR rows, runs in about its rows' time: microkernel.edge_rows).
+    Before, slabs of ceil(tiles / S) micro-panels: at M = 256, 140 rows and 116."""
+    if s >= S:
+        return M
+    return min(M, (2 * s * M + S * MR) // (2 * S * MR) * MR)
+
+
+@njit(inline="always", **JIT)
+def shares_lines(C, NR):
+    """Whether slabs of C cut along columns, in runs of whole micro-panels (NR columns), would
+    share cache lines at their cuts: C's rows or its micro-panels not whole lines, or C not
+    starting on one (NumPy aligns its arrays to 16 bytes only)."""
+    line = 64
+    return (C.ctypes.data % line != 0 or C.strides[0] % line != 0
+            or NR * C.itemsize % line != 0)
+
+
+@njit(inline="always", **JIT)
+def _slabs(M, N, S, MR, NR, packed, shared):
+    """How to cut C into S slabs of one region: (by_rows, step). Slabs of rows cut at
+    _row_cut; slabs of columns in runs of `step` columns, whole micro-panels of B. Each side's
+    busiest slab is counted in rows of C times micro-panels of B, and the less busy side is
+    chosen. Where both are as busy, by what each slab packs: a slab of rows packs the whole of
+    B (K x N), one of columns its own columns of B and, if A is packed, the whole of A (M x K).
+    So a product that does not pack A is cut into columns (nothing packed twice), one that does
+    along its longer side (the smaller operand packed twice: rows where M >= N).
+    Where slabs of columns would share cache lines of C (`shared`: shares_lines), rows are
+    chosen unless columns leave the busiest slab SLAB_ROWS_MARGIN less to do: with two cores
+    writing one line of C at every cut of every row, W^T dZ of [256,120,84,10] (120 x 84 x 64)
+    took 40-60% longer, 256^3 8% (docs/performance.md, "Slabs of rows")."""
+    tn = (N + NR - 1) // NR
+    per_n = (tn + S - 1) // S
+    rows = 0  # the busiest slab of rows
+    for s in range(S):
+        rows = max(rows, _row_cut(M, s + 1, S, MR) - _row_cut(M, s, S, MR))
+    busy_rows, busy_columns = rows * tn, M * per_n
+    if shared:
+        by_rows = busy_rows * SLAB_ROWS_MARGIN[0] <= busy_columns * SLAB_ROWS_MARGIN[1]
+    else:
+        by_rows = busy_rows < busy_columns or (busy_rows == busy_columns and packed and M >= N)
+    return by_rows, per_n * NR
 
 
 @njit(inline="always", **JIT)
@@ -413,11 +442,12 @@ def _slabs_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P):
     panels of B into its own row of the buffers."""
     M, N = C.shape
     S = Vbuf.shape[0]
-    by_rows, step = _slabs(M, N, S, P.MR, P.NR, packed)
+    by_rows, step = _slabs(M, N, S, P.MR, P.NR, packed, shares_lines(C, P.NR))
+    mr = P.MR
     if A.shape[1] == 1:  # rank_one: whole rows of C, each written in order (columns: 3x slower)
-        by_rows, step = True, (M + S - 1) // S
+        by_rows, mr = True, 1
     for s in prange(S):
-        i0, i1 = (min(M, s * step), min(M, (s + 1) * step)) if by_rows else (0, M)
+        i0, i1 = (_row_cut(M, s, S, mr), _row_cut(M, s + 1, S, mr)) if by_rows else (0, M)
         j0, j1 = (0, N) if by_rows else (min(N, s * step), min(N, (s + 1) * step))
         if i0 < i1 and j0 < j1:
             _slab(A, B, C, accumulate, Vbuf, Cbuf, np.int64(s), i0, i1, j0, j1, packed, P)  # s: unsigned

@@ -1,7 +1,8 @@
 """The network's three matrix products at every layer of every benchmark network, float32:
 kernels.cpu's (products.wa, dzat, wtdz: the kernels train_step calls, on preallocated outputs
 and packing buffers) against NumPy's `@` on the same operands (the reference's W @ A,
-dZ @ A.T, W.T @ dZ).
+dZ @ A.T, W.T @ dZ). The output starts on a cache line, as the step's own arrays do
+(kernels/cpu/step.py); the BLAS baselines allocate theirs (torch on a line too).
 
 Each is first checked against the exact product (float64 `@` of the same float32 operands) at the
 float32 tolerance of tests/torch_compare.py, then timed. W A accumulates into Z (the network
@@ -62,11 +63,11 @@ def test_layer_product(bench, path_name, case):
         def run():
             out["C"] = fn()
     else:
-        from kernels.cpu import config, products
+        from kernels.cpu import config, gemm, products
 
         config.ready()
         Vbuf, Cbuf = products.network_buffers(list(net.layer_dims), m, np.float32)
-        C = np.zeros((M, N), np.float32)
+        C = gemm.aligned_zeros(M, N, np.float32, whole_rows=False)
         kernel, args = {"W A": (products.wa, (W, A)), "dZ A^T": (products.dzat, (dZ, A)),
                         "W^T dZ": (products.wtdz, (W, dZ))}[product]
 
