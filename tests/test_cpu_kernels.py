@@ -391,7 +391,7 @@ def test_row_cuts_cover_every_row_once_in_nearly_even_whole_micro_panels():
             for M in range(0, 12 * mr + 3):
                 cuts = [gemm._row_cut(M, s, S, mr) for s in range(S + 1)]
                 assert cuts[0] == 0 and cuts[-1] == M, (M, S, mr, cuts)
-                assert all(a <= b for a, b in zip(cuts, cuts[1:])), (M, S, mr, cuts)
+                assert cuts == sorted(cuts), (M, S, mr, cuts)
                 for s, c in enumerate(cuts[1:-1], 1):
                     assert (c % mr == 0 or c == M) and abs(c - s * M / S) <= mr / 2, (M, S, mr, cuts)
 
@@ -415,6 +415,17 @@ def test_shares_lines_knows_where_c_starts_and_how_long_its_rows_are():
         assert gemm.shares_lines(line_offset((3, 60), dtype, 0)[0], p.NR)
 
 
+def test_shared_lines_count_where_a_slab_does_little_per_row():
+    """Below SLAB_ROWS_MAX_MACS multiply-adds per row of C and panel of B (K up to KC) in each
+    of two slabs: N = 2048, K just under SLAB_ROWS_MAX_MACS / 1024."""
+    p = config.PLANS[np.dtype(np.float32)]
+    k = config.SLAB_ROWS_MAX_MACS // 1024
+    off, on = line_offset((4, 2048), np.float32, 1)[0], line_offset((4, 2048), np.float32, 0)[0]
+    assert gemm.lines_cost(off, k - 1, 2, p.NR, p.KC) and not gemm.lines_cost(off, k, 2, p.NR, p.KC)
+    assert not gemm.lines_cost(on, k - 1, 2, p.NR, p.KC)
+    assert not gemm.lines_cost(off, 10 * p.KC, 2, p.NR, p.KC)  # K counts up to KC, a panel of B
+
+
 @pytest.mark.parametrize("entries", [0, 1, 4], ids=["on-a-line", "1-entry-off", "4-entries-off"])
 def test_two_slabs_write_c_wherever_it_starts(entries, dtype):
     """W^T dZ of [256,120,84,10] (past PARALLEL_MIN_MACS) on two slabs: columns where C starts on
@@ -425,7 +436,7 @@ def test_two_slabs_write_c_wherever_it_starts(entries, dtype):
     rng = np.random.default_rng(entries)
     A, B = rng.random((K, M)).astype(dtype).T, rng.random((K, N)).astype(dtype)
     C, whole = line_offset((M, N), dtype, entries)
-    rows, _ = gemm._slabs(M, N, 2, P.MR, P.NR, False, gemm.shares_lines(C, P.NR))
+    rows, _ = gemm._slabs(M, N, 2, P.MR, P.NR, False, gemm.lines_cost(C, K, 2, P.NR, P.KC))
     assert rows == (entries != 0)
     Vbuf, Cbuf = gemm.buffers([(M, K, N)], dtype, P, slabs=2)
     for accumulate in (False, True):

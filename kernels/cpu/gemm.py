@@ -40,7 +40,14 @@ from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, overload
 from numba.np.arrayobj import populate_array
 
-from kernels.cpu.config import JIT, JIT_PARALLEL, PACK_B_ROWS, PLANS, SLAB_ROWS_MARGIN
+from kernels.cpu.config import (
+    JIT,
+    JIT_PARALLEL,
+    PACK_B_ROWS,
+    PLANS,
+    SLAB_ROWS_MARGIN,
+    SLAB_ROWS_MAX_MACS,
+)
 from kernels.cpu.copies import copy_mr, copy_nr
 from kernels.cpu.microkernel import micro_kernel, micro_kernel_packed, micro_kernel_packed_edge
 from kernels.cpu.transpose import pack_rows_tile, transpose_tile
@@ -367,6 +374,16 @@ def _row_cut(M, s, S, MR):
 
 
 @njit(inline="always", **JIT)
+def _most_rows(M, S, MR):
+    """The rows of the largest of S slabs cut at _row_cut: the first or the last, or one in
+    between (each of those whole micro-panels, ceil(M / (S MR)) at most). Without a loop over
+    the slabs, which cost the first compile 0.2 s."""
+    first, last = _row_cut(M, 1, S, MR), M - _row_cut(M, S - 1, S, MR)
+    middle = (M + S * MR - 1) // (S * MR) * MR if S > 2 else 0
+    return max(first, last, middle)
+
+
+@njit(inline="always", **JIT)
 def shares_lines(C, NR):
     """Whether slabs of C cut along columns, in runs of whole micro-panels (NR columns), would
     share cache lines at their cuts: C's rows or its micro-panels not whole lines, or C not
@@ -374,6 +391,13 @@ def shares_lines(C, NR):
     line = 64
     return (C.ctypes.data % line != 0 or C.strides[0] % line != 0
             or NR * C.itemsize % line != 0)
+
+
+@njit(inline="always", **JIT)
+def lines_cost(C, K, S, NR, KC):
+    """Whether slabs of columns of C would share its cache lines (shares_lines) at a cost: fewer
+    than SLAB_ROWS_MAX_MACS multiply-adds per row of C and panel of B (K up to KC) in each."""
+    return C.shape[1] // S * min(K, KC) < SLAB_ROWS_MAX_MACS and shares_lines(C, NR)
 
 
 @njit(inline="always", **JIT)
@@ -385,16 +409,13 @@ def _slabs(M, N, S, MR, NR, packed, shared):
     B (K x N), one of columns its own columns of B and, if A is packed, the whole of A (M x K).
     So a product that does not pack A is cut into columns (nothing packed twice), one that does
     along its longer side (the smaller operand packed twice: rows where M >= N).
-    Where slabs of columns would share cache lines of C (`shared`: shares_lines), rows are
-    chosen unless columns leave the busiest slab SLAB_ROWS_MARGIN less to do: with two cores
-    writing one line of C at every cut of every row, W^T dZ of [256,120,84,10] (120 x 84 x 64)
-    took 40-60% longer, 256^3 8% (docs/performance.md, "Slabs of rows")."""
+    Where slabs of columns would share cache lines of C at a cost (`shared`: lines_cost), rows
+    are chosen unless columns leave the busiest slab SLAB_ROWS_MARGIN less to do: with two
+    cores writing one line of C at every cut of every row, W^T dZ of [256,120,84,10] (120 x 84
+    x 64) took 40-60% longer, 256^3 8% (docs/performance.md, "Slabs of rows")."""
     tn = (N + NR - 1) // NR
     per_n = (tn + S - 1) // S
-    rows = 0  # the busiest slab of rows
-    for s in range(S):
-        rows = max(rows, _row_cut(M, s + 1, S, MR) - _row_cut(M, s, S, MR))
-    busy_rows, busy_columns = rows * tn, M * per_n
+    busy_rows, busy_columns = _most_rows(M, S, MR) * tn, M * per_n
     if shared:
         by_rows = busy_rows * SLAB_ROWS_MARGIN[0] <= busy_columns * SLAB_ROWS_MARGIN[1]
     else:
@@ -436,16 +457,25 @@ def gemm_serial(A, B, C, accumulate, Vbuf, Cbuf, packed, P):
     _slab(A, B, C, accumulate, Vbuf, Cbuf, zero, zero, A.shape[0], zero, B.shape[1], packed, P)
 
 
+@njit(**JIT)
+def _cuts(C, K, S, packed, MR, NR, KC):
+    """(by_rows, step, mr): how _slabs_parallel cuts C (_slabs; with K = 1, rank_one's whole
+    rows of C, each written in order: in columns 3x slower). A function of its own, of plain
+    integers: inlined where the engine is (matmul, each product), it cost the first compile
+    0.4 s."""
+    if K == 1:
+        return True, 0, 1
+    by_rows, step = _slabs(C.shape[0], C.shape[1], S, MR, NR, packed, lines_cost(C, K, S, NR, KC))
+    return by_rows, step, MR
+
+
 @njit(**JIT_PARALLEL)
-def _slabs_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P):
-    """One region: C in Vbuf.shape[0] slabs (_slabs), one per thread, each packing its own
-    panels of B into its own row of the buffers."""
+def _slabs_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P, by_rows, step, mr):
+    """One region: C in Vbuf.shape[0] slabs (_cuts), one per thread, each packing its own
+    panels of B into its own row of the buffers: slabs of rows cut at _row_cut (micro-panels
+    of mr rows), or of `step` columns."""
     M, N = C.shape
     S = Vbuf.shape[0]
-    by_rows, step = _slabs(M, N, S, P.MR, P.NR, packed, shares_lines(C, P.NR))
-    mr = P.MR
-    if A.shape[1] == 1:  # rank_one: whole rows of C, each written in order (columns: 3x slower)
-        by_rows, mr = True, 1
     for s in prange(S):
         i0, i1 = (_row_cut(M, s, S, mr), _row_cut(M, s + 1, S, mr)) if by_rows else (0, M)
         j0, j1 = (0, N) if by_rows else (min(N, s * step), min(N, (s + 1) * step))
@@ -457,7 +487,8 @@ def _slabs_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P):
 def gemm_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P):
     """C (+)= A B on Vbuf.shape[0] threads, each with its own row of the buffers: one region
     of slabs (_slabs_parallel), no barrier inside the product (docs/performance.md)."""
-    _slabs_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P)
+    by_rows, step, mr = _cuts(C, A.shape[1], Vbuf.shape[0], packed, P.MR, P.NR, P.KC)
+    _slabs_parallel(A, B, C, accumulate, Vbuf, Cbuf, packed, P, by_rows, step, mr)
 
 
 @njit(inline="always", **JIT)
