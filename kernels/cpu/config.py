@@ -129,8 +129,8 @@ ENGINE_MIN_MACS = 1 << 19
 # row at a time across all micro-panels (a store stream per micro-panel) ran at half a copy's speed
 PACK_B_ROWS = 16
 # where slabs of columns would share C's cache lines and a slab does fewer than SLAB_ROWS_MAX_MACS
-# multiply-adds per row of C and panel of B (a shared line costs about a hundred cycles: 8% of
-# 256^3's 32768, 1% of 512^3's), threads take slabs of rows unless columns leave the busiest slab
+# multiply-adds per row of C and panel of B (the shared lines cost 256^3, 32768 per row, 6-8%;
+# 512^3, 131072, 0-1%), threads take slabs of rows unless columns leave the busiest slab
 # SLAB_ROWS_MARGIN less to do (a fraction: 10 / 11, 10% less; gemm._slabs)
 SLAB_ROWS_MAX_MACS = 1 << 16
 SLAB_ROWS_MARGIN = (10, 11)

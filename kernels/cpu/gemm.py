@@ -412,7 +412,7 @@ def _slabs(M, N, S, MR, NR, packed, shared):
     Where slabs of columns would share cache lines of C at a cost (`shared`: lines_cost), rows
     are chosen unless columns leave the busiest slab SLAB_ROWS_MARGIN less to do: with two
     cores writing one line of C at every cut of every row, W^T dZ of [256,120,84,10] (120 x 84
-    x 64) took 40-60% longer, 256^3 8% (docs/performance.md, "Slabs of rows")."""
+    x 64) took 41-64% longer, 256^3 6-8% (docs/performance.md, "Slabs of rows")."""
     tn = (N + NR - 1) // NR
     per_n = (tn + S - 1) // S
     busy_rows, busy_columns = _most_rows(M, S, MR) * tn, M * per_n
