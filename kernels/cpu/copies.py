@@ -17,6 +17,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from kernels.cpu.config import PLANS
+from kernels.cpu.microkernel import data_at, int64_args
 
 
 def _copy_of(field):
@@ -26,11 +27,9 @@ def _copy_of(field):
 
         def codegen(context, builder, sig, args):
             count = getattr(PLANS[np.dtype(str(sig.args[0].dtype))], field)
-            src, s_off, dst, d_off = [
-                context.cast(builder, v, t, types.int64) if isinstance(t, types.Integer) else v
-                for v, t in zip(args, sig.args, strict=True)]
-            s = builder.gep(context.make_array(sig.args[0])(context, builder, src).data, [s_off])
-            d = builder.gep(context.make_array(sig.args[2])(context, builder, dst).data, [d_off])
+            src, s_off, dst, d_off = int64_args(context, builder, args, sig.args)
+            s = data_at(context, builder, sig.args[0], src, s_off)
+            d = data_at(context, builder, sig.args[2], dst, d_off)
             itemsize = context.get_abi_sizeof(context.get_data_type(sig.args[0].dtype))
             cgutils.raw_memcpy(builder, d, s, context.get_constant(types.intp, count), itemsize)
             return context.get_dummy_value()

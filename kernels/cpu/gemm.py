@@ -460,9 +460,9 @@ def gemm_serial(A, B, C, accumulate, Vbuf, Cbuf, packed, P):
 @njit(**JIT)
 def _cuts(C, K, S, packed, MR, NR, KC):
     """(by_rows, step, mr): how _slabs_parallel cuts C (_slabs; with K = 1, rank_one's whole
-    rows of C, each written in order: in columns 3x slower). A function of its own, of plain
-    integers: inlined where the engine is (matmul, each product), it cost the first compile
-    0.4 s."""
+    rows of C, each written in order: in columns 3x slower). A function of its own, of C and
+    plain integers rather than the plan: inlined where the engine is (matmul, each product), it
+    cost the first compile 0.4 s."""
     if K == 1:
         return True, 0, 1
     by_rows, step = _slabs(C.shape[0], C.shape[1], S, MR, NR, packed, lines_cost(C, K, S, NR, KC))

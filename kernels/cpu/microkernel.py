@@ -175,21 +175,31 @@ def _plan_of(array_type):
     return PLANS[np.dtype(str(array_type.dtype))]
 
 
+def int64_args(context, builder, values, types_):
+    """An intrinsic's argument values, the integers among them cast to int64 (the intrinsics
+    of the micro-kernel, transpose.py and copies.py take offsets and strides of any int type)."""
+    return [context.cast(builder, v, t, types.int64) if isinstance(t, types.Integer) else v
+            for v, t in zip(values, types_, strict=True)]
+
+
+def data_at(context, builder, array_type, array, offset):
+    """A pointer to entry `offset` (a flat element offset, int64) of an array's data."""
+    return builder.gep(context.make_array(array_type)(context, builder, array).data, [offset])
+
+
 def _tile_args(context, builder, sig, args, first):
     """The micro-kernel function's (a, rsa, csa, b, rsb, c, rsc, kc) from an intrinsic's
     A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc at args[first:]: each array's data
     pointer (or B's address) at its offset, the integers as int64."""
     types_ = sig.args[first:first + 11]
-    A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc = [
-        context.cast(builder, v, t, types.int64) if isinstance(t, types.Integer) else v
-        for v, t in zip(args[first:first + 11], types_, strict=True)]
+    A, a_off, rsa, csa, B, b_off, rsb, C, c_off, rsc, kc = int64_args(
+        context, builder, args[first:first + 11], types_)
 
     def at(i, array, offset):
         if isinstance(types_[i], types.Integer):  # B by its address (gemm._macro_kernel)
             data = builder.inttoptr(array, context.get_data_type(types_[0].dtype).as_pointer())
-        else:
-            data = context.make_array(types_[i])(context, builder, array).data
-        return builder.gep(data, [offset])
+            return builder.gep(data, [offset])
+        return data_at(context, builder, types_[i], array, offset)
 
     return [at(0, A, a_off), rsa, csa, at(4, B, b_off), rsb, at(7, C, c_off), rsc, kc]
 

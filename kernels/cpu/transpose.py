@@ -23,6 +23,7 @@ from numba import types
 from numba.extending import intrinsic
 
 from kernels.cpu.config import PLANS
+from kernels.cpu.microkernel import data_at, int64_args
 
 _i64, _i32 = ir.IntType(64), ir.IntType(32)
 
@@ -67,11 +68,9 @@ def _operands(context, builder, sig, args):
     """(vector type, pointer to src[s_off], s_stride, pointer to dst[d_off], the rest)."""
     lanes = PLANS[np.dtype(str(sig.args[0].dtype))].LANES
     V = ir.VectorType(context.get_data_type(sig.args[0].dtype), lanes)
-    src, s_off, s_stride, dst, d_off, *rest = [
-        context.cast(builder, v, t, types.int64) if isinstance(t, types.Integer) else v
-        for v, t in zip(args, sig.args, strict=True)]
-    s0 = builder.gep(context.make_array(sig.args[0])(context, builder, src).data, [s_off])
-    d0 = builder.gep(context.make_array(sig.args[3])(context, builder, dst).data, [d_off])
+    src, s_off, s_stride, dst, d_off, *rest = int64_args(context, builder, args, sig.args)
+    s0 = data_at(context, builder, sig.args[0], src, s_off)
+    d0 = data_at(context, builder, sig.args[3], dst, d_off)
     return V, s0, s_stride, d0, rest
 
 
