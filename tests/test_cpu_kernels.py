@@ -92,6 +92,37 @@ def test_matmul_rejects_bad_operands():
         matmul(A, [[1.0]] * 4)
 
 
+@pytest.mark.parametrize("allocate", ["aligned_empty", "aligned_zeros"])
+def test_aligned_arrays_start_on_a_cache_line(allocate, dtype):
+    """Sixteen arrays of odd shapes each start on a line (NumPy's own start 16-byte aligned: one
+    in four on a line by chance), with exactly the shape asked for (zeros: whole_rows False);
+    four empty ones have the shape asked for (no first entry to place)."""
+    fn = getattr(gemm, allocate)
+    kwargs = {"whole_rows": False} if allocate == "aligned_zeros" else {}
+    keep = []
+    for rows, columns in [(r, c) for r in (0, 1, 3, 64, 129) for c in (1, 7, 33, 256)]:
+        X = fn(rows, columns, dtype, **kwargs)
+        keep.append(X)  # alive, so the next one is allocated elsewhere
+        assert X.shape == (rows, columns) and X.dtype == dtype and X.flags.c_contiguous
+        off = X.ctypes.data % config.LINE
+        assert rows == 0 or off == 0, f"{allocate}({rows}, {columns}) starts {off} bytes past a line"
+        if allocate == "aligned_zeros":
+            assert not X.any()
+
+
+def test_matmul_returns_c_on_a_cache_line_where_threads_share_it(dtype):
+    """Cut among threads into slabs of columns, a C off a line has one line per row that two
+    threads write (gemm.shares_lines): matmul's C starts on one from PARALLEL_MIN_MACS."""
+    n = int(np.ceil(config.PARALLEL_MIN_MACS ** (1 / 3)))
+    keep = []
+    for M, K, N in [(n, n, n), (n + 1, n + 3, n + 5), (2 * n, n, n + 1), (n + 9, 2 * n, n + 2)]:
+        A, B = operands((M, K), (K, N), dtype)
+        C = matmul(A, B)
+        keep.append(C)
+        assert C.ctypes.data % config.LINE == 0, (M, K, N, C.ctypes.data % config.LINE)
+        assert_close(f"C {M}x{K}x{N}", C, exact(A, B), TOLERANCES[dtype][0], dtype)
+
+
 # ---------------------------------------------------------------------------------------------
 # The network's three products: (n, k, m) as in W (n, k), A_prev (k, m), dZ (n, m).
 

@@ -44,6 +44,10 @@ JIT_PARALLEL = dict(JIT, parallel=True)
 # inliner (inline="always") would type them again at every call site (docs/performance.md).
 JIT_INLINE = dict(JIT, forceinline=True)
 
+# Bytes in a cache line, the unit two cores contend for and a vector load should not straddle:
+# 64 on every x86-64 core (the cache description below reads it from the OS for its sizes).
+LINE = 64
+
 # ---------------------------------------------------------------------------------------------
 # The machine.
 

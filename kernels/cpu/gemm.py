@@ -34,6 +34,7 @@ name. What each piece buys, measured, is in docs/performance.md.
 import functools
 import threading
 
+import numba
 import numpy as np
 from numba import njit, prange, types
 from numba.core.imputils import impl_ret_borrowed
@@ -43,6 +44,7 @@ from numba.np.arrayobj import populate_array
 from kernels.cpu.config import (
     JIT,
     JIT_PARALLEL,
+    LINE,
     PACK_B_ROWS,
     PLANS,
     SLAB_ROWS_MARGIN,
@@ -388,9 +390,8 @@ def shares_lines(C, NR):
     """Whether slabs of C cut along columns, in runs of whole micro-panels (NR columns), would
     share cache lines at their cuts: C's rows or its micro-panels not whole lines, or C not
     starting on one (NumPy aligns its arrays to 16 bytes only)."""
-    line = 64
-    return (C.ctypes.data % line != 0 or C.strides[0] % line != 0
-            or NR * C.itemsize % line != 0)
+    return (C.ctypes.data % LINE != 0 or C.strides[0] % LINE != 0
+            or NR * C.itemsize % LINE != 0)
 
 
 @njit(inline="always", **JIT)
@@ -537,8 +538,6 @@ def buffer_sizes(shapes, P):
 def buffers(shapes, dtype, P=None, slabs=None):
     """(Vbuf, Cbuf): one row per slab (numba's thread count unless given) for the packed panels
     of B (Vbuf) and the packed blocks of A plus an edge tile (Cbuf), for every (M, K, N)."""
-    import numba
-
     dtype = np.dtype(dtype)
     P = PLANS[dtype] if P is None else P
     slabs = numba.get_num_threads() if slabs is None else slabs
@@ -546,19 +545,39 @@ def buffers(shapes, dtype, P=None, slabs=None):
     return aligned_zeros(slabs, v, dtype), aligned_zeros(slabs, c, dtype)
 
 
-def aligned_zeros(rows, columns, dtype, align=64, whole_rows=True):
-    """A C-contiguous (rows, columns or a little more) array of zeros whose rows start on
-    `align`-byte boundaries: packed panels then start on cache lines, and no vector load of the
-    micro-kernel straddles two (NumPy aligns its arrays to 16 bytes only). With whole_rows False,
-    exactly (rows, columns): its first row starts on a boundary, the others wherever `columns`
-    entries put them."""
+@njit(**JIT)
+def _to_line(raw):
+    """How many entries past raw's first one its first cache line starts (0 .. LINE/itemsize - 1):
+    jitted, as Python's routes to an array's address (.ctypes, __array_interface__) cost about a
+    microsecond."""
+    return (-raw.ctypes.data % LINE) // raw.itemsize
+
+
+def _on_line(rows, columns, dtype, allocate):
+    """A (rows, columns) view of `allocate`'s array, its first entry on a cache line."""
     dtype = np.dtype(dtype)
-    per = align // dtype.itemsize
-    if whole_rows:
-        columns = -(-columns // per) * per
-    raw = np.zeros(rows * columns + per, dtype)
-    start = (-raw.ctypes.data % align) // dtype.itemsize
+    raw = allocate(rows * columns + LINE // dtype.itemsize, dtype)
+    start = _to_line(raw)
     return raw[start:start + rows * columns].reshape(rows, columns)
+
+
+def aligned_empty(rows, columns, dtype):
+    """np.empty((rows, columns), dtype), its first entry on a cache line (NumPy aligns its arrays
+    to 16 bytes only). matmul returns its C in one: cut into slabs of columns at whole
+    micro-panels, such a C shares no line between two threads (shares_lines)."""
+    return _on_line(rows, columns, dtype, np.empty)
+
+
+def aligned_zeros(rows, columns, dtype, whole_rows=True):
+    """A C-contiguous (rows, columns or a little more) array of zeros whose rows start on cache
+    lines: packed panels then start on lines, and no vector load of the micro-kernel straddles
+    two. With whole_rows False, exactly (rows, columns): its first row starts on a line, the
+    others wherever `columns` entries put them."""
+    dtype = np.dtype(dtype)
+    if whole_rows:
+        per = LINE // dtype.itemsize
+        columns = -(-columns // per) * per
+    return _on_line(rows, columns, dtype, np.zeros)
 
 
 _SCRATCH = threading.local()  # per thread: {(dtype, slabs): (Vbuf, Cbuf)} for the Python entry points
@@ -575,8 +594,6 @@ def scratch(shapes, dtype):
     """buffers(shapes, dtype), kept per calling thread and grown when too small, so that repeated
     calls of the Python entry points (matmul, products.w_a, ...) do not allocate and touch fresh
     pages for their packing buffers each time."""
-    import numba
-
     dtype = np.dtype(dtype)
     slabs = numba.get_num_threads()
     v, c = _scratch_sizes(dtype, tuple(shapes))

@@ -25,7 +25,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from kernels.cpu.config import PLANS
+from kernels.cpu.config import LINE, PLANS
 
 _i64, _i32, _i1 = ir.IntType(64), ir.IntType(32), ir.IntType(1)
 # k's ahead that the micro-kernel asks for B's row (2 KiB of packed B in either dtype): the
@@ -61,7 +61,7 @@ def _prefetch(builder, p, write):
 
 
 def _per_line(T):
-    return 64 // (4 if T == ir.FloatType() else 8)
+    return LINE // (4 if T == ir.FloatType() else 8)
 
 
 def _prefetch_for_writing(builder, c0, rsc, T, MR, width):

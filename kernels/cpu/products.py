@@ -21,7 +21,7 @@ from numba import njit, prange
 from numba.extending import overload
 
 from kernels.cpu import config
-from kernels.cpu.config import JIT, JIT_INLINE, JIT_PARALLEL
+from kernels.cpu.config import JIT, JIT_INLINE, JIT_PARALLEL, LINE
 from kernels.cpu.dots import COLUMNS, dots
 from kernels.cpu.gemm import any_layout, buffers, direct, plan, product, scratch, zero_block
 from kernels.cpu.strips import fits, strips
@@ -144,8 +144,8 @@ def _partial_sums(Vbuf, s, A, M, N, way):
     Plan.L1_WAY) away from A's rows, on a cache line: with rows of A one way long (N = 1024 float32),
     the 8 rows a tile reads all fall in one set of L1, and sums in that set too evicted them
     (W A 1 x 1024 x 1024 ran 54 us instead of 31, docs/performance.md)."""
-    row, line = Vbuf[s], 64
-    apart = (A.ctypes.data + way // 2 - row.ctypes.data) % way // line * line
+    row = Vbuf[s]
+    apart = (A.ctypes.data + way // 2 - row.ctypes.data) % way // LINE * LINE
     start = apart // Vbuf.itemsize
     return row[start:start + M * N].reshape(M, N)
 
