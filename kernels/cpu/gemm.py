@@ -137,6 +137,9 @@ def pack_a(A, i0, mc, p0, kc, Ap, base):
         panel = Ap[base + r * kc * MR:base + (r + 1) * kc * MR]
         rows = min(MR, mc - r * MR)
         corner = (i0 + r * MR) * rs + p0 * cs
+        if rows < MR:  # an edge panel: zeroed whole first (one run: vectorised), then its rows
+            for e in range(kc * MR):
+                panel[e] = 0
         if cs == 1 and rows == MR:  # rows contiguous (W, dZ): LANES k's at a time transposed in
             LANES = plan(Ap).LANES  # registers, then the k's short of a whole tile one by one
             tiled = kc // LANES * LANES
@@ -152,13 +155,10 @@ def pack_a(A, i0, mc, p0, kc, Ap, base):
                 for k in range(kc):
                     panel[k * MR + i] = src[k]
         else:  # any other strides (and the last panel of W.T's): read along i
+            block = F[corner:corner + (kc - 1) * cs + (rows - 1) * rs + 1]
             for k in range(kc):
-                src = F[corner + k * cs:corner + k * cs + (rows - 1) * rs + 1]
                 for i in range(rows):
-                    panel[k * MR + i] = src[i * rs]
-        for k in range(kc):
-            for i in range(rows, MR):
-                panel[k * MR + i] = 0
+                    panel[k * MR + i] = block[k * cs + i * rs]
 
 
 @njit(**JIT)
