@@ -96,9 +96,10 @@ def _stored(X):
 
 def matmul(A, B):
     """C = A B with the fast kernel (rung 3). A: (M, K), B: (K, N), float32 or float64 -> (M, N).
-    A transposed or Fortran-ordered operand is read in place, not copied. Where the product is
-    shared among threads, C starts on a cache line (gemm.aligned_empty), so that no two threads'
-    slabs of it share one; below that it takes NumPy's C (the alignment costs about 0.7 us)."""
+    A transposed or Fortran-ordered operand is read in place, not copied. From PARALLEL_MIN_MACS
+    multiply-adds, where the engine shares a product among its threads (on one thread too), C
+    starts on a cache line (gemm.aligned_empty), so that no two threads' slabs of it share one;
+    below that it takes NumPy's C (the alignment costs about 0.7 us)."""
     check_matmul_operands(A, B)
     config.ready()
     M, K, N = A.shape[0], A.shape[1], B.shape[1]
