@@ -92,35 +92,84 @@ def test_matmul_rejects_bad_operands():
         matmul(A, [[1.0]] * 4)
 
 
-@pytest.mark.parametrize("allocate", ["aligned_empty", "aligned_zeros"])
+ODD_SHAPES = [(r, c) for r in (0, 1, 3, 64, 129) for c in (1, 7, 33, 256)]
+
+
+@pytest.mark.parametrize("allocate", ["product_out empty", "product_out zeros", "aligned_zeros"])
 def test_aligned_arrays_start_on_a_cache_line(allocate, dtype):
     """Sixteen arrays of odd shapes each start on a line (NumPy's own start 16-byte aligned: one
     in four on a line by chance), with exactly the shape asked for (zeros: whole_rows False);
-    four empty ones have the shape asked for (no first entry to place)."""
-    fn = getattr(gemm, allocate)
-    kwargs = {"whole_rows": False} if allocate == "aligned_zeros" else {}
+    four empty ones have the shape asked for (no first entry to place). product_out's are for
+    a product of PARALLEL_MIN_MACS multiply-adds or more (K large enough)."""
     keep = []
-    for rows, columns in [(r, c) for r in (0, 1, 3, 64, 129) for c in (1, 7, 33, 256)]:
-        X = fn(rows, columns, dtype, **kwargs)
+    for rows, columns in ODD_SHAPES:
+        if allocate == "aligned_zeros":
+            X = gemm.aligned_zeros(rows, columns, dtype, whole_rows=False)
+        else:
+            fill = np.zeros if allocate.endswith("zeros") else np.empty
+            X = gemm.product_out(rows, config.PARALLEL_MIN_MACS, columns, dtype, fill)
         keep.append(X)  # alive, so the next one is allocated elsewhere
         assert X.shape == (rows, columns) and X.dtype == dtype and X.flags.c_contiguous
         off = X.ctypes.data % config.LINE
         assert rows == 0 or off == 0, f"{allocate}({rows}, {columns}) starts {off} bytes past a line"
-        if allocate == "aligned_zeros":
+        if allocate.endswith("zeros"):
             assert not X.any()
 
 
-def test_matmul_returns_c_on_a_cache_line_where_threads_share_it(dtype):
+def test_product_out_below_the_threshold_is_numpys(dtype):
+    """Below PARALLEL_MIN_MACS one thread runs the product: product_out gives NumPy's own array
+    (zeros when asked), of the shape asked for."""
+    for rows, columns in ODD_SHAPES:
+        K = max(1, (config.PARALLEL_MIN_MACS - 1) // max(1, rows * columns))
+        Z = gemm.product_out(rows, K, columns, dtype, np.zeros)
+        assert Z.shape == (rows, columns) and Z.dtype == dtype and Z.flags.c_contiguous
+        assert Z.base is None and not Z.any(), (rows, K, columns)
+
+
+def _entry_points():
+    """{name: f(X, Y) -> X Y} for every Python entry point whose product may run on threads,
+    X (M, K) and Y (K, N) stored C-ordered, passed in the layout each entry point takes."""
+    from kernels.cpu import network
+
+    def forward(W, A):
+        return network.linear_forward(A, W, np.zeros((W.shape[0], 1), W.dtype))[0]
+
+    def dw(dZ, At):
+        return network.linear_backward(dZ, (At.T.copy(), np.ones((dZ.shape[0], At.shape[1]), dZ.dtype),
+                                            np.zeros((dZ.shape[0], 1), dZ.dtype)))[1]
+
+    def da(Wt, dZ):
+        W = Wt.T.copy()
+        return network.linear_backward(dZ, (np.ones((W.shape[1], dZ.shape[1]), W.dtype), W,
+                                            np.zeros((W.shape[0], 1), W.dtype)))[0]
+
+    return {"matmul": matmul,
+            "w_a": products.w_a,
+            "dz_at": lambda dZ, At: products.dz_at(dZ, At.T.copy()),
+            "wt_dz": lambda Wt, dZ: products.wt_dz(Wt.T.copy(), dZ),
+            "linear_forward": forward,
+            "linear_backward dW": dw,
+            "linear_backward dA_prev": da}
+
+
+ENTRY_POINTS = ["matmul", "w_a", "dz_at", "wt_dz", "linear_forward", "linear_backward dW",
+                "linear_backward dA_prev"]
+
+
+@pytest.mark.parametrize("name", ENTRY_POINTS)
+def test_products_return_c_on_a_cache_line_where_threads_share_it(name, dtype):
     """Cut among threads into slabs of columns, a C off a line has one line per row that two
-    threads write (gemm.shares_lines): matmul's C starts on one from PARALLEL_MIN_MACS."""
+    threads write (gemm.shares_lines): matmul's C, the three products' and the linear layer's
+    results start on one from PARALLEL_MIN_MACS (gemm.product_out), each the exact product."""
+    f = _entry_points()[name]
     n = int(np.ceil(config.PARALLEL_MIN_MACS ** (1 / 3)))
     keep = []
     for M, K, N in [(n, n, n), (n + 1, n + 3, n + 5), (2 * n, n, n + 1), (n + 9, 2 * n, n + 2)]:
-        A, B = operands((M, K), (K, N), dtype)
-        C = matmul(A, B)
+        X, Y = operands((M, K), (K, N), dtype)
+        C = f(X, Y)
         keep.append(C)
-        assert C.ctypes.data % config.LINE == 0, (M, K, N, C.ctypes.data % config.LINE)
-        assert_close(f"C {M}x{K}x{N}", C, exact(A, B), TOLERANCES[dtype][0], dtype)
+        assert C.ctypes.data % config.LINE == 0, (name, M, K, N, C.ctypes.data % config.LINE)
+        assert_close(f"{name} {M}x{K}x{N}", C, exact(X, Y), TOLERANCES[dtype][0], dtype)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ from kernels.cpu.config import (
     JIT_PARALLEL,
     LINE,
     PACK_B_ROWS,
+    PARALLEL_MIN_MACS,
     PLANS,
     SLAB_ROWS_MARGIN,
     SLAB_ROWS_MAX_MACS,
@@ -561,11 +562,17 @@ def _on_line(rows, columns, dtype, allocate):
     return raw[start:start + rows * columns].reshape(rows, columns)
 
 
-def aligned_empty(rows, columns, dtype):
-    """np.empty((rows, columns), dtype), its first entry on a cache line (NumPy aligns its arrays
-    to 16 bytes only). matmul returns its C in one: cut into slabs of columns at whole
-    micro-panels, such a C shares no line between two threads (shares_lines)."""
-    return _on_line(rows, columns, dtype, np.empty)
+def product_out(M, K, N, dtype, allocate=np.empty):
+    """The (M, N) array for the C of a product of M K N multiply-adds, from `allocate` (np.empty
+    or np.zeros): on a cache line from PARALLEL_MIN_MACS on, where gemm.product may share C among
+    its threads (on one thread too): NumPy aligns its arrays to 16 bytes only, and a C on a line,
+    cut into slabs of columns at whole micro-panels, shares no line between two threads
+    (shares_lines). NumPy's own array below it, where one thread runs the product and the
+    placement's 0.7 us would be a small product's sixth. Every Python entry point whose kernel
+    may run on threads allocates its result here."""
+    if M * K * N >= PARALLEL_MIN_MACS:
+        return _on_line(M, N, dtype, allocate)
+    return allocate((M, N), dtype)
 
 
 def aligned_zeros(rows, columns, dtype, whole_rows=True):

@@ -21,7 +21,7 @@ from numba import njit
 
 from kernels.cpu import config
 from kernels.cpu.config import JIT
-from kernels.cpu.gemm import aligned_empty, any_layout, plan, product, scratch
+from kernels.cpu.gemm import any_layout, plan, product, product_out, scratch
 from reference.checks import check_matmul_operands
 
 
@@ -98,12 +98,11 @@ def matmul(A, B):
     """C = A B with the fast kernel (rung 3). A: (M, K), B: (K, N), float32 or float64 -> (M, N).
     A transposed or Fortran-ordered operand is read in place, not copied. From PARALLEL_MIN_MACS
     multiply-adds, where the engine shares a product among its threads (on one thread too), C
-    starts on a cache line (gemm.aligned_empty), so that no two threads' slabs of it share one;
+    starts on a cache line (gemm.product_out), so that no two threads' slabs of it share one;
     below that it takes NumPy's C (the alignment costs about 0.7 us)."""
     check_matmul_operands(A, B)
     config.ready()
     M, K, N = A.shape[0], A.shape[1], B.shape[1]
-    threads = M * K * N >= config.PARALLEL_MIN_MACS
-    C = aligned_empty(M, N, A.dtype) if threads else np.empty((M, N), A.dtype)
+    C = product_out(M, K, N, A.dtype)
     matmul_fast_kernel(*_stored(A), *_stored(B), C, *scratch([(M, K, N)], A.dtype))
     return C

@@ -14,7 +14,8 @@ import numpy as np
 from kernels import scalar
 from kernels.activations import activation_functions
 from kernels.cpu import config, elementwise, reductions
-from kernels.cpu.products import dzat, network_buffers, wtdz
+from kernels.cpu.gemm import product_out
+from kernels.cpu.products import dzat, network_scratch, wtdz
 from kernels.cpu.step import train_step  # noqa: F401  (the fused step, see step.py)
 from kernels.scalar import ACTIVATION_CODES, COST_CODES
 from reference import checks
@@ -62,9 +63,9 @@ relu, relu_backward = activation_functions("relu", _activation, _activation_back
 
 
 def _linear_activation_forward(A_prev, W, b, act):
-    Z = np.empty((W.shape[0], A_prev.shape[1]), W.dtype)
+    Z = product_out(W.shape[0], W.shape[1], A_prev.shape[1], W.dtype)
     A = np.empty_like(Z)
-    buffers = network_buffers([W.shape[1], W.shape[0]], A_prev.shape[1], W.dtype)
+    buffers = network_scratch([W.shape[1], W.shape[0]], A_prev.shape[1], W.dtype)
     elementwise.linear_activation_forward(A_prev, W, b, Z, A, act, *buffers)
     return Z, A
 
@@ -78,15 +79,16 @@ def linear_forward(A_prev, W, b):
 
 
 def _linear_backward(dZ, A_prev, W, need_dA=True):
-    dW = np.empty_like(W)
-    db = np.empty((W.shape[0], 1), W.dtype)
+    n, k, m = W.shape[0], W.shape[1], dZ.shape[1]
+    dW = product_out(n, m, k, W.dtype)
+    db = np.empty((n, 1), W.dtype)
     # W as the second layer of a 2-layer net: the buffers cover both its dZ A^T and W^T dZ
-    buffers = network_buffers([1, W.shape[1], W.shape[0]], dZ.shape[1], W.dtype)
+    buffers = network_scratch([1, W.shape[1], W.shape[0]], dZ.shape[1], W.dtype)
     dzat(dZ, A_prev, dW, *buffers)
     reductions.bias_gradient(dZ, db)
     dA_prev = None
     if need_dA:
-        dA_prev = np.empty_like(A_prev)
+        dA_prev = product_out(k, n, m, W.dtype)
         wtdz(W, dZ, dA_prev, *buffers)
     return dA_prev, dW, db
 

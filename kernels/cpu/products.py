@@ -23,7 +23,16 @@ from numba.extending import overload
 from kernels.cpu import config
 from kernels.cpu.config import JIT, JIT_INLINE, JIT_PARALLEL, LINE
 from kernels.cpu.dots import COLUMNS, dots
-from kernels.cpu.gemm import any_layout, buffers, direct, plan, product, scratch, zero_block
+from kernels.cpu.gemm import (
+    any_layout,
+    buffers,
+    direct,
+    plan,
+    product,
+    product_out,
+    scratch,
+    zero_block,
+)
 from kernels.cpu.strips import fits, strips
 from reference.checks import check_product_operands
 
@@ -368,14 +377,24 @@ def network_buffers(dims, m, dtype):
     return buffers(product_shapes(dims, m), dtype)
 
 
-# Python entry points (for tests and benchmarks): validate, allocate the result, run the kernel.
+def network_scratch(dims, m, dtype):
+    """network_buffers for the Python entry points that run one layer per call (network's
+    linear_forward, linear_backward, forward, backward): the same choice, but buffers kept per
+    calling thread (gemm.scratch) rather than allocated, and their pages touched, per call."""
+    if not reaches_engine(dims, m, dtype):
+        return np.zeros(0, dtype), np.zeros(0, dtype)
+    return scratch(product_shapes(dims, m), dtype)
+
+
+# Python entry points (for tests and benchmarks): validate, allocate the result (gemm.product_out),
+# run the kernel.
 
 
 def w_a(W, A):
     """Z = W A.  W: (n, k), A: (k, m) -> (n, m)."""
     check_product_operands("W", W, "A", A, (1, 0))
     config.ready()
-    Z = np.zeros((W.shape[0], A.shape[1]), W.dtype)
+    Z = product_out(W.shape[0], W.shape[1], A.shape[1], W.dtype, np.zeros)
     wa(W, A, Z, *scratch([(W.shape[0], W.shape[1], A.shape[1])], W.dtype))
     return Z
 
@@ -384,7 +403,7 @@ def dz_at(dZ, A):
     """dW = dZ A^T.  dZ: (n, m), A: (k, m) -> (n, k)."""
     check_product_operands("dZ", dZ, "A", A, (1, 1))
     config.ready()
-    dW = np.empty((dZ.shape[0], A.shape[0]), dZ.dtype)
+    dW = product_out(dZ.shape[0], dZ.shape[1], A.shape[0], dZ.dtype)
     dzat(dZ, A, dW, *scratch([(dZ.shape[0], dZ.shape[1], A.shape[0])], dZ.dtype))
     return dW
 
@@ -393,6 +412,6 @@ def wt_dz(W, dZ):
     """dA = W^T dZ.  W: (n, k), dZ: (n, m) -> (k, m)."""
     check_product_operands("W", W, "dZ", dZ, (0, 0))
     config.ready()
-    dA = np.empty((W.shape[1], dZ.shape[1]), W.dtype)
+    dA = product_out(W.shape[1], W.shape[0], dZ.shape[1], W.dtype)
     wtdz(W, dZ, dA, *scratch([(W.shape[1], W.shape[0], dZ.shape[1])], W.dtype))
     return dA
