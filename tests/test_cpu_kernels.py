@@ -479,10 +479,10 @@ def test_row_cuts_cover_every_row_once_in_nearly_even_whole_micro_panels():
 def line_offset(shape, dtype, entries):
     """A zeroed array of `shape` that starts `entries` entries past a cache line, and the guard
     entries around it (filled with 7) in the array it is a view of."""
-    size = int(np.prod(shape))
-    whole = gemm.aligned_zeros(1, size + 64, dtype)[0]
+    size, line = int(np.prod(shape)), config.LINE // np.dtype(dtype).itemsize  # entries per line
+    whole = gemm.aligned_zeros(1, size + 4 * line, dtype)[0]
     whole[:] = 7
-    X = whole[16 + entries:16 + entries + size].reshape(shape)
+    X = whole[line + entries:line + entries + size].reshape(shape)
     X[:] = 0
     return X, whole
 
@@ -524,7 +524,8 @@ def test_two_slabs_write_c_wherever_it_starts(entries, dtype):
         assert_close(f"{'rows' if rows else 'columns'}, accumulate={accumulate}", C,
                      exact(A, B) * (2 if accumulate else 1), TOLERANCES[dtype][0], dtype)
     outside = np.ones(whole.shape, bool)
-    outside[16 + entries:16 + entries + M * N] = False
+    first = (C.ctypes.data - whole.ctypes.data) // C.itemsize
+    outside[first:first + M * N] = False
     assert (whole[outside] == 7).all()
 
 
@@ -729,7 +730,7 @@ def test_packing_buffers_start_their_rows_on_cache_lines(dtype):
     Vbuf, Cbuf = gemm.buffers([(100, 1000, 64), (129, 1025, 515)], dtype, slabs=3)
     for buf in (Vbuf, Cbuf):
         assert buf.flags.c_contiguous and buf.shape[0] == 3
-        assert all(buf[s].ctypes.data % 64 == 0 for s in range(3))
+        assert all(buf[s].ctypes.data % config.LINE == 0 for s in range(3))
     v, c = gemm.buffer_sizes([(100, 1000, 64), (129, 1025, 515)], config.PLANS[np.dtype(dtype)])
     assert Vbuf.shape[1] >= v and Cbuf.shape[1] >= c
 
@@ -827,5 +828,5 @@ def test_one_row_partial_sums_lie_half_an_l1_way_from_the_rows_they_sum(dtype):
             part = _partial_sums(Vbuf, s, A, 1, A.shape[1], way)
             start, row = part.ctypes.data, Vbuf[s].ctypes.data
             assert row <= start and start + part.nbytes <= row + Vbuf[s].nbytes
-            assert start % 64 == row % 64  # whole lines into the row
-            assert abs((start - A.ctypes.data) % way - way // 2) < 64, (shift, s)
+            assert start % config.LINE == row % config.LINE  # whole lines into the row
+            assert abs((start - A.ctypes.data) % way - way // 2) < config.LINE, (shift, s)

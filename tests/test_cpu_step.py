@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kernels.cpu import step
+from kernels.cpu import config, step
 from reference import network as reference
 from tests.conftest import apart
 from tests.torch_compare import TOLERANCES, assert_close
@@ -208,7 +208,7 @@ def test_the_fused_step_is_the_layer_by_layer_step_bit_for_bit(dims, m, dtype):
 
 def test_the_workspace_arrays_start_on_cache_lines():
     """Every array of a prepared step's workspace (Z, A, dZ, dA, dW, db of each layer) starts on
-    a 64-byte boundary: with m a whole number of vectors so does every row, and the kernels'
+    a cache line (config.LINE, 64 bytes): with m a whole number of vectors so does every row, and the kernels'
     vector loads along m do not straddle two lines. (NumPy starts its arrays on 16 bytes: all
     18 here on 64 by chance, (1/4)^18.)"""
     parameters, X, Y = problem(dims=(5, 7, 6, 2), m=16, dtype=np.float32)
@@ -217,7 +217,8 @@ def test_the_workspace_arrays_start_on_cache_lines():
     (prepared,) = prepared_steps(parameters)
     for kind in ("Z", "A", "dZ", "dA", "dW", "db"):
         for l, a in enumerate(prepared.arrays[kind][1:], start=1):
-            assert a.ctypes.data % 64 == 0, f"{kind}[{l}] starts {a.ctypes.data % 64} bytes past a line"
+            off = a.ctypes.data % config.LINE
+            assert off == 0, f"{kind}[{l}] starts {off} bytes past a line"
 
 
 def test_more_networks_than_the_memo_holds_train_as_one_alone():
