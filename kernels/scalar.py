@@ -12,7 +12,7 @@ turn float32 arithmetic into float64. Forms that never overflow (t = e^-|z| or e
 
     sigmoid  1/(1+t) for z >= 0, t/(1+t) for z < 0     sigmoid' = a (1 - a) = t/(1+t)^2
     tanh     sign(z) (-em) / (2+em), em = expm1(-2|z|)  tanh'    = 1 - a^2   = 4t/(1+t)^2
-    relu     z if z > 0 else 0                         relu'    = 1 if z > 0 else 0
+    relu     0 if z <= 0 else z  (NaN stays NaN)       relu'    = 1 if z > 0 else 0
     linear   z                                         linear'  = 1
 
 The derivatives use the t forms: near |a| = 1, 1 - a and 1 - a^2 cancel to few correct digits.
@@ -46,7 +46,7 @@ def forms(exp, expm1, log, log1p, jit=None):
     def g(z, act, one):
         """A = g(Z) for one entry."""
         if act == RELU:
-            return z if z > 0 else one - one
+            return one - one if z <= 0 else z  # not z > 0: that test is False at NaN
         if act == SIGMOID:
             t = exp(-abs(z))
             return one / (one + t) if z >= 0 else t / (one + t)

@@ -80,8 +80,11 @@ def tanh_backward(dA, Z):
 
 
 def relu(Z):
-    """A = Z if Z >= 0 else 0, elementwise (slides: RELU).    Z: (n, m) -> A: (n, m)."""
-    return np.where(Z > 0, Z, 0).astype(Z.dtype, copy=False)
+    """A = max(Z, 0): Z if Z >= 0 else 0, elementwise (slides: RELU).    Z: (n, m) -> A: (n, m).
+
+    np.maximum passes a NaN on, as torch.relu does: np.where(Z > 0, Z, 0) would make it 0 and
+    hide a layer whose Z went NaN from every layer after it."""
+    return np.maximum(Z, 0).astype(Z.dtype, copy=False)
 
 
 def relu_prime(Z):
@@ -89,6 +92,8 @@ def relu_prime(Z):
 
     Start from the slide's RELU: A = 0 for z < 0, A = z for z >= 0. At the kink z = 0 there is no
     derivative; take 0 there, as torch does. The slope comes from Z (the cache), not from A.
+    At a NaN, Z > 0 is False: slope 0 (torch passes dA on there); relu has already passed the
+    NaN forward in A, so it reaches the gradients all the same.
     """
     return (Z > 0).astype(Z.dtype)
 

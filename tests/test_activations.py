@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.torch_compare import TORCH_ACTIVATIONS, check_against_torch
+from tests.torch_compare import TOLERANCES, TORCH_ACTIVATIONS, check_against_torch
 
 TORCH = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
 EXTREMES = [-1e4, -1e3, -88.8, -50.0, -1e-9, 0.0, 1e-9, 50.0, 88.8, 1e3, 1e4]
@@ -44,6 +44,28 @@ def test_saturated_inputs_stay_finite_and_match_torch(path, dtype, name):
         dZ = getattr(path, name + "_backward")(dA, Z)
     assert np.isfinite(A).all() and np.isfinite(dZ).all()
     check_against_torch(TORCH_ACTIVATIONS[name], {"Z": Z}, value=A, grads={"Z": dZ}, upstream=dA)
+
+
+@pytest.mark.parametrize("name", list(TORCH))
+def test_nan_goes_through_as_in_torch(path, dtype, name):
+    """A NaN in Z comes out of g as NaN, as out of torch's g ("NaN in, NaN out",
+    checks.check_activation_input): a layer whose Z went NaN is not hidden from the layers after
+    it. The other entries are torch's. Backward at the NaN: sigmoid' and tanh' give NaN, as
+    torch does; relu' gives 0 (Z > 0 is False there) where torch passes dA on (its backward
+    tests Z <= 0): the one place the paths and torch part, chosen and written down here."""
+    Z = np.array([[np.nan, -2.0, 0.0, 0.5], [3.0, np.nan, -0.25, 1.0]], dtype)
+    dA = np.full_like(Z, 3.0)
+    A = getattr(path, name)(Z)
+    dZ = getattr(path, name + "_backward")(dA, Z)
+    tZ = torch.from_numpy(Z.copy()).requires_grad_()
+    tA = TORCH[name](tZ)
+    tA.backward(torch.from_numpy(dA))
+    expected_dZ = tZ.grad.numpy().copy()
+    if name == "relu":
+        expected_dZ[np.isnan(Z)] = 0
+    value_tol, grad_tol = TOLERANCES[dtype]
+    np.testing.assert_allclose(A, tA.detach().numpy(), rtol=value_tol, err_msg=f"{name}(Z)")
+    np.testing.assert_allclose(dZ, expected_dZ, rtol=grad_tol, err_msg=f"{name}_backward(dA, Z)")
 
 
 def test_relu_derivative_at_zero_is_zero(path, dtype):
