@@ -529,6 +529,64 @@ def test_two_slabs_write_c_wherever_it_starts(entries, dtype):
     assert (whole[outside] == 7).all()
 
 
+@pytest.mark.parametrize("layout", ["rows", "W.T"])
+def test_an_edge_panel_read_in_place_from_the_rows_above_it(layout, dtype):
+    """A read in place (not packed), its last micro-panel short by fewer than half of MR rows:
+    the whole micro-kernel runs over the MR rows that end with it and keeps the last mr
+    (gemm._macro_kernel's `back`); shorter edges, and one with no MR rows above it, are packed.
+    Every row count around those, C = A B and C += A B, against the exact product."""
+    P = config.PLANS[np.dtype(dtype)]
+    K, N = 37, 2 * P.NR + 3
+    Vbuf, Cbuf = gemm.buffers([(3 * P.MR, K, N)], dtype, P, slabs=1)
+    rng = np.random.default_rng(5)
+    for M in [P.MR // 2, P.MR // 2 + 1, P.MR - 1, 2 * P.MR - 1, 2 * P.MR + P.MR // 2,
+              2 * P.MR + P.MR // 2 + 1, 3 * P.MR - 1]:
+        A = rng.random((M, K)).astype(dtype) if layout == "rows" else rng.random((K, M)).astype(dtype).T
+        B = rng.random((K, N)).astype(dtype)
+        C0 = rng.random((M, N)).astype(dtype)
+        for accumulate in (False, True):
+            C = C0.copy()
+            gemm.gemm_serial(A, B, C, accumulate, Vbuf, Cbuf, False, P)
+            expected = exact(A, B) + (C0 if accumulate else 0)
+            assert_close(f"M={M} accumulate={accumulate}", C, expected, TOLERANCES[dtype][0], dtype)
+
+
+GUARDED_EDGE_SCRIPT = """
+import ctypes, mmap, sys
+import numpy as np
+from kernels.cpu import config, gemm
+
+dtype, layout = np.dtype(sys.argv[1]), sys.argv[2]
+P = config.PLANS[dtype]
+M, K, N = P.MR - 1, 37, P.NR + 3  # one edge panel of more than MR / 2 rows, no rows above it
+page = mmap.PAGESIZE
+raw = mmap.mmap(-1, 4 * page)
+base = ctypes.addressof(ctypes.c_char.from_buffer(raw))
+libc = ctypes.CDLL(None)
+libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+assert libc.mprotect(base, page, 0) == 0  # the page before A: any read of it faults
+X = np.frombuffer(raw, dtype, count=M * K, offset=page)
+A = X.reshape(M, K) if layout == "rows" else X.reshape(K, M).T
+A[...] = 1
+B = np.ones((K, N), dtype)
+C = np.zeros((M, N), dtype)
+Vbuf, Cbuf = gemm.buffers([(M, K, N)], dtype, P, slabs=1)
+gemm.gemm_serial(A, B, C, False, Vbuf, Cbuf, False, P)
+assert (C == K).all()
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("layout", ["rows", "W.T"])
+def test_an_edge_panel_with_no_rows_above_reads_nothing_before_a(layout, dtype):
+    """The edge panel read from the rows above it (the test above) must not reach above row 0:
+    A starts right after a page that any read faults on, in a process of its own."""
+    result = subprocess.run([sys.executable, "-c", GUARDED_EDGE_SCRIPT, np.dtype(dtype).name, layout],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", \
+        f"exit {result.returncode} (a fault is -11): {result.stderr[-2000:]}"
+
+
 def test_engine_with_an_empty_sum_and_with_buffers_too_small(dtype):
     P = config.PLANS[np.dtype(dtype)]
     Vbuf, Cbuf = gemm.buffers([(3, 1, 4)], dtype, P, slabs=1)

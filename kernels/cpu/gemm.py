@@ -252,14 +252,19 @@ def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, B, Bp, b_base, direct_b
     for jb in range(0, nc, NB):
         for ii in range(0, mc, MR):
             mr = min(MR, mc - ii)
-            from_ap = packed or mr < MR  # A's micro-panel read from Ap (packed, MR rows)
+            # an edge panel of unpacked A, more than half a micro-panel, with MR rows of A above
+            # its end: the whole micro-kernel over the MR rows that end with it, read in place
+            # into the tile, its last mr rows kept (no packing; the edge micro-kernel for so many
+            # rows is 3/4 of MR or all of it)
+            back = MR - mr if not packed and MR // 2 < mr < MR and i0 + ii + mr >= MR else 0
+            from_ap = packed or (mr < MR and back == 0)  # A's micro-panel read from Ap (MR rows)
             if packed:
                 a_off = a_base + ii * kc
-            elif mr < MR:  # an edge panel of unpacked A: pack just its rows (zero-padded)
+            elif from_ap:  # an edge panel of unpacked A at its top: pack just its rows (zero-padded)
                 pack_a(A, i0 + ii, mr, p0, kc, Ap, a_base)
                 a_off = a_base
-            else:  # A's own rows, read in place
-                a_off = (i0 + ii) * rsa + p0 * csa
+            else:  # A's own rows, read in place (an edge panel: from `back` rows above it)
+                a_off = (i0 + ii - back) * rsa + p0 * csa
             for jr in range(jb, min(jb + NB, nc), NR):
                 nr = min(NR, nc - jr)
                 full = mr == MR and nr == NR
@@ -273,7 +278,7 @@ def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, B, Bp, b_base, direct_b
                 if from_ap and full:
                     micro_kernel_packed(Ap, a_off, 1, MR, Bk, b_off, b_step, C, c_off, ldc, kc,
                                         accumulate)
-                elif mr < MR:
+                elif from_ap and mr < MR:
                     micro_kernel_packed_edge(mr, Ap, a_off, 1, MR, Bk, b_off, b_step, T, t0, NR, kc)
                 elif from_ap:
                     micro_kernel_packed(Ap, a_off, 1, MR, Bk, b_off, b_step, T, t0, NR, kc, False)
@@ -283,7 +288,7 @@ def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, B, Bp, b_base, direct_b
                 else:
                     micro_kernel(A, a_off, rsa, csa, Bk, b_off, b_step, T, t0, NR, kc, False)
                 if not full:
-                    _edge(C, i0 + ii, j0 + jr, mr, nr, T, t0, NR, accumulate)
+                    _edge(C, i0 + ii, j0 + jr, mr, nr, T, t0 + back * NR, NR, accumulate)
 
 
 @njit(inline="always", **JIT)
