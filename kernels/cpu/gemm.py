@@ -260,7 +260,7 @@ def _macro_kernel(A, Ap, a_base, packed, i0, mc, p0, kc, B, Bp, b_base, direct_b
             from_ap = packed or (mr < MR and back == 0)  # A's micro-panel read from Ap (MR rows)
             if packed:
                 a_off = a_base + ii * kc
-            elif from_ap:  # an edge panel of unpacked A at its top: pack just its rows (zero-padded)
+            elif from_ap:  # any other edge panel of unpacked A: pack just its rows (zero-padded)
                 pack_a(A, i0 + ii, mr, p0, kc, Ap, a_base)
                 a_off = a_base
             else:  # A's own rows, read in place (an edge panel: from `back` rows above it)
