@@ -289,6 +289,10 @@ def main(argv=None):
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve or args.child:
+        from bench import machine
+
+        machine.keep_freed_memory()  # as the benchmark's own process (bench/fixtures.py)
     if args.serve:  # already in the unpinned environment (Server)
         serve(args.threads)
         return

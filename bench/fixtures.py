@@ -9,6 +9,8 @@ Timing rules, the same for every path:
   call is shorter than bench/baseline.py's ROUND_SECONDS (`calls_per_round`, the baselines' rule
   too; pytest-benchmark's `iterations`), and its time over its calls is a call's; a GPU call
   synchronizes inside (paths.py);
+- every benchmark process keeps the memory it frees (machine.keep_freed_memory), so that no
+  round's result lands on pages the host has to fault in again;
 - GFLOP/s and samples/s use the fastest round (the least disturbed by other processes), the
   median is saved beside it; both go into `benchmark.extra_info`, with the fraction of the
   measured peak of the path's device (machine.py: for the CPU the FMA peak of the workload's
@@ -48,6 +50,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     """Saved in the JSON's machine_info, read back by bench/report.py."""
     info = machine.describe()
     info["thread_counts"] = machine.set_threads()
+    info["freed_memory_kept"] = machine.keep_freed_memory()
     info["cpu_peaks"] = machine.cpu_peaks()
     info["cpu_peak_gflops"] = machine.cpu_peak_gflops("float32")
     info["gpu_peak_gflops"] = machine.gpu_peak_gflops()
@@ -75,6 +78,7 @@ def _ran_a_baseline_group(config):
 
 @pytest.fixture(scope="session")
 def thread_counts():
+    machine.keep_freed_memory()  # before any benchmark allocates
     counts = machine.set_threads()
     machine.cpu_peaks()  # measured before any benchmark runs, with the run's threads
     return counts

@@ -57,6 +57,36 @@ def set_threads(n=BENCH_THREADS):
     return counts
 
 
+# glibc's mallopt parameters (malloc.h): free never gives the top of the heap back to the kernel
+# below M_TRIM_THRESHOLD bytes, and M_MMAP_MAX = 0 serves every block from the heap
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+TRIM_THRESHOLD = 2**31 - 1  # mallopt takes an int
+
+
+def keep_freed_memory():
+    """Keep the memory this process frees (glibc's malloc: every block from the heap, the heap
+    never trimmed), so that a benchmark's next call reuses pages it has touched. Returns whether
+    it could (False off glibc: nothing changes).
+
+    Why: glibc serves a block over its mmap threshold (128 KiB, raised by each such block freed,
+    to at most 32 MiB) with an mmap of its own, so a square product's result from n = 2048 in
+    float64 and n = 4096 in float32; free unmaps it, and the next call's result is fresh pages. On a
+    virtual machine whose balloon reports free pages to the host (virtio-balloon's free page
+    reporting, about 2 s after they are freed), those pages are handed back and a later first
+    touch faults them in from the host again: a cost in the rounds that follow a pause (the
+    interleaved baselines' bursts) and in none of the baselines' own back-to-back calls
+    (docs/performance.md has it measured). Every benchmark process, the baseline's child and
+    server included, calls this, so no path pays for fresh pages and none for the kernel's
+    zeroing of them."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)) and bool(mallopt(M_MMAP_MAX, 0))
+
+
 def cpu_model():
     """The CPU's marketing name from /proc/cpuinfo (platform.processor() is often empty)."""
     try:

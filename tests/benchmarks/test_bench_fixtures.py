@@ -1,6 +1,8 @@
 """The `bench` fixture's timing rules (bench/fixtures.py), with pytest-benchmark and the
 baseline server replaced by recorders: ordinary tests, not benchmarks."""
 
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -107,3 +109,30 @@ def test_the_baselines_count_a_long_calls_probe_as_a_round(monkeypatch):
     monkeypatch.setattr(baseline, "probe_seconds", lambda call: (calls.append(1), 1.0)[1])
     assert baseline._fastest(lambda: calls.append(1), target_seconds=0.5, min_rounds=1) == 1.0
     assert len(calls) == 2  # the warm-up call and the probe: one second is past the target
+
+
+FREE_THEN_RSS = """
+import sys, numpy as np
+from bench import machine
+kept = machine.keep_freed_memory() if sys.argv[1] == "keep" else None
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096
+before = rss()
+C = np.ones((4096, 2048))  # 64 MiB: its own mmap under glibc's defaults
+del C
+print(kept, (rss() - before) >> 20)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc and /proc")
+def test_the_benchmarks_keep_the_memory_they_free():
+    """A 64 MiB result freed: unmapped under glibc's defaults (the next one is fresh pages),
+    kept in the process after keep_freed_memory (the next one reuses them)."""
+    out = {}
+    for mode in ("default", "keep"):
+        child = subprocess.run([sys.executable, "-c", FREE_THEN_RSS, mode], cwd=baseline.ROOT,
+                               capture_output=True, text=True, check=True)
+        out[mode] = child.stdout.split()
+    assert out["default"] == ["None", "0"], f"glibc's default kept the freed block: {out}"
+    assert out["keep"][0] == "True" and int(out["keep"][1]) >= 32, \
+        f"keep_freed_memory: (applied, MiB still resident after the free) = {out['keep']}"
