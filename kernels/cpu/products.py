@@ -367,23 +367,22 @@ def reaches_engine(dims, m, dtype):
                for kind, (M, K, N) in layer_products(dims, m))
 
 
-def network_buffers(dims, m, dtype):
+def network_buffers(dims, m, dtype, source=buffers):
     """(Vbuf, Cbuf): the packing buffers that wa, dzat and wtdz take, large enough for every
     product of a network of layer widths dims = [n[0], ..., n[L]] on batches of m samples
-    (gemm.buffers: one row per thread). Where no product reaches the engine or threads, two
-    empty 1-D arrays: a step over them compiles neither (engine_product, threads_of)."""
+    (gemm.buffers: one row per thread; `source` gemm.scratch: kept per calling thread). Where no
+    product reaches the engine or threads, two empty 1-D arrays: a step over them compiles
+    neither (engine_product, threads_of)."""
     if not reaches_engine(dims, m, dtype):
         return np.zeros(0, dtype), np.zeros(0, dtype)
-    return buffers(product_shapes(dims, m), dtype)
+    return source(product_shapes(dims, m), dtype)
 
 
 def network_scratch(dims, m, dtype):
     """network_buffers for the Python entry points that run one layer per call (network's
     linear_forward, linear_backward, forward, backward): the same choice, but buffers kept per
     calling thread (gemm.scratch) rather than allocated, and their pages touched, per call."""
-    if not reaches_engine(dims, m, dtype):
-        return np.zeros(0, dtype), np.zeros(0, dtype)
-    return scratch(product_shapes(dims, m), dtype)
+    return network_buffers(dims, m, dtype, scratch)
 
 
 # Python entry points (for tests and benchmarks): validate, allocate the result (gemm.product_out),
