@@ -609,7 +609,7 @@ def test_plan_fits_the_registers_and_caches():
             assert p.NR == p.NV * bits // (8 * itemsize)
             assert p.MR * p.NV + p.NV + 1 <= registers < (p.MR + 1) * p.NV + p.NV + 1
             assert p.MC % p.MR == 0 and p.NC % p.NR == 0 and p.NB % p.NR == 0
-            assert p.MC * p.KC * itemsize <= cache[2].size // 4
+            assert p.MC * p.KC * itemsize <= cache[2].size // 8
             assert p.NB * p.KC * itemsize <= cache[2].size // 4
             assert p.KC * p.NC * itemsize <= cache[3].size
 

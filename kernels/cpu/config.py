@@ -148,9 +148,9 @@ def plan_for(itemsize, bits=None, registers=None, cache=None):
     KC: the side of the square that fills L2's ways less two (one for the micro-panel of B
         streaming through, one for C); the fewer passes over C the better: a KC that keeps
         A's micro-panel in L1 (432 in float32 here) was 3-7% slower below n = 2048;
-    MC: the packed block of A (MC x KC) fills a quarter of L2, so that the B micro-panels and
+    MC: the packed block of A (MC x KC) fills an eighth of L2, so that the B micro-panels and
         the C tiles streaming through L2 do not evict it (the square block itself, MC = KC,
-        was slower);
+        was slower, and a quarter of L2 slower than an eighth at n = 4096);
     NB: the block of B's packed micro-panels (KC x NB) that each micro-panel of A passes over
         (gemm.py's loop over jb), a quarter of L2, kept there beside the block of A;
     NC: the packed panel of B (KC x NC) fills L3's ways less two, of one core's share of L3.
@@ -167,7 +167,7 @@ def plan_for(itemsize, bits=None, registers=None, cache=None):
     l2, l3 = cache[2], cache[3]
     a_block = (l2.ways - 2) * (l2.size // l2.ways) // itemsize  # entries of A in L2
     kc = max(16, math.isqrt(a_block) // 8 * 8)
-    mc = max(mr, l2.size // 4 // itemsize // kc // mr * mr)
+    mc = max(mr, l2.size // 8 // itemsize // kc // mr * mr)
     nb = max(nr, l2.size // 4 // itemsize // kc // nr * nr)
     b_panel = (l3.ways - 2) * (l3.size // l3.ways) // l3.shared_by // itemsize
     nc = max(nr, b_panel // kc // nr * nr)
