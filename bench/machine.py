@@ -69,8 +69,8 @@ def keep_freed_memory():
     it could (False off glibc: nothing changes).
 
     Why: glibc serves a block over its mmap threshold (128 KiB, raised by each such block freed,
-    to at most 32 MiB) with an mmap of its own, so a square product's result from n = 2048 in
-    float64 and n = 4096 in float32; free unmaps it, and the next call's result is fresh pages. On a
+    to at most 32 MiB) with an mmap of its own (a square product's result from n = 2048 in
+    float64, n = 4096 in float32); free unmaps it, and the next call's result is fresh pages. On a
     virtual machine whose balloon reports free pages to the host (virtio-balloon's free page
     reporting, about 2 s after they are freed), those pages are handed back and a later first
     touch faults them in from the host again: a cost in the rounds that follow a pause (the
