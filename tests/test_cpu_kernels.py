@@ -286,14 +286,14 @@ def _strips(A, B, C, accumulate):
 
 def test_strips_match_numpy(dtype):
     """strips.strips over every number of rows from 1 to two tallest strips and one (a last
-    block of each height), C's columns in whole vectors and with a masked last one, K = 1, 3
-    and 17, A a view of W.T; B and C views into wider arrays: C's entries past its rows and
-    columns (and those of B's) are neither written nor, with accumulate False, read."""
+    block of each height), C's columns in whole strips of NR, in vectors and with a masked last
+    one, K = 1, 3 and 17, A a view of W.T; B and C views into wider arrays: C's entries past its
+    rows and columns (and those of B's) are neither written nor, with accumulate False, read."""
     P = config.PLANS[np.dtype(dtype)]
     L, tallest = P.LANES, strips.heights(P)[-1]
     tol = TOLERANCES[dtype][0]
     for M in range(1, 2 * tallest + 2):
-        for N in (1, L - 1, L, L + 1, 2 * L + 3):
+        for N in (1, L - 1, L, L + 1, P.NR, P.NR + L, P.NR + L + 3):
             for K in (1, 3, 17):
                 rng = np.random.default_rng(M * 10_000 + N * 100 + K)
                 A = rng.random((K, M)).astype(dtype).T

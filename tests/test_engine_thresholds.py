@@ -44,7 +44,8 @@ def engine_thresholds(dtype):
                               multiply-adds than ENGINE_MIN_MACS) on strips instead of the
                               small tiles or the engine: from MIN_ROWS rows, K past 1 (W A on
                               fewer rows than MR; W^T dZ from K = 1), K N within
-                              DIRECT_B_MAX_ENTRIES, rows not one L1 way (L1_WAY) apart
+                              DIRECT_B_MAX_ENTRIES, rows not one L1 way (L1_WAY) apart;
+                              on one thread up to STRIPS_MAX_MACS multiply-adds, from MR rows
     """
     P = config.PLANS[np.dtype(dtype)]
     tile_rows, tile_inputs = 4, products.TILE_INPUTS
@@ -71,6 +72,7 @@ def engine_thresholds(dtype):
         "small dot columns": (dots.COLUMNS, "N"),
         "strips: fewest rows": (strips.MIN_ROWS, "M"),
         "strips: ENGINE_MIN_MACS": (P.ENGINE_MIN_MACS, "MACS"),
+        "strips: STRIPS_MAX_MACS on one thread": (P.STRIPS_MAX_MACS, "MACS"),
         "strips: W A's K past 1": (2, "K"),
         "strips: B within DIRECT_B_MAX_ENTRIES": (P.DIRECT_B_MAX_ENTRIES, "KN"),
         "strips: rows one L1 way apart": (P.L1_WAY // np.dtype(dtype).itemsize, "N"),
@@ -114,8 +116,10 @@ SMALL_ON_THE_ENGINE = ("dot rows below ENGINE_MIN_MACS", "tile rows below ENGINE
 # below the engine's size, strips for W A and W^T dZ (strips.fits): the sizes at which they start
 # and stop; "below" is the side on which the size is one short (or, for the L1 way, one off), or
 # within ENGINE_MIN_MACS or DIRECT_B_MAX_ENTRIES
-STRIPS = ("strips: fewest rows", "strips: ENGINE_MIN_MACS", "strips: W A's K past 1",
-          "strips: B within DIRECT_B_MAX_ENTRIES", "strips: rows one L1 way apart")
+STRIPS = ("strips: fewest rows", "strips: ENGINE_MIN_MACS", "strips: STRIPS_MAX_MACS on one thread",
+          "strips: W A's K past 1", "strips: B within DIRECT_B_MAX_ENTRIES", "strips: rows one L1 way apart")
+# thresholds that only one thread sees: the networks across them run with numba on one thread
+ONE_THREAD = ("strips: STRIPS_MAX_MACS on one thread",)
 # the product each small-tile edge belongs to
 SMALL_KINDS = {"small tile rows": ("W A", "dZ A^T", "W^T dZ"), "small tile inputs": ("W A", "W^T dZ"),
                "dot rows below ENGINE_MIN_MACS": ("dZ A^T",),
@@ -218,7 +222,8 @@ def strips_at(draw, name, side, dtype):
         M = size - 1 if side == "below" else size
     elif name == "strips: W A's K past 1":  # on fewer rows than MR (from MR rows at any K)
         M, K = draw(st.integers(fewest, MR - 1)), size - 1 if side == "below" else size
-    elif name == "strips: ENGINE_MIN_MACS":  # M K N one column short of it, or exactly it
+    elif name in ("strips: ENGINE_MIN_MACS", "strips: STRIPS_MAX_MACS on one thread"):
+        # M K N one column short of it, or exactly it
         K, N = 16, 256 - (side == "below")
         M = size // (K * 256)
         assert M >= MR and M * K * 256 == size and K * N <= t["strips: B within DIRECT_B_MAX_ENTRIES"][0]
@@ -265,6 +270,15 @@ def test_a_network_across_each_threshold_matches_torch(name, side, dtype):
     @settings(max_examples=examples(1))
     @given(network_with(name, side, dtype), st.sampled_from(COMBOS), st.integers(0, 2**16))
     def run(net, combo, seed):
+        threads = numba.get_num_threads()
+        if name in ONE_THREAD:
+            numba.set_num_threads(1)
+        try:
+            across(net, combo, seed)
+        finally:
+            numba.set_num_threads(threads)
+
+    def across(net, combo, seed):
         dims, m, _, _ = net
         hidden, output, cost = combo
         parameters, X, Y = make_problem(dims, m, dtype, cost, seed=seed)

@@ -14,7 +14,7 @@ their *_backward) plus the matmul ladder. Modules (the same as kernels.cuda's):
     products.py     the layer's products W A, dZ A^T, W^T dZ on the engine, without transposes,
                     and the small register tiles used below the engine's size
     strips.py       W A and W^T dZ below the engine's size in one pass over C (LLVM IR: up
-                    to 16 rows of C by one vector on registers)
+                    to 12 rows of C by two vectors on registers)
     dots.py         dZ A^T below the engine's size: tiles of dot products along m (LLVM IR,
                     at the plan's vector width)
     vmath.py        vectorisable exp, expm1, log, log1p under the activations and costs

@@ -105,8 +105,9 @@ class Plan(NamedTuple):
     tile (NR = NV vectors of LANES), the block sizes KC, MC and NB (L2), NC (L3), the sizes
     from which a product packs its left operand and uses every core, below which (or with fewer
     than MR rows or NR columns) the layer products skip the engine (products.py's small tiles),
-    and up to which a product that does not pack A reads B's rows in place (entries); and the
-    bytes of one way of L1, rows this far apart falling in one set of it (strips.fits)."""
+    and up to which a product that does not pack A reads B's rows in place (entries); the bytes
+    of one way of L1, rows this far apart falling in one set of it; and the multiply-adds below
+    which W A and W^T dZ on one thread take the strips rather than the engine (strips.fits)."""
 
     LANES: int
     MR: int
@@ -122,6 +123,7 @@ class Plan(NamedTuple):
     DIRECT_B_MAX_ENTRIES: int
     PACK_A_MIN_N: int
     L1_WAY: int
+    STRIPS_MAX_MACS: int
 
 
 NV = 2  # vectors per row of the register tile (docs/performance.md: 1 is load-bound, 3 wastes edges)
@@ -129,6 +131,9 @@ PACK_A_MIN_MACS = 1 << 24  # and N >= PACK_A_REUSE NR columns: packing A is paid
 PACK_A_REUSE = 6
 PARALLEL_MIN_MACS = 1 << 19
 ENGINE_MIN_MACS = 1 << 19
+# on one thread, W A and W^T dZ up to here run on strips, from MR rows too: two vectors wide they
+# outran the one-thread engine to 8M multiply-adds in float32, to 2M in float64 (docs/performance.md)
+STRIPS_MAX_MACS = 1 << 21
 # rows of a row-major B that gemm.pack_b copies before it moves on to the next micro-panel: one
 # row at a time across all micro-panels (a store stream per micro-panel) ran at half a copy's speed
 PACK_B_ROWS = 16
@@ -173,7 +178,8 @@ def plan_for(itemsize, bits=None, registers=None, cache=None):
     nc = max(nr, b_panel // kc // nr * nr)
     direct_b = l2.size // 4 // itemsize  # gemm.reads_b_in_place: B's rows span a quarter of L2
     return Plan(lanes, mr, NV, nr, kc, mc, nc, nb, PACK_A_MIN_MACS, PARALLEL_MIN_MACS,
-                ENGINE_MIN_MACS, direct_b, PACK_A_REUSE * nr, cache[1].size // cache[1].ways)
+                ENGINE_MIN_MACS, direct_b, PACK_A_REUSE * nr, cache[1].size // cache[1].ways,
+                STRIPS_MAX_MACS)
 
 
 PLANS = {np.dtype(np.float32): plan_for(4), np.dtype(np.float64): plan_for(8)}

@@ -9,13 +9,15 @@ n = n[l] units, k = n[l-1] inputs, m samples. The transposes are views (A_prev.T
 engine's packing reads each operand along its contiguous dimension, so all three products run
 the same packed, blocked, parallel code, chosen by size (gemm.product); small products (below
 ENGINE_MIN_MACS, or an edge shorter than the micro-kernel's tile) run register tiles read
-straight from the operands: W A and W^T dZ strips.py's strips (where strips.fits), else the
-small tiles below, 4 x 8 tiles along rows; dZ A^T dots.py's tiles of dot products.
+straight from the operands: W A and W^T dZ strips.py's strips (where strips.fits; on one
+thread up to STRIPS_MAX_MACS, past ENGINE_MIN_MACS), else the small tiles below, 4 x 8 tiles
+along rows; dZ A^T dots.py's tiles of dot products.
 
 Each takes the packing buffers (Vbuf, Cbuf) = network_buffers(dims, m, dtype), so a training
 step allocates nothing.
 """
 
+import numba
 import numpy as np
 from numba import njit, prange
 from numba.extending import overload
@@ -280,11 +282,11 @@ def shared_out(M, K, N, P, S):
 
 
 @njit(inline="always", **JIT)
-def on_strips(A, B, C, accumulate, P):
-    """Whether C (+)= A B runs on strips: its sizes fit (strips.fits), and B's and C's rows are
-    contiguous (strips reads them as vectors)."""
+def on_strips(A, B, C, accumulate, P, S):
+    """Whether C (+)= A B runs on strips on S threads: its sizes fit (strips.fits), and B's and
+    C's rows are contiguous (strips reads them as vectors)."""
     M, K, N = A.shape[0], A.shape[1], B.shape[1]
-    return (fits(M, K, N, accumulate, C.itemsize, P) and B.strides[1] == B.itemsize
+    return (fits(M, K, N, accumulate, C.itemsize, P, S) and B.strides[1] == B.itemsize
             and C.strides[1] == C.itemsize)
 
 
@@ -293,9 +295,10 @@ def wa(W, A, Z, Vbuf, Cbuf):
     """Z += W A.    W: (n, k), A: (k, m), Z: (n, m) (the caller sets Z to b or to 0 first)."""
     P = plan(Z)
     M, K, N = W.shape[0], W.shape[1], A.shape[1]
-    if shared_out(M, K, N, P, threads_of(Vbuf)):
+    S = threads_of(Vbuf)
+    if shared_out(M, K, N, P, S):
         wa_shared(W, A, Z, Vbuf)
-    elif on_strips(W, A, Z, True, P):
+    elif on_strips(W, A, Z, True, P, S):
         strips(W, A, Z, True)
     elif not small(M, K, N, P, False):
         engine_product(any_layout(W), any_layout(A), Z, True, Vbuf, Cbuf, P)
@@ -328,7 +331,7 @@ def dzat(dZ, A, dW, Vbuf, Cbuf):
 def wtdz(W, dZ, dA, Vbuf, Cbuf):
     """dA = W^T dZ.    W: (n, k), dZ: (n, m), dA: (k, m)."""
     P = plan(dA)
-    if on_strips(W.T, dZ, dA, False, P):
+    if on_strips(W.T, dZ, dA, False, P, threads_of(Vbuf)):
         strips(W.T, dZ, dA, False)
     elif not small(W.shape[1], W.shape[0], dZ.shape[1], P, False):
         engine_product(any_layout(W.T), any_layout(dZ), dA, False, Vbuf, Cbuf, P)
@@ -353,15 +356,16 @@ def product_shapes(dims, m):
 
 def reaches_engine(dims, m, dtype):
     """Whether any product of the network runs on the engine or on threads. A product that
-    strips.fits counts as off the engine (given operands whose rows are not contiguous, it may run
-    on gemm.direct over the empty buffers instead: slower, still right)."""
+    strips.fits on numba's threads counts as off the engine (given operands whose rows are not
+    contiguous, it may run on gemm.direct over the empty buffers instead: slower, still right)."""
     P, itemsize = config.PLANS[np.dtype(dtype)], np.dtype(dtype).itemsize
+    S = numba.get_num_threads()  # the rows of the buffers (gemm.buffers): threads_of
     small_, fits_ = small.py_func, fits.py_func  # the same rules, in Python: nothing to compile
 
     def engine(kind, M, K, N):
         if kind == "dZ A^T":
             return not small_(M, K, N, P, True)
-        return not small_(M, K, N, P, False) and not fits_(M, K, N, kind == "W A", itemsize, P)
+        return not small_(M, K, N, P, False) and not fits_(M, K, N, kind == "W A", itemsize, P, S)
 
     return any(engine(kind, M, K, N) or M * K * N >= P.PARALLEL_MIN_MACS
                for kind, (M, K, N) in layer_products(dims, m))
