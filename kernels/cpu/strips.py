@@ -13,9 +13,9 @@ of 12 rows ran at the loads' pace, 65% of the FMAs'). The 4 x 8 tiles pass over 
 inputs and once more per input left over; the engine, below ENGINE_MIN_MACS, spends more on its
 edges and calls than on its FMAs; a strip writes C once. It is compiled for the heights in
 HEIGHTS (each a loop of its own, the one just at or above `rows` runs; rows past `rows` read
-A's last row again and are not stored) and, for the columns past C's last whole NV vectors,
-one vector wide with masked loads and stores (lanes past `cols` are neither read nor written).
-Measured in docs/performance.md.
+A's last row again and are not stored) and, for the columns past C's last whole NR (NV
+vectors), one vector wide with masked loads and stores (lanes past `cols` are neither read nor
+written). Measured in docs/performance.md.
 """
 
 import llvmlite
@@ -136,6 +136,7 @@ def _product_function(module, T, P):
     with cgutils.for_range_slice(builder, _const(0), M, H) as (i, _):
         rows = least(builder.sub(M, i), H)
         a, c_i = builder.gep(a0, [builder.mul(i, rsa)]), builder.gep(c0, [builder.mul(i, rsc)])
+
         def run(hs, j, cols, NV, masked):  # the lowest height >= rows
             if len(hs) > 1:
                 with builder.if_else(builder.icmp_signed("<=", rows, _const(hs[0]))) as (here, higher):
