@@ -166,3 +166,27 @@ def test_spread_over_runs(tmp_path):
     assert "## Spread over 2 runs" in md
     assert "| matmul: square float32 | square 256 | 25.0 - 50.0 | 0.25 - 0.50 |" in md
     assert "| layer products float32 | W A net l=1 | 10.0 - 20.0 | 0.50 - 1.00 |" in md
+
+
+def test_runs_render_a_subset_with_its_spread_where_out_says(tmp_path, monkeypatch):
+    """`python -m bench.runs --runs 2 --threads 1 -k ... --out DIR` (README's one-thread report):
+    each run's `invoke bench` saves one JSON (stubbed here), and the last is rendered into DIR
+    with the spread of both, not into .benchmarks/subset/."""
+    from bench import runs
+
+    saved = [baseline_run(tmp_path, "0008_a.json", engine_gflops=(25.0, 10.0)),
+             baseline_run(tmp_path, "0009_b.json", engine_gflops=(50.0, 20.0))]
+    for path in saved:  # a -k subset, as the one-thread runs are
+        run = json.loads(path.read_text())
+        run["machine_info"]["bench"]["selection"] = "matmul or layer_product"
+        path.write_text(json.dumps(run))
+    commands, newest = [], iter(saved)
+    monkeypatch.setattr(runs.subprocess, "run", lambda command, check: commands.append(command))
+    monkeypatch.setattr(runs.report, "latest_run", lambda: next(newest))
+    monkeypatch.setattr(bench_report, "STORAGE", tmp_path / "storage")
+    runs.main(["--runs", "2", "--threads", "1", "-k", "matmul or layer_product",
+               "--out", str(tmp_path / "one")])
+    assert commands == [["invoke", "bench", "--threads", "1", "-k", "matmul or layer_product"]] * 2
+    md = (tmp_path / "one" / "results.md").read_text()
+    assert "## Spread over 2 runs" in md and "| square 256 | 25.0 - 50.0 |" in md
+    assert not (tmp_path / "storage").exists()
