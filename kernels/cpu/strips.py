@@ -129,6 +129,7 @@ def _product_function(module, T, P):
     a0, rsa, csa, M, K, b0, rsb, N, c0, rsc, accumulate = fn.args
     hs = heights(P)
     H, L, NR = _const(hs[-1]), _const(P.LANES), _const(P.NR)
+    whole = builder.mul(builder.sdiv(N, NR), NR)  # C's columns in whole NR
 
     def least(x, y):
         return builder.select(builder.icmp_signed("<", x, y), x, y)
@@ -149,7 +150,6 @@ def _product_function(module, T, P):
                     cols, accumulate]
             builder.call(_strip_function(module, T, P.LANES, hs[0], NV, masked), args)
 
-        whole = builder.mul(builder.sdiv(N, NR), NR)  # C's columns in whole NR
         with cgutils.for_range_slice(builder, _const(0), whole, NR) as (j, _):
             run(hs, j, NR, P.NV, False)
         with cgutils.for_range_slice(builder, whole, N, L) as (j, _):
