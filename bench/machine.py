@@ -87,16 +87,24 @@ def keep_freed_memory():
     return bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)) and bool(mallopt(M_MMAP_MAX, 0))
 
 
-def cpu_model():
-    """The CPU's marketing name from /proc/cpuinfo (platform.processor() is often empty)."""
+def cpu_model(cpuinfo="/proc/cpuinfo"):
+    """The CPU's marketing name from /proc/cpuinfo (platform.processor() is often empty), with its
+    family, model and stepping: a virtual machine's "Intel(R) Xeon(R) Processor" names several
+    generations, and these tell them apart."""
+    fields = {}
     try:
-        with open("/proc/cpuinfo") as f:
+        with open(cpuinfo) as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                if not line.strip():
+                    break  # the first processor's block is enough
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return platform.processor() or "unknown CPU"
+    name = fields.get("model name") or platform.processor() or "unknown CPU"
+    ids = [f"{label} {fields[key]}" for key, label in
+           (("cpu family", "family"), ("model", "model"), ("stepping", "stepping")) if fields.get(key)]
+    return f"{name} ({', '.join(ids)})" if ids else name
 
 
 @cache

@@ -190,3 +190,17 @@ def test_runs_render_a_subset_with_its_spread_where_out_says(tmp_path, monkeypat
     md = (tmp_path / "one" / "results.md").read_text()
     assert "## Spread over 2 runs" in md and "| square 256 | 25.0 - 50.0 |" in md
     assert not (tmp_path / "storage").exists()
+
+
+def test_cpu_model_names_family_model_and_stepping(tmp_path):
+    """Two virtual machines both called "Intel(R) Xeon(R) Processor" were different generations
+    (model 167 and model 207): the report's header must tell them apart."""
+    from bench import machine
+
+    cpuinfo = tmp_path / "cpuinfo"
+    block = ("processor\t: {i}\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: {model}\n"
+             "model name\t: Intel(R) Xeon(R) Processor\nstepping\t: 2\n\n")
+    cpuinfo.write_text(block.format(i=0, model=207) + block.format(i=1, model=143))
+    assert machine.cpu_model(cpuinfo) == "Intel(R) Xeon(R) Processor (family 6, model 207, stepping 2)"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: Some CPU\n")
+    assert machine.cpu_model(cpuinfo) == "Some CPU"
