@@ -120,6 +120,32 @@ def test_the_threads_peak_is_timed_until_it_reaches_its_floor():
     assert peak._best_reaching(lambda: next(fast), 3, lambda s: s <= 1.0, 60) == 0.5  # no more
 
 
+def test_a_peak_below_what_the_others_imply_is_timed_again(monkeypatch):
+    """A one-core float64 peak measured in a slow moment (113 GFLOP/s where float32's 245 says
+    122.5) is timed again with a floor of FLOOR x 122.5, and the threads' floor follows the
+    corrected one-core peak; a consistent one is not timed again."""
+    asked = []
+    first = {("float32", 1): 245.0, ("float64", 1): 113.0, ("float32", 2): 480.0,
+             ("float64", 2): 240.0}
+
+    def fake(dtype, threads=1, repeats=peak.REPEATS, floor=0.0):
+        key = (np.dtype(dtype).name, threads)
+        asked.append((key, floor))
+        return first[key] if floor == 0.0 or threads > 1 else 123.0
+
+    monkeypatch.setattr(peak, "fma_peak_gflops", fake)
+    peak.peaks.cache_clear()
+    try:
+        out = peak.peaks(2)
+    finally:
+        peak.peaks.cache_clear()
+    assert out == {"float32": {"1": 245.0, "2": 480.0}, "float64": {"1": 123.0, "2": 240.0}}
+    floors = {key: floor for key, floor in asked if floor}
+    assert floors == {("float64", 1): peak.FLOOR * 122.5, ("float32", 2): peak.FLOOR * 2 * 245.0,
+                      ("float64", 2): peak.FLOOR * 2 * 123.0}
+    assert [key for key, _ in asked].count(("float32", 1)) == 1
+
+
 def test_every_percent_of_peak_takes_the_headers_peak(monkeypatch):
     """The rows' fraction of peak (machine.cpu_peak_gflops) and the header's peaks
     (machine.cpu_peaks) are one measurement, whatever spelling of the dtype asks."""
@@ -129,9 +155,9 @@ def test_every_percent_of_peak_takes_the_headers_peak(monkeypatch):
 
     measured = []
 
-    def fake(dtype, threads=1, repeats=peak.REPEATS, floor=0.0):
+    def fake(dtype, threads=1, repeats=peak.REPEATS, floor=0.0):  # float64 half of float32
         measured.append((np.dtype(dtype).name, threads))
-        return 10.0 * threads + len(measured)
+        return 800.0 / np.dtype(dtype).itemsize * threads + len(measured)
 
     monkeypatch.setattr(peak, "fma_peak_gflops", fake)
     peak.peaks.cache_clear()
