@@ -14,7 +14,7 @@ Timing rules, the same for every path:
 - GFLOP/s and samples/s use the fastest round (the least disturbed by other processes), the
   median is saved beside it; both go into `benchmark.extra_info`, with the fraction of the
   measured peak of the path's device (machine.py: for the CPU the FMA peak of the workload's
-  dtype on the run's threads);
+  dtype on the run's threads, the higher of its timings at the run's start and end);
 - the engine's matrix products (INTERLEAVED_PATHS, in the baselines' groups) have the BLAS
   baselines timed between their rounds, BASELINE_BURSTS bursts spread over them and one after
   (bench/baseline.py's Server: its own process, no pin; a burst runs after the round it
@@ -22,7 +22,8 @@ Timing rules, the same for every path:
   holds each library's fastest call over those bursts, and the report takes the engine's ratio
   against them, timed in the same seconds as the engine.
 
-The saved machine description also holds the FMA peaks and, when the run timed matrix
+The saved machine description also holds the FMA peaks (timed at the run's start and again at
+its end, the higher kept: every row's fraction of peak is taken against those) and, when the run timed matrix
 products, the BLAS baselines measured in a process of their own (bench/baseline.py).
 
 With --benchmark-disable (the CI correctness run) each benchmark calls its workload once and
@@ -51,8 +52,8 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     info = machine.describe()
     info["thread_counts"] = machine.set_threads()
     info["freed_memory_kept"] = machine.keep_freed_memory()
-    info["cpu_peaks"] = machine.cpu_peaks()
-    info["cpu_peak_gflops"] = machine.cpu_peak_gflops("float32")
+    info["cpu_peaks"] = machine.cpu_peaks(at_end=True)
+    info["cpu_peak_gflops"] = machine.cpu_peak_gflops("float32", at_end=True)
     info["gpu_peak_gflops"] = machine.gpu_peak_gflops()
     if _ran_a_baseline_group(config):
         info["baseline"] = _baseline()
@@ -61,6 +62,16 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     selection += [arg for arg in config.args if arg.rstrip("/") != "tests/benchmarks"]
     info["selection"] = " ".join(filter(None, selection))
     machine_info["bench"] = info
+
+
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    """Every CPU row's "% of peak" against the saved header's peak (the higher of the run's start
+    and end: machine.cpu_peaks), not the start's alone that it was first taken against."""
+    for b in output_json.get("benchmarks", []):
+        info = b.get("extra_info", {})
+        if info.get("device") == "cpu" and info.get("peak_gflops") and info.get("gflops"):
+            info["peak_gflops"] = machine.cpu_peak_gflops(info.get("dtype", "float32"), at_end=True)
+            info["fraction_of_peak"] = info["gflops"] / info["peak_gflops"]
 
 
 @cache

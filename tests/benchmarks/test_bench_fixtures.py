@@ -136,3 +136,28 @@ def test_the_benchmarks_keep_the_memory_they_free():
     assert out["default"] == ["None", "0"], f"glibc's default kept the freed block: {out}"
     assert out["keep"][0] == "True" and int(out["keep"][1]) >= 32, \
         f"keep_freed_memory: (applied, MiB still resident after the free) = {out['keep']}"
+
+
+def test_the_saved_rows_percent_of_peak_takes_the_runs_final_peak(monkeypatch):
+    """Rows timed against the start's peak are saved against the header's (the higher of the
+    run's start and end), each in its own dtype; a GPU row keeps its own."""
+    from bench import machine
+
+    asked = []
+
+    def final(dtype="float32", threads=None, at_end=False):
+        asked.append(at_end)
+        return {"float32": 250.0, "float64": 125.0}[str(dtype)]
+
+    monkeypatch.setattr(machine, "cpu_peak_gflops", final)
+    rows = [{"extra_info": {"device": "cpu", "dtype": "float32", "gflops": 225.0,
+                            "peak_gflops": 200.0, "fraction_of_peak": 1.125}},
+            {"extra_info": {"device": "cpu", "dtype": "float64", "gflops": 100.0,
+                            "peak_gflops": 100.0, "fraction_of_peak": 1.0}},
+            {"extra_info": {"device": "cuda", "dtype": "float32", "gflops": 30000.0,
+                            "peak_gflops": 50000.0, "fraction_of_peak": 0.6}},
+            {"extra_info": {"path": "cpu", "cache": "cold"}}]
+    fixtures.pytest_benchmark_update_json(None, [], {"benchmarks": rows})
+    assert [r["extra_info"].get("fraction_of_peak") for r in rows] == [0.9, 0.8, 0.6, None]
+    assert [r["extra_info"].get("peak_gflops") for r in rows] == [250.0, 125.0, 50000.0, None]
+    assert asked == [True, True]
