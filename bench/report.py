@@ -231,19 +231,22 @@ def _size(r):
     return r.get("size") or r.get("M")
 
 
+def _peak(machine, group):
+    """The header's FMA peak for a group's dtype (its name's last word) on the run's threads."""
+    peaks = (machine.get("cpu_peaks") or {}).get("gflops", {})
+    return peaks.get(group.rsplit(" ", 1)[-1], {}).get(str(machine.get("threads", 1)))
+
+
 def engine_against_best(machine, rows):
     """kernels.cpu against the best BLAS and the FMA peak: per size of the square products,
     and the layer products' ratios (issue 16's goals)."""
     best = best_blas(machine, rows)
-    peaks = (machine.get("cpu_peaks") or {}).get("gflops", {})
-    threads = str(machine.get("threads", 1))
     lines = []
     for group in (GROUP_SQUARE, GROUP_SQUARE64):
         mine = sorted((r for r in rows if r["group"] == group and r["path"] == "cpu"), key=_size)
         if not mine:
             continue
-        dtype = group.rsplit(" ", 1)[-1]
-        peak = peaks.get(dtype, {}).get(threads)
+        peak = _peak(machine, group)
         lines += ["", f"{group}, kernels.cpu (goals: >= {GOAL_BLAS:.2f} of the best BLAS; >= "
                   f"{100 * GOAL_PEAK:.0f}% of the FMA peak from n = 1024):", "",
                   "| n | kernels.cpu GFLOP/s | best BLAS GFLOP/s (which) | vs best BLAS | % of FMA peak |",
@@ -265,22 +268,27 @@ def engine_against_best(machine, rows):
 
 def spread(runs):
     """The spread of kernels.cpu over several runs (each a load() result): per workload of the
-    square and layer products, the range of GFLOP/s and of the ratio to the best BLAS."""
+    square and layer products, the range of GFLOP/s, of the ratio to the best BLAS and of the
+    fraction of the FMA peak (each run's against its own header's)."""
     by_workload = {}
     for machine, rows, _, _ in runs:
         best = best_blas(machine, rows)
         for r in rows:
             if r["path"] == "cpu" and r["group"] in (GROUP_SQUARE, GROUP_SQUARE64, GROUP_LAYERS):
                 b = best.get((r["group"], r["workload"]))
+                peak = _peak(machine, r["group"])
                 by_workload.setdefault((r["group"], r["workload"]), []).append(
-                    (r["gflops"], None if b is None else r["gflops"] / b[0]))
-    lines = [f"| group | workload | kernels.cpu GFLOP/s, {len(runs)} runs | vs best BLAS |",
-             "|---|---|---|---|"]
+                    (r["gflops"], None if b is None else r["gflops"] / b[0],
+                     r["gflops"] / peak if peak else None))
+    lines = [f"| group | workload | kernels.cpu GFLOP/s, {len(runs)} runs | vs best BLAS | % of FMA peak |",
+             "|---|---|---|---|---|"]
     for (group, workload), values in by_workload.items():
-        g = [v for v, _ in values]
-        x = [v for _, v in values if v is not None]
+        g = [v for v, _, _ in values]
+        x = [v for _, v, _ in values if v is not None]
+        f = [v for _, _, v in values if v is not None]
         lines.append(f"| {group} | {workload} | {min(g):,.1f} - {max(g):,.1f} | "
-                     + (f"{min(x):.2f} - {max(x):.2f} |" if x else "n/a |"))
+                     + (f"{min(x):.2f} - {max(x):.2f} | " if x else "n/a | ")
+                     + (f"{100 * min(f):.0f}% - {100 * max(f):.0f}% |" if f else "n/a |"))
     return "\n".join(lines)
 
 
