@@ -23,8 +23,9 @@ Timing rules, the same for every path:
   against them, timed in the same seconds as the engine.
 
 The saved machine description also holds the FMA peaks (timed at the run's start and again at
-its end, the higher kept: every row's fraction of peak is taken against those) and, when the run timed matrix
-products, the BLAS baselines measured in a process of their own (bench/baseline.py).
+its end, the higher kept: every row's fraction of peak is taken against those) and, when the
+run timed matrix products, the BLAS baselines measured in a process of their own
+(bench/baseline.py).
 
 With --benchmark-disable (the CI correctness run) each benchmark calls its workload once and
 checks it; workloads over CI_MAX_FLOPS are skipped there (the same code runs at smaller sizes).

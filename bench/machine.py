@@ -170,6 +170,14 @@ def _best_seconds(fn, runs):
     return best
 
 
+def _cpu_peaks(threads, at_end):
+    """bench/peak.py's peaks on `threads` threads: timed at the run's start, or (at_end) the
+    higher of that and a timing at its end."""
+    from bench import peak
+
+    return peak.peaks_at_end(threads) if at_end else peak.peaks(threads)
+
+
 def cpu_peak_gflops(dtype="float32", threads=None, at_end=False):
     """The FMA peak in `dtype` on `threads` threads (default: numba's count in this run): the
     value cpu_peaks() reports, timed at the run's start, or (at_end) the higher of that and a
@@ -178,7 +186,7 @@ def cpu_peak_gflops(dtype="float32", threads=None, at_end=False):
     import numba
 
     threads = threads or numba.get_num_threads()
-    return cpu_peaks(at_end)["gflops"][np.dtype(dtype).name][str(threads)]
+    return _cpu_peaks(threads, at_end)[np.dtype(dtype).name][str(threads)]
 
 
 def cpu_peaks(at_end=False):
@@ -188,9 +196,7 @@ def cpu_peaks(at_end=False):
 
     from bench import peak
 
-    threads = numba.get_num_threads()
-    return {"kernel": peak.describe_kernel(),
-            "gflops": peak.peaks_at_end(threads) if at_end else peak.peaks(threads)}
+    return {"kernel": peak.describe_kernel(), "gflops": _cpu_peaks(numba.get_num_threads(), at_end)}
 
 
 @cache

@@ -144,7 +144,7 @@ def main():
 
     threads = numba.get_num_threads()
     print(f"FMA peak, {describe_kernel()}:")
-    for name, by_threads in peaks_at_end(threads).items():
+    for name, by_threads in peaks(threads).items():
         print(f"  {name}: " + ", ".join(f"{g:,.1f} GFLOP/s on {t} thread{'s' if t != '1' else ''}"
                                         for t, g in by_threads.items()))
 

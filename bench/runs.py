@@ -6,10 +6,9 @@ Each run is a whole `invoke bench` (its own processes, saved under .benchmarks/)
 the last one (plots/bench/, or threads-N/ beside it; a -k subset's in .benchmarks/subset/, or in
 --out DIR) gets a section with the range of kernels.cpu's GFLOP/s, of its ratio to the best
 BLAS and of its fraction of the FMA peak (each run's own) over all of them, per square and layer
-product. A whole run takes `invoke bench`'s time, so
-three take three times as long; `-k "matmul or layer_product"` limits them to the products
-(README's one-thread report: `--threads 1 -k "matmul or layer_product" --out
-plots/bench/threads-1`).
+product. A whole run takes `invoke bench`'s time, so three take three times as long; `-k
+"matmul or layer_product"` limits them to the products (README's one-thread report: `--threads 1
+-k "matmul or layer_product" --out plots/bench/threads-1`).
 """
 
 import argparse
