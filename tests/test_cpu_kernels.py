@@ -252,6 +252,20 @@ def test_every_engine_branch_matches_numpy(pack_a, parallel, b_in_place, layout,
         assert_close(f"{layout} {M}x{K}x{N}", C, exact(A, B), tol, dtype)
 
 
+def test_b_is_read_in_place_only_with_rows_less_than_2_kib_apart(dtype):
+    """gemm.reads_b_in_place: a small B, its rows contiguous, A not packed; read in place where
+    its rows are less than config.DIRECT_B_ROW_BYTES apart, packed from there on (by the distance
+    between rows, not the columns a view reads), and packed wherever A is."""
+    P, size = config.PLANS[np.dtype(dtype)], np.dtype(dtype).itemsize
+    apart = config.DIRECT_B_ROW_BYTES // size  # entries
+    assert 16 * apart <= P.DIRECT_B_MAX_ENTRIES  # within the size rule: only the rows' distance counts
+    near, far = np.zeros((16, apart - 1), dtype), np.zeros((16, apart), dtype)
+    assert gemm.reads_b_in_place(near, False, P)
+    assert not gemm.reads_b_in_place(far, False, P)
+    assert not gemm.reads_b_in_place(far[:, :P.NR], False, P)
+    assert not gemm.reads_b_in_place(near, True, P)
+
+
 @pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
 @pytest.mark.parametrize("b_row", ["contiguous", "strided"])
 def test_rank_one_products_match_numpy(parallel, b_row, dtype):

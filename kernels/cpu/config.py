@@ -127,7 +127,9 @@ class Plan(NamedTuple):
 
 
 NV = 2  # vectors per row of the register tile (docs/performance.md: 1 is load-bound, 3 wastes edges)
-PACK_A_MIN_MACS = 1 << 24  # and N >= PACK_A_REUSE NR columns: packing A is paid once, used N / NR times
+# and N >= PACK_A_REUSE NR columns: packing A is paid once, used N / NR times; below 2^25 (256^3
+# and 320^3) A read in place, with B packed where its rows are 2 KiB apart, ran 2-9% faster
+PACK_A_MIN_MACS = 1 << 25
 PACK_A_REUSE = 6
 PARALLEL_MIN_MACS = 1 << 19
 ENGINE_MIN_MACS = 1 << 19
@@ -137,6 +139,10 @@ STRIPS_MAX_MACS = 1 << 21
 # rows of a row-major B that gemm.pack_b copies before it moves on to the next micro-panel: one
 # row at a time across all micro-panels (a store stream per micro-panel) ran at half a copy's speed
 PACK_B_ROWS = 16
+# B is read in place (gemm.reads_b_in_place) only where its rows are less than this many bytes
+# apart: B's micro-panels with rows 2 KiB apart ran at one of two speeds, 4-10% apart, by where
+# their pages fell (the same B packed: one speed, between the two)
+DIRECT_B_ROW_BYTES = 2048
 # where slabs of columns would share C's cache lines and a slab does fewer than SLAB_ROWS_MAX_MACS
 # multiply-adds per row of C and panel of B (the shared lines cost 256^3, 32768 per row, 6-8%;
 # 512^3, 131072, 0-1%), threads take slabs of rows unless columns leave the busiest slab

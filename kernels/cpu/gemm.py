@@ -42,6 +42,7 @@ from numba.extending import intrinsic, overload
 from numba.np.arrayobj import populate_array
 
 from kernels.cpu.config import (
+    DIRECT_B_ROW_BYTES,
     JIT,
     JIT_PARALLEL,
     LINE,
@@ -317,11 +318,13 @@ def _row_blocks(A, C, accumulate, Ap, i0, i1, pc, kc, B, Bp, direct_b, jc, nc, p
 @njit(inline="always", **JIT)
 def reads_b_in_place(B, packed, P):
     """Whether B's micro-panels are read where they are, unpacked: when A is not packed either,
-    B's rows are contiguous, and the rows of B the product reads span at most
-    P.DIRECT_B_MAX_ENTRIES (a share of L2: no conflicts, and kept there between micro-panels
-    of A). Packing such a B costs as much as the product saves by it at the networks' sizes."""
+    B's rows are contiguous and less than DIRECT_B_ROW_BYTES apart, and the rows of B the
+    product reads span at most P.DIRECT_B_MAX_ENTRIES (a share of L2: no conflicts, and kept
+    there between micro-panels of A). Packing such a B costs as much as the product saves by it
+    at the networks' sizes."""
     rs, cs = B.strides[0] // B.itemsize, B.strides[1] // B.itemsize
-    return not packed and cs == 1 and B.shape[0] * rs <= P.DIRECT_B_MAX_ENTRIES
+    return (not packed and cs == 1 and B.strides[0] < DIRECT_B_ROW_BYTES
+            and B.shape[0] * rs <= P.DIRECT_B_MAX_ENTRIES)
 
 
 @njit(inline="always", **JIT)
