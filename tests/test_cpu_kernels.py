@@ -351,6 +351,25 @@ def test_dots_match_numpy(dtype):
                 assert_close(f"{M}x{K}x{N}", wide, expected, tol, dtype)
 
 
+@pytest.mark.parametrize("side", ["within", "past"])
+def test_dots_match_numpy_with_x_within_l1_and_past_it(side, dtype):
+    """dots runs its tiles in one of two orders: Y's rows outer (X re-read from L1) where X
+    (M x K) fits in config.L1_BYTES, X's rows outer past that. X of 9 rows (tiles of 4, 4 and
+    1) just within L1 or just past it, Y of 7 rows (a last tile of 3), C a view of a wider array
+    whose other entries keep their sentinel."""
+    size = np.dtype(dtype).itemsize
+    M, N = 9, 7
+    K = config.L1_BYTES // (size * M) + (1 if side == "past" else 0)
+    assert (M * K * size <= config.L1_BYTES) == (side == "within")
+    rng = np.random.default_rng(K)
+    X, Y = rng.random((M, K)).astype(dtype), rng.random((N, K)).astype(dtype)
+    wide = np.full((M + 1, N + 5), 7.0, dtype)
+    _dots(X, Y, wide[:M, :N])
+    expected = np.full_like(wide, 7.0)
+    expected[:M, :N] = exact(X, Y.T)
+    assert_close(f"{M}x{K}x{N}", wide, expected, TOLERANCES[dtype][0], dtype)
+
+
 @pytest.mark.parametrize("lanes", [4, 8, 16])
 def test_dots_at_every_vector_width(lanes, dtype, monkeypatch):
     """dots compiled for vectors of 4, 8 and 16 entries (AVX2's float64 and float32, AVX-512's),

@@ -189,6 +189,7 @@ def plan_for(itemsize, bits=None, registers=None, cache=None):
 
 
 PLANS = {np.dtype(np.float32): plan_for(4), np.dtype(np.float64): plan_for(8)}
+L1_BYTES = caches()[1].size  # dots.py: the operand its tiles re-read kept in L1
 
 
 def describe():

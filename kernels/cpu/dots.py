@@ -13,7 +13,9 @@ sums (_sums), and each row of the tile is stored as one masked vector of 4 entri
 
 The 4 x 4 tile this replaces was scalar code that LLVM vectorised at 8 lanes (256-bit) on this
 machine, where the plan's vectors hold 16: written as IR (like the micro-kernel and the strips)
-the tile runs at the plan's width. The loops over C are IR too. Measured in docs/performance.md.
+the tile runs at the plan's width. The loops over C are IR too: Y's rows outer where X fits in
+L1 (config.L1_BYTES; X is then re-read from L1 for each tile of Y), X's rows outer otherwise.
+Measured in docs/performance.md.
 """
 
 from llvmlite import ir
@@ -21,6 +23,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from kernels.cpu.config import L1_BYTES
 from kernels.cpu.microkernel import (
     _broadcast,
     _const,
@@ -133,7 +136,7 @@ def _tile_function(module, T, LANES, height):
 def _product_function(module, T, P):
     """C = X Y^T as one LLVM function of the module: f(x, rsx, M, K, y, rsy, N, c, rsc), tiles
     of the tallest height first (4 rows at a time, then 2, then 1 for the rows left), COLUMNS
-    rows of Y at a time."""
+    rows of Y at a time; over Y's rows outside X's where X fits in L1, else the other way."""
     name = f"dots_{T}_{P.LANES}"
     Tp = T.as_pointer()
     fn, builder = _internal_function(module, name, [Tp, _i64, _i64, _i64, Tp, _i64, _i64, Tp, _i64])
@@ -141,19 +144,35 @@ def _product_function(module, T, P):
         return fn
     x0, rsx, M, K, y0, rsy, N, c0, rsc = fn.args
     C4 = _const(COLUMNS)
-    start = _const(0)
-    for height in HEIGHTS:
-        h = _const(height)
-        end = builder.add(start, builder.mul(builder.sdiv(builder.sub(M, start), h), h))
-        with cgutils.for_range_slice(builder, start, end, h) as (i, _):
-            x, c_i = builder.gep(x0, [builder.mul(i, rsx)]), builder.gep(c0, [builder.mul(i, rsc)])
-            with cgutils.for_range_slice(builder, _const(0), N, C4) as (j, _):
-                left = builder.sub(N, j)
-                cols = builder.select(builder.icmp_signed("<", left, C4), left, C4)
-                builder.call(_tile_function(module, T, P.LANES, height),
-                             [x, rsx, builder.gep(y0, [builder.mul(j, rsy)]), rsy, cols, K,
-                              builder.gep(c_i, [j]), rsc])
-        start = end
+
+    def tile(height, i, j):
+        left = builder.sub(N, j)
+        cols = builder.select(builder.icmp_signed("<", left, C4), left, C4)
+        builder.call(_tile_function(module, T, P.LANES, height),
+                     [builder.gep(x0, [builder.mul(i, rsx)]), rsx,
+                      builder.gep(y0, [builder.mul(j, rsy)]), rsy, cols, K,
+                      builder.gep(c0, [builder.add(builder.mul(i, rsc), j)]), rsc])
+
+    def over_rows(body):  # body(height, i) for each tile of rows, tallest first
+        start = _const(0)
+        for height in HEIGHTS:
+            h = _const(height)
+            end = builder.add(start, builder.mul(builder.sdiv(builder.sub(M, start), h), h))
+            with cgutils.for_range_slice(builder, start, end, h) as (i, _):
+                body(height, i)
+            start = end
+
+    def over_columns(body):  # body(j) for each tile of COLUMNS rows of Y
+        with cgutils.for_range_slice(builder, _const(0), N, C4) as (j, _):
+            body(j)
+
+    # X re-read for each tile of Y's rows where X fits in L1, else Y for each tile of X's rows
+    x_bytes = builder.mul(builder.mul(M, K), _const(8 if isinstance(T, ir.DoubleType) else 4))
+    with builder.if_else(builder.icmp_signed("<=", x_bytes, _const(L1_BYTES))) as (x_in_l1, y_again):
+        with x_in_l1:
+            over_columns(lambda j: over_rows(lambda height, i: tile(height, i, j)))
+        with y_again:
+            over_rows(lambda height, i: over_columns(lambda j: tile(height, i, j)))
     builder.ret_void()
     return fn
 
