@@ -816,6 +816,15 @@ def test_editing_one_file_drops_only_its_dependents_caches(tmp_path, monkeypatch
                                    "__init__", "scalar"}
 
 
+def test_another_l1_size_changes_every_stamp(monkeypatch):
+    """config.L1_BYTES is frozen into dots' machine code as the plan is: a machine with another
+    L1 (the same plan) must not load kernels compiled for the first one."""
+    before = config.source_stamps()
+    monkeypatch.setattr(config, "L1_BYTES", 2 * config.L1_BYTES)
+    after = config.source_stamps()
+    assert before.keys() == after.keys() and all(before[s] != after[s] for s in before)
+
+
 def test_packing_buffers_start_their_rows_on_cache_lines(dtype):
     Vbuf, Cbuf = gemm.buffers([(100, 1000, 64), (129, 1025, 515)], dtype, slabs=3)
     for buf in (Vbuf, Cbuf):

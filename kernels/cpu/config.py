@@ -233,10 +233,10 @@ def imported_sources(path, sources):
 
 def source_stamps(package_dir=Path(__file__).parent):
     """{stem: digest of the module's source, of every kernel source it reaches through imports,
-    and of the plan}: a module's compiled kernels hold the code of all of these."""
+    and of the plan and L1_BYTES}: a module's compiled kernels hold the code of all of these."""
     sources = kernel_sources(package_dir)
     imports = {stem: imported_sources(path, sources) for stem, path in sources.items()}
-    plan = repr(sorted(PLANS.items())).encode()
+    plan = repr((sorted(PLANS.items()), L1_BYTES)).encode()
     stamps = {}
     for stem in sources:
         reached, todo = set(), [stem]
