@@ -30,6 +30,7 @@ from kernels.cpu.microkernel import (
     _i32,
     _i64,
     _internal_function,
+    _itemsize,
     _k_loop,
     _plan_of,
     _vector_fma,
@@ -167,7 +168,7 @@ def _product_function(module, T, P):
             body(j)
 
     # X re-read for each tile of Y's rows where X fits in L1, else Y for each tile of X's rows
-    x_bytes = builder.mul(builder.mul(M, K), _const(8 if isinstance(T, ir.DoubleType) else 4))
+    x_bytes = builder.mul(builder.mul(M, K), _const(_itemsize(T)))
     with builder.if_else(builder.icmp_signed("<=", x_bytes, _const(L1_BYTES))) as (x_in_l1, y_again):
         with x_in_l1:
             over_columns(lambda j: over_rows(lambda height, i: tile(height, i, j)))

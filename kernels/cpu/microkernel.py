@@ -60,8 +60,13 @@ def _prefetch(builder, p, write):
     builder.call(prefetch, [builder.bitcast(p, i8p)] + [ir.Constant(_i32, x) for x in (int(write), 3, 1)])
 
 
+def _itemsize(T):
+    """Bytes per entry of the IR float type T (float32 or float64)."""
+    return 4 if T == ir.FloatType() else 8
+
+
 def _per_line(T):
-    return LINE // (4 if T == ir.FloatType() else 8)
+    return LINE // _itemsize(T)
 
 
 def _prefetch_for_writing(builder, c0, rsc, T, MR, width):
