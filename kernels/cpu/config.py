@@ -188,8 +188,9 @@ def plan_for(itemsize, bits=None, registers=None, cache=None):
                 STRIPS_MAX_MACS)
 
 
-PLANS = {np.dtype(np.float32): plan_for(4), np.dtype(np.float64): plan_for(8)}
-L1_BYTES = caches()[1].size  # dots.py: the operand its tiles re-read kept in L1
+_CACHES = caches()  # read once at import, for both plans and L1_BYTES
+PLANS = {np.dtype(np.float32): plan_for(4, cache=_CACHES), np.dtype(np.float64): plan_for(8, cache=_CACHES)}
+L1_BYTES = _CACHES[1].size  # dots.py: the operand its tiles re-read kept in L1
 
 
 def describe():
