@@ -273,7 +273,8 @@ def test_rank_one_products_match_numpy(parallel, b_row, dtype):
     one row contiguous or strided (read in place), A a column view of W (W.T's layout)."""
     P = tiny_plan(dtype, False, parallel)
     tol = TOLERANCES[dtype][0]
-    for M, N in [(1, 1), (7, 3), (2 * P.MR + 1, 5 * P.NR - 3)]:
+    lanes = config.PLANS[dtype].LANES  # rows.scale_row's vectors: whole ones and a masked rest
+    for M, N in [(1, 1), (7, 3), (2 * P.MR + 1, 5 * P.NR - 3), (3, 2 * lanes), (5, 3 * lanes - 1)]:
         rng = np.random.default_rng(M)
         A = rng.random((1, M)).astype(dtype).T
         B = rng.random((1, 2 * N)).astype(dtype)
@@ -285,12 +286,20 @@ def test_rank_one_products_match_numpy(parallel, b_row, dtype):
         C = np.full((M, N), np.nan, dtype)
         gemm.product(A, B, C, False, Vbuf, Cbuf, P)
         assert_close(f"{M}x1x{N}", C, exact(A, B), tol, dtype)
-    for accumulate in (True, False):  # one slab of C (gemm._slab's cut): the rest untouched
-        C = np.full((M, N), 0.5, dtype)
-        expected = C.copy()
-        expected[1:M - 1, 2:N - 1] = exact(A[1:M - 1], B[:, 2:N - 1]) + (0.5 if accumulate else 0)
-        gemm.rank_one(A, B, C, accumulate, 1, M - 1, 2, N - 1)
-        assert_close(f"rows 1:{M - 1}, columns 2:{N - 1}", C, expected, tol, dtype)
+    views = {"C-contiguous": lambda X: X[:, :N], "rows apart": lambda X: X[:, N + 1:],
+             "columns apart": lambda X: X[:, ::2]}
+    for name, view in views.items():  # C a view of a wider array: nothing outside it written
+        for accumulate in (True, False):  # one slab of C (gemm._slab's cut): the rest untouched
+            wide = np.full((M, 2 * N + 1), 0.5, dtype)
+            expected = wide.copy()
+            view(expected)[1:M - 1, 2:N - 1] = (exact(A[1:M - 1], B[:, 2:N - 1])
+                                                + (0.5 if accumulate else 0))
+            C = np.ascontiguousarray(wide[:, :N]) if name == "C-contiguous" else view(wide)
+            gemm.rank_one(A, B, C, accumulate, 1, M - 1, 2, N - 1)
+            if name == "C-contiguous":
+                wide[:, :N] = C
+            assert_close(f"rows 1:{M - 1}, columns 2:{N - 1} of a C {name}", wide, expected, tol,
+                         dtype)
 
 
 @njit

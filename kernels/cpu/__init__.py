@@ -11,6 +11,7 @@ their *_backward) plus the matmul ladder. Modules (the same as kernels.cuda's):
     transpose.py    tiles transposed in registers (LLVM IR), for packing a transposed B and
                     a row-major A
     copies.py       copies of a micro-panel's row or column (llvm.memcpy), for packing
+    rows.py         a row of a rank-one product (K = 1) in whole vectors (LLVM IR)
     products.py     the layer's products W A, dZ A^T, W^T dZ on the engine, without transposes,
                     and the small register tiles used below the engine's size
     strips.py       W A and W^T dZ below the engine's size in one pass over C (LLVM IR: up

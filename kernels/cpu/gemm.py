@@ -54,6 +54,7 @@ from kernels.cpu.config import (
 )
 from kernels.cpu.copies import copy_mr, copy_nr
 from kernels.cpu.microkernel import micro_kernel, micro_kernel_packed, micro_kernel_packed_edge
+from kernels.cpu.rows import scale_row
 from kernels.cpu.transpose import pack_rows_tile, transpose_tile
 
 
@@ -330,23 +331,22 @@ def reads_b_in_place(B, packed, P):
 @njit(inline="always", **JIT)
 def rank_one(A, B, C, accumulate, i0, i1, j0, j1):
     """C[i0:i1, j0:j1] (+)= A[i0:i1] B[:, j0:j1] with K = 1: C[i, j] (+)= A[i, 0] B[0, j], each
-    row of C written once, in order. (The micro-kernel would write C in MR x NR tiles, a call
-    per tile with one multiply-add in it: half the speed at which C can be written.)"""
+    row of C written once, in order, in whole vectors (rows.scale_row). (The micro-kernel would
+    write C in MR x NR tiles, a call per tile with one multiply-add in it: half the speed at
+    which C can be written.)"""
     F, _, cs = flat(B)
+    rs = C.strides[0] // C.itemsize
+    vectors = cs == 1 and C.strides[1] == C.itemsize  # B's row and C's rows contiguous
     n = j1 - j0
-    b = F[j0:j0 + n]  # B's row, when contiguous
     zero = C.dtype.type(0)
     for i in range(i0, i1):
-        a, c = A[i, 0], C[i, j0:j1]
-        if cs != 1:  # a strided view of B: read in place
+        a = A[i, 0]
+        if not vectors:  # a strided view of B: read in place
+            c = C[i, j0:j1]
             for j in range(n):
                 c[j] = (c[j] if accumulate else zero) + a * F[(j0 + j) * cs]
-        elif accumulate:
-            for j in range(n):
-                c[j] += a * b[j]
         else:
-            for j in range(n):
-                c[j] = a * b[j]
+            scale_row(a, F, j0, C, i * rs + j0, n, accumulate)
 
 
 @njit(**JIT)
