@@ -25,7 +25,6 @@ from numba.extending import intrinsic
 
 from kernels.cpu.config import L1_BYTES
 from kernels.cpu.microkernel import (
-    _broadcast,
     _const,
     _i32,
     _i64,
@@ -35,7 +34,7 @@ from kernels.cpu.microkernel import (
     _plan_of,
     _vector_fma,
 )
-from kernels.cpu.strips import _masked
+from kernels.cpu.strips import _lanes_below, _masked
 
 HEIGHTS = (4, 2, 1)  # rows of X per tile, tallest first
 COLUMNS = 4  # rows of Y per tile
@@ -109,8 +108,7 @@ def _tile_function(module, T, LANES, height):
     builder.cbranch(builder.icmp_signed(">", rest, _const(0)), tail, summed)
     builder.position_at_end(tail)
     load = _masked(module, V, True)
-    I = ir.VectorType(_i64, LANES)
-    inside = builder.icmp_signed("<", ir.Constant(I, list(range(LANES))), _broadcast(builder, I, rest))
+    inside = _lanes_below(builder, LANES, rest)
     ended = step(sums, lambda p: builder.call(load, [p, align, inside, zero]), whole)
     builder.branch(summed)
 
@@ -123,8 +121,7 @@ def _tile_function(module, T, LANES, height):
     width = out[0].type.count  # a multiple of COLUMNS: each row of the tile in one vector
     W = ir.VectorType(T, COLUMNS)
     store = _masked(module, W, False)
-    J = ir.VectorType(_i64, COLUMNS)
-    stored = builder.icmp_signed("<", ir.Constant(J, list(range(COLUMNS))), _broadcast(builder, J, cols))
+    stored = _lanes_below(builder, COLUMNS, cols)
     for i in range(height):
         v, lane = divmod(i * COLUMNS, width)
         row = _shuffle(builder, out[v], out[v], list(range(lane, lane + COLUMNS)))

@@ -26,7 +26,7 @@ from kernels.cpu.microkernel import (
     data_at,
     int64_args,
 )
-from kernels.cpu.strips import _masked
+from kernels.cpu.strips import _lanes_below, _masked
 
 
 def _row_function(module, T, LANES):
@@ -63,8 +63,7 @@ def _row_function(module, T, LANES):
     tail, done = fn.append_basic_block("tail"), fn.append_basic_block("row_done")
     builder.cbranch(builder.icmp_signed(">", rest, _const(0)), tail, done)
     builder.position_at_end(tail)
-    I = ir.VectorType(_i64, LANES)
-    inside = builder.icmp_signed("<", ir.Constant(I, list(range(LANES))), _broadcast(builder, I, rest))
+    inside = _lanes_below(builder, LANES, rest)
     load, store = _masked(module, V, True), _masked(module, V, False)
     one(whole, lambda p: builder.call(load, [p, align, inside, zero]),
         lambda v, p: builder.call(store, [v, p, align, inside]))
@@ -87,8 +86,7 @@ def scale_row(typingctx, a, b, b_off, c, c_off, n, accumulate):
         accumulate = context.cast(builder, accumulate, sig.args[6], types.boolean)
         builder.call(_row_function(builder.module, T, _plan_of(sig.args[3]).LANES),
                      [a, data_at(context, builder, sig.args[1], b, b_off),
-                      data_at(context, builder, sig.args[3], c, c_off), n,
-                      builder.trunc(accumulate, _i1) if accumulate.type != _i1 else accumulate])
+                      data_at(context, builder, sig.args[3], c, c_off), n, accumulate])
         return context.get_dummy_value()
 
     return sig, codegen

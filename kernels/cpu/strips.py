@@ -59,6 +59,12 @@ def _masked(module, V, load):
     return cgutils.get_or_insert_function(module, stored, f"llvm.masked.store.{kind}.{pointer}")
 
 
+def _lanes_below(builder, width, count):
+    """The mask of a masked load or store of `width` lanes: lane t on where t < count (int64)."""
+    I = ir.VectorType(_i64, width)
+    return builder.icmp_signed("<", ir.Constant(I, list(range(width))), _broadcast(builder, I, count))
+
+
 def _strip_function(module, T, LANES, height, NV, masked):
     """The strip as one LLVM function of the module, f(a, rsa, csa, rows, b, rsb, c, rsc, kc,
     cols, accumulate) (a, b, c: pointers to the tile's first entries of A, B and C):
@@ -79,8 +85,7 @@ def _strip_function(module, T, LANES, height, NV, masked):
                for i in range(height)]
     if masked:
         load, store = _masked(module, V, True), _masked(module, V, False)
-        I = ir.VectorType(_i64, LANES)
-        lanes = builder.icmp_signed("<", ir.Constant(I, list(range(LANES))), _broadcast(builder, I, cols))
+        lanes = _lanes_below(builder, LANES, cols)
 
     def read(p):
         return builder.call(load, [p, align, lanes, zero]) if masked else builder.load(p, align=4)
